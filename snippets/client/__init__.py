@@ -1,0 +1,42 @@
+"""A small, typed, async reference client for the PromptOps API.
+
+```python
+async with PromptOpsClient() as client:  # key from PROMPTOPS_API_KEY
+    rendered = await client.render_prompt("hello-world", PromptVariables(name="Ada"))
+```
+"""
+
+from ._client import DEFAULT_BASE_URL, PromptOpsAuth, PromptOpsClient
+from .errors import (
+    ERROR_CATALOG,
+    AuthenticationError,
+    ConfigurationError,
+    NetworkError,
+    PromptNotFoundError,
+    PromptOpsError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    ValidationError,
+)
+from .models import HealthStatus, Prompt, PromptVariables, RenderedPrompt
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ERROR_CATALOG",
+    "AuthenticationError",
+    "ConfigurationError",
+    "HealthStatus",
+    "NetworkError",
+    "Prompt",
+    "PromptNotFoundError",
+    "PromptOpsAuth",
+    "PromptOpsClient",
+    "PromptOpsError",
+    "PromptVariables",
+    "RateLimitError",
+    "RenderedPrompt",
+    "RequestTimeoutError",
+    "ServerError",
+    "ValidationError",
+]

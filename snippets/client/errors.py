@@ -1,0 +1,184 @@
+"""The PromptOps error catalog and one exception class per error code.
+
+The catalog is the single source for what the API answers on failure (the mock
+serves it), which failures the client retries, and the error matrix the docs
+print. Change an entry here and the mock, the client and the pages follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+class PromptOpsError(Exception):
+    """Base class of every error the PromptOps client raises.
+
+    `code` is the machine-readable error code from the API's error envelope (or
+    one the client raises itself for transport failures); `message` is for people.
+    """
+
+    code: ClassVar[str] = "PROMPTOPS_ERROR"
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r})"
+
+
+class AuthenticationError(PromptOpsError):
+    """The API key, the signature or the request timestamp was rejected."""
+
+    code = "AUTHENTICATION_ERROR"
+
+
+class RateLimitError(PromptOpsError):
+    """Too many requests; `retry_after` says how many seconds to wait, if the API said."""
+
+    code = "RATE_LIMIT_ERROR"
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class RequestTimeoutError(PromptOpsError):
+    """The request took too long: the API's gateway gave up (504) or the client's deadline passed."""
+
+    code = "TIMEOUT_ERROR"
+
+
+class PromptNotFoundError(PromptOpsError):
+    """No prompt has this id (for this API key)."""
+
+    code = "PROMPT_NOT_FOUND"
+
+
+class ValidationError(PromptOpsError, ValueError):
+    """The request is invalid: checked by the client before sending, or by the API (422)."""
+
+    code = "VALIDATION_ERROR"
+
+
+class NetworkError(PromptOpsError):
+    """The client could not reach the API: DNS, refused connection, TLS, reset."""
+
+    code = "NETWORK_ERROR"
+
+
+class ServerError(PromptOpsError):
+    """The API failed (5xx) or answered with something that is not its JSON envelope."""
+
+    code = "SERVER_ERROR"
+
+
+class ConfigurationError(ValueError):
+    """The client was set up wrongly (no API key, bad base URL, bad timeout).
+
+    Raised by the constructor, before any request: fix the code or the
+    environment, retrying will not help.
+    """
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    """One row of the error catalog."""
+
+    exception: type[PromptOpsError]
+    status: int | None
+    """HTTP status the API answers with; None for errors only the client raises."""
+    retryable: bool
+    cause: str
+    solution: str
+    prevention: str
+
+    @property
+    def code(self) -> str:
+        return self.exception.code
+
+
+ERROR_CATALOG: tuple[ErrorSpec, ...] = (
+    ErrorSpec(
+        AuthenticationError,
+        401,
+        retryable=False,
+        cause="Invalid API key, bad signature, or clock skew over 300 s",
+        solution="Check `PROMPTOPS_API_KEY`; sync the clock (NTP)",
+        prevention="Keep keys in a secret store; rotate with overlap",
+    ),
+    ErrorSpec(
+        RateLimitError,
+        429,
+        retryable=True,
+        cause="Too many requests for your plan",
+        solution="Wait `retry_after` seconds; the client does this for you",
+        prevention="Cache prompts, batch renders, bound concurrency",
+    ),
+    ErrorSpec(
+        RequestTimeoutError,
+        504,
+        retryable=True,
+        cause="Slow network or overloaded server",
+        solution="Retry; raise `timeout` if large renders need it",
+        prevention="Smaller payloads, pooled connections",
+    ),
+    ErrorSpec(
+        PromptNotFoundError,
+        404,
+        retryable=False,
+        cause="Unknown prompt id, or a typo in it",
+        solution="List prompts with `GET /v1/client/prompts`",
+        prevention="Keep prompt ids in one constant, not in string literals",
+    ),
+    ErrorSpec(
+        ValidationError,
+        422,
+        retryable=False,
+        cause="Missing template variable or malformed input",
+        solution="Read the message: it names the field",
+        prevention="Build variables with `PromptVariables`",
+    ),
+    ErrorSpec(
+        NetworkError,
+        None,
+        retryable=True,
+        cause="DNS, firewall, proxy or TLS problem",
+        solution="Run the network diagnostics",
+        prevention="Allow-list `api.promptops.com:443`; use a circuit breaker",
+    ),
+    ErrorSpec(
+        ServerError,
+        500,
+        retryable=True,
+        cause="PromptOps API failure (any 5xx) or a proxy's non-JSON answer",
+        solution="Retry with backoff; check the status page",
+        prevention="Retries with backoff and a deadline",
+    ),
+)
+
+ERRORS_BY_CODE: dict[str, ErrorSpec] = {spec.code: spec for spec in ERROR_CATALOG}
+
+
+def error_matrix_markdown() -> str:
+    """The error resolution matrix the docs include, written from the catalog."""
+    lines = [
+        "| Error code | HTTP status | Exception | Retried by the client | Common cause | Solution "
+        "| Prevention |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for spec in ERROR_CATALOG:
+        status = "5xx" if spec.exception is ServerError else (spec.status or "none (client)")
+        lines.append(
+            f"| `{spec.code}` | {status} | `{spec.exception.__name__}` "
+            f"| {'yes' if spec.retryable else 'no'} | {spec.cause} | {spec.solution} "
+            f"| {spec.prevention} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,79 @@
+"""What the client sends and returns: validated variables and typed results."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ValidationError
+
+PROMPT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
+
+def check_prompt_id(prompt_id: object) -> str:
+    """Return `prompt_id` if it is a well-formed id, else raise `ValidationError`."""
+    if not isinstance(prompt_id, str) or not PROMPT_ID_PATTERN.fullmatch(prompt_id):
+        raise ValidationError(
+            f"Invalid prompt id {prompt_id!r}: use 1-128 letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return prompt_id
+
+
+class PromptVariables(Mapping[str, Any]):
+    """Template variables, checked before anything is sent.
+
+    Names must be Python identifiers (`customer_name`, not `customer-name`) and
+    values must be plain JSON (str, int, float, bool, None, lists and dicts of them).
+    """
+
+    def __init__(self, variables: Mapping[str, Any] | None = None, /, **more: Any) -> None:
+        merged: dict[str, Any] = {**(variables or {}), **more}
+        for name, value in merged.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ValidationError(
+                    f"Invalid variable name {name!r}: use a Python identifier such as 'user_name'"
+                )
+            try:
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise ValidationError(
+                    f"Variable {name!r} cannot be sent as JSON ({type(value).__name__}): {exc}"
+                ) from None
+        self._data = merged
+
+    def __getitem__(self, name: str) -> Any:
+        return self._data[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"PromptVariables({self._data!r})"
+
+
+@dataclass(frozen=True)
+class HealthStatus:
+    status: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    name: str
+    template: str
+    variables: tuple[str, ...]
+    version: int
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    prompt_id: str
+    content: str

@@ -1,0 +1,366 @@
+"""`MockPromptOpsAPI`: one implementation of the PromptOps API contract.
+
+Its core, `handle`, is a plain function from an `httpx.Request` to an
+`httpx.Response` (or a raised transport error), so it mounts on respx for tests
+and offline runs. It checks keys and signatures for real, renders templates,
+and injects the faults the troubleshooting pages talk about.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Final, Self
+
+import httpx
+import respx
+
+from snippets.client._client import DEFAULT_BASE_URL
+from snippets.client.clock import Clock, default_clock
+from snippets.client.errors import (
+    ERRORS_BY_CODE,
+    AuthenticationError,
+    PromptNotFoundError,
+    PromptOpsError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    ValidationError,
+)
+from snippets.client.signing import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    TIMESTAMP_TOLERANCE,
+    verify,
+)
+
+MOCK_API_KEY: Final = "po_test_mock_key_0123456789"
+API_VERSION: Final = "2026.11.0"
+MAX_BATCH: Final = 50
+
+SEED_PROMPTS: Final[dict[str, dict[str, Any]]] = {
+    "hello-world": {"name": "Hello world", "template": "Hello, {{name}}!", "version": 3},
+    "welcome-message": {
+        "name": "Welcome message",
+        "template": "Welcome to {{company}}, {{name}}! We're glad you're here.",
+        "version": 2,
+    },
+    "customer-service": {
+        "name": "Customer service agent",
+        "template": "You are a friendly support agent at {{company}}. Greet {{name}} and ask "
+        "how you can help.",
+        "version": 5,
+    },
+}
+
+_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_PROMPT_PATH = re.compile(r"/v1/client/prompts/([^/]+)")
+_RENDER_PATH = re.compile(r"/v1/client/prompts/([^/]+)/render")
+
+Responder = Callable[[httpx.Request], httpx.Response]
+
+
+class _Reject(Exception):
+    """Internal: stop handling a request and answer with this error envelope."""
+
+    def __init__(self, error: type[PromptOpsError], message: str, status: int | None = None):
+        self.error, self.message = error, message
+        self.status = status
+
+
+@dataclass
+class _Fault:
+    """An injected fault, used for the next `times` requests whose path starts with `path`."""
+
+    name: str
+    times: int
+    apply: Callable[[httpx.Request], httpx.Response]
+    path: str = "/"
+    transport: bool = False  # raised before authentication (the request never "arrived")
+
+
+@dataclass
+class MockPromptOpsAPI:
+    """The PromptOps API in a box. See the module docstring for a quick start.
+
+    Attributes:
+        api_key: The one key the mock accepts.
+        requests: Every request that reached the mock, in order (failed attempts included).
+    """
+
+    api_key: str = MOCK_API_KEY
+    base_url: str = DEFAULT_BASE_URL
+    clock: Clock = field(default_factory=default_clock)
+    prompts: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {k: dict(v) for k, v in SEED_PROMPTS.items()}
+    )
+    requests: list[httpx.Request] = field(default_factory=list)
+    latency: float = 0.0
+    skew: float = 0.0
+    _faults: list[_Fault] = field(default_factory=list)
+    _router: respx.MockRouter | None = None
+
+    # -- scenarios ---------------------------------------------------------------------
+
+    def rate_limit(
+        self, times: int = 1, *, retry_after: int | None = 2, header: bool = True, path: str = "/"
+    ) -> None:
+        """Answer 429 `RATE_LIMIT_ERROR` `times` times (with `retry_after` in the body and,
+        if `header`, a `Retry-After` header)."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            extra = {} if retry_after is None else {"retry_after": retry_after}
+            headers = {"Retry-After": str(retry_after)} if header and retry_after is not None else {}
+            return self._error(RateLimitError, "Rate limit exceeded", headers=headers, **extra)
+
+        self._faults.append(_Fault("rate_limit", times, respond, path))
+
+    def server_error(self, times: int = 1, *, status: int = 503, path: str = "/") -> None:
+        """Answer `status` (5xx) `SERVER_ERROR` `times` times."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            return self._error(ServerError, "The server is temporarily unavailable", status=status)
+
+        self._faults.append(_Fault("server_error", times, respond, path))
+
+    def gateway_timeout(self, times: int = 1, *, path: str = "/") -> None:
+        """Answer 504 `TIMEOUT_ERROR`: the API's gateway gave up waiting `times` times."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            return self._error(RequestTimeoutError, "Request timeout after 30 seconds")
+
+        self._faults.append(_Fault("gateway_timeout", times, respond, path))
+
+    def timeout(self, times: int = 1, *, path: str = "/") -> None:
+        """Never answer: the client's read timeout fires (the clock moves by that timeout)."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            timeouts = request.extensions.get("timeout", {})
+            self.clock.block(timeouts.get("read") or 5.0)
+            raise httpx.ReadTimeout("timed out", request=request)
+
+        self._faults.append(_Fault("timeout", times, respond, path, transport=True))
+
+    def connection_refused(self, times: int = 1, *, path: str = "/") -> None:
+        """Refuse the connection `times` times, as a down server or a firewall does."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+        self._faults.append(_Fault("connection_refused", times, respond, path, transport=True))
+
+    def malformed_body(
+        self,
+        times: int = 1,
+        *,
+        status: int = 200,
+        body: bytes = b'{"success": true, "data": {"id": "hello-wor',
+        content_type: str = "application/json",
+        path: str = "/",
+    ) -> None:
+        """Answer with a body that is not a PromptOps envelope (truncated JSON by default;
+        pass an HTML page and status 502 for a misbehaving proxy)."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(status, content=body, headers={"Content-Type": content_type})
+
+        self._faults.append(_Fault("malformed_body", times, respond, path))
+
+    def clock_skew(self, seconds: float) -> None:
+        """Run the server's clock `seconds` ahead of the client's (negative: behind)."""
+        self.skew = seconds
+
+    def simulate_latency(self, seconds: float) -> None:
+        """Spend `seconds` (on the mock's clock) before answering each request."""
+        self.latency = seconds
+
+    def reset(self) -> None:
+        """Drop all scenarios and the request log; prompts stay."""
+        self._faults.clear()
+        self.requests.clear()
+        self.latency = self.skew = 0.0
+
+    # -- mounting on respx -------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        """Route every request to `base_url`'s host through this mock (others fail loudly)."""
+        self._router = respx.mock(assert_all_called=False, assert_all_mocked=True)
+        self._router.route(host=httpx.URL(self.base_url).host).mock(side_effect=self.handle)
+        self._router.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._router is not None
+        self._router.__exit__(exc_type, exc, tb)
+        self._router = None
+
+    @contextmanager
+    def scenario(self) -> Iterator[Self]:
+        """Scope scenarios to a block: whatever is switched on inside is reset after it."""
+        try:
+            yield self
+        finally:
+            self._faults.clear()
+            self.latency = self.skew = 0.0
+
+    # -- the API ---------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request as the PromptOps API would."""
+        self.requests.append(request)
+        if self.latency:
+            self.clock.block(self.latency)
+        path = request.url.path
+        fault = self._next_fault(path, transport=True)
+        if fault is not None:
+            return fault.apply(request)  # raises the transport error
+        try:
+            if path != "/v1/health":
+                self._authenticate(request)
+            fault = self._next_fault(path, transport=False)
+            if fault is not None:
+                return fault.apply(request)
+            return self._ok(self._route(request))
+        except _Reject as rejection:
+            return self._error(rejection.error, rejection.message, status=rejection.status)
+
+    def _next_fault(self, path: str, *, transport: bool) -> _Fault | None:
+        for fault in self._faults:
+            if fault.transport == transport and fault.times > 0 and path.startswith(fault.path):
+                fault.times -= 1
+                return fault
+        return None
+
+    def _authenticate(self, request: httpx.Request) -> None:
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            raise _Reject(AuthenticationError, "Invalid API key or signature")
+        timestamp = request.headers.get(TIMESTAMP_HEADER, "")
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not timestamp.isdigit() or not signature:
+            raise _Reject(
+                AuthenticationError,
+                f"Missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header",
+            )
+        if abs(self._server_time() - int(timestamp)) > TIMESTAMP_TOLERANCE:
+            raise _Reject(
+                AuthenticationError,
+                f"Request timestamp is more than {TIMESTAMP_TOLERANCE} s from server time; "
+                "check the client's clock",
+            )
+        path = request.url.raw_path.decode("ascii")
+        body = request.read()
+        if not verify(self.api_key, signature, int(timestamp), request.method, path, body):
+            raise _Reject(AuthenticationError, "Invalid API key or signature")
+
+    def _route(self, request: httpx.Request) -> Any:
+        method, path = request.method, request.url.path
+        if method == "GET" and path == "/v1/health":
+            return {"status": "healthy"}
+        if method == "GET" and path == "/v1/client/health":
+            return {"status": "healthy", "version": API_VERSION}
+        if method == "GET" and path == "/v1/client/prompts":
+            return {"prompts": [{"id": pid, **self._summary(pid)} for pid in self.prompts]}
+        if method == "POST" and path == "/v1/client/prompts/batch-render":
+            return self._batch_render(self._json_body(request))
+        if method == "POST" and (match := _RENDER_PATH.fullmatch(path)):
+            variables = self._json_body(request).get("variables", {})
+            return self._render(match[1], variables)
+        if method == "GET" and (match := _PROMPT_PATH.fullmatch(path)):
+            prompt = self._prompt(match[1])
+            return {
+                "id": match[1],
+                **prompt,
+                "variables": sorted(set(_VARIABLE.findall(prompt["template"]))),
+            }
+        raise _Reject(ValidationError, f"No endpoint {method} {path}", status=404)
+
+    def _prompt(self, prompt_id: str) -> dict[str, Any]:
+        try:
+            return self.prompts[prompt_id]
+        except KeyError:
+            raise _Reject(PromptNotFoundError, f"Prompt '{prompt_id}' not found") from None
+
+    def _summary(self, prompt_id: str) -> dict[str, Any]:
+        prompt = self.prompts[prompt_id]
+        return {"name": prompt["name"], "version": prompt["version"]}
+
+    def _render(self, prompt_id: str, variables: Any) -> dict[str, str]:
+        template = self._prompt(prompt_id)["template"]
+        if not isinstance(variables, dict):
+            raise _Reject(ValidationError, "'variables' must be a JSON object")
+        missing = sorted({name for name in _VARIABLE.findall(template) if name not in variables})
+        if missing:
+            raise _Reject(
+                ValidationError,
+                f"Missing variable(s) for prompt '{prompt_id}': {', '.join(missing)}",
+            )
+
+        def value(match: re.Match[str]) -> str:
+            item = variables[match[1]]
+            return item if isinstance(item, str) else json.dumps(item)
+
+        return {"prompt_id": prompt_id, "content": _VARIABLE.sub(value, template)}
+
+    def _batch_render(self, body: dict[str, Any]) -> dict[str, Any]:
+        items = body.get("requests")
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+            raise _Reject(ValidationError, f"'requests' must be a list of 1 to {MAX_BATCH} items")
+        results: list[dict[str, Any]] = []
+        for item in items:
+            prompt_id = item.get("prompt_id") if isinstance(item, dict) else None
+            try:
+                if not isinstance(prompt_id, str):
+                    raise _Reject(ValidationError, "Each request needs a 'prompt_id'")
+                results.append(self._render(prompt_id, item.get("variables", {})))
+            except _Reject as rejection:
+                error = {"code": rejection.error.code, "message": rejection.message}
+                results.append({"prompt_id": prompt_id, "error": error})
+        return {"results": results}
+
+    @staticmethod
+    def _json_body(request: httpx.Request) -> dict[str, Any]:
+        try:
+            body = json.loads(request.read() or b"{}")
+        except ValueError:
+            raise _Reject(ValidationError, "Request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise _Reject(ValidationError, "Request body must be a JSON object")
+        return body
+
+    # -- responses -------------------------------------------------------------------
+
+    def _server_time(self) -> float:
+        return self.clock.time() + self.skew
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Date": email.utils.formatdate(self._server_time(), usegmt=True),
+            "X-Request-Id": f"req_{len(self.requests):06d}",
+        }
+
+    def _ok(self, data: Any) -> httpx.Response:
+        return httpx.Response(200, json={"success": True, "data": data}, headers=self._headers())
+
+    def _error(
+        self,
+        error: type[PromptOpsError],
+        message: str,
+        *,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
+        """The error envelope for `error`, with the HTTP status the error catalog gives it."""
+        status = status or ERRORS_BY_CODE[error.code].status or 500
+        body = {"success": False, "error": {"code": error.code, "message": message, **extra}}
+        return httpx.Response(status, json=body, headers={**self._headers(), **(headers or {})})

@@ -1,0 +1,154 @@
+"""Run every Python example on every docs page against the mock API and check what it prints.
+
+- Inline ```python blocks run with pytest-examples; their `#>` lines must match what they print,
+  including prints made inside imported snippets (the health check's PASS lines).
+- A `#>` line under a line that printed nothing is stale, and fails.
+- A ```json {mock="..."} block must be exactly the body the mock answers in that scenario.
+
+Failures name `docs/<page>.md:<line>`. After an intended change, rewrite the outputs with
+`pytest tests/test_docs.py --update-examples`.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import difflib
+import inspect
+import json
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import time_machine
+from pytest_examples import CodeExample, EvalExample, find_examples
+
+from snippets.client import PromptOpsAuth
+from snippets.client.clock import FakeClock
+from snippets.mock_api import MockPromptOpsAPI
+
+from .docs_blocks import DOCS, ROOT, SNIPPETS, Block, blocks, pages
+from .docs_scenarios import SCENARIOS
+
+_OUTPUT_LINE = re.compile(r"^ *#> ")
+
+
+def _runnable_examples() -> list[CodeExample]:
+    """Inline Python blocks; include-only blocks are covered by their snippet's own tests."""
+    examples = []
+    for example in find_examples(DOCS):
+        if "includes" in example.path.relative_to(DOCS).parts:
+            continue
+        body = re.sub(r'^ *--8<-- +"[^"]+" *$', "", example.source, flags=re.M)
+        if body.strip():
+            examples.append(example)
+    return examples
+
+
+def _json_blocks() -> list[Block]:
+    return [b for page in pages() for b in blocks(page) if b.lang == "json"]
+
+
+RUNNABLE = _runnable_examples()
+
+
+@pytest.fixture
+def docs_mock(mock_api: MockPromptOpsAPI, clock: FakeClock) -> Iterator[MockPromptOpsAPI]:
+    """The mock API, with wall time frozen at the fake clock's start (dates print the same)."""
+    with time_machine.travel(clock.time(), tick=False):
+        yield mock_api
+
+
+def _where(example: CodeExample, line_in_example: int) -> str:
+    """`docs/page.md:LINE` for a 1-based line of the example's source."""
+    return f"{example.path.relative_to(ROOT)}:{example.start_line + line_in_example}"
+
+
+@pytest.mark.parametrize("example", RUNNABLE, ids=str)
+def test_docs_example(
+    example: CodeExample, eval_example: EvalExample, docs_mock: MockPromptOpsAPI
+) -> None:
+    scenario = example.prefix_settings().get("mock")
+    if scenario is not None:
+        assert scenario in SCENARIOS, f"{_where(example, 0)}: unknown mock scenario {scenario!r}"
+        SCENARIOS[scenario].setup(docs_mock)
+
+    printed_at: set[int] = set()
+
+    def include_print(path: Path, frame: inspect.FrameInfo, args: Sequence[Any]) -> bool:
+        """Check prints of the example itself and of the snippets it calls."""
+        filename = Path(frame.filename)
+        if not (filename == path or filename.is_relative_to(SNIPPETS)):
+            return False
+        caller = frame.frame
+        while caller is not None and Path(caller.f_code.co_filename) != path:
+            caller = caller.f_back
+        if caller is not None:
+            printed_at.add(caller.f_lineno)
+        return True
+
+    eval_example.include_print = include_print
+    if eval_example.update_examples:
+        eval_example.run_print_update(example)
+        return
+
+    # `_run` is pytest-examples' own runner (version pinned in uv.lock); we call it to keep the
+    # recorded prints, so a mismatch can be reported at its Markdown line.
+    insert_print, _ = eval_example._run(example, "check", None, True, None)
+    expected = insert_print.updated_print_statements(example)
+    if expected is not None:
+        old, new = example.source.splitlines(), expected.splitlines()
+        first = next(
+            (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
+            min(len(old), len(new)),
+        )
+        diff = "\n".join(difflib.unified_diff(old, new, "page", "printed", lineterm=""))
+        pytest.fail(
+            f"{_where(example, first + 1)}: printed output differs from the #> lines\n{diff}",
+            pytrace=False,
+        )
+    stale = _stale_output_lines(example.source, printed_at)
+    if stale:
+        lines = ", ".join(_where(example, n) for n in stale)
+        pytest.fail(f"{lines}: #> output under a line that printed nothing", pytrace=False)
+
+
+def _stale_output_lines(source: str, printed_at: set[int]) -> list[int]:
+    """Lines starting a `#>` run whose statement above printed nothing."""
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    statements = [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
+    stale = []
+    for number, line in enumerate(lines, start=1):
+        if not _OUTPUT_LINE.match(line) or (number > 1 and _OUTPUT_LINE.match(lines[number - 2])):
+            continue
+        above = number - 1
+        owners = [s for s in statements if s.end_lineno == above]
+        if not owners:
+            stale.append(number)
+            continue
+        owner = min(owners, key=lambda s: above - s.lineno)
+        if not any(owner.lineno <= p <= above for p in printed_at):
+            stale.append(number)
+    return stale
+
+
+@pytest.mark.parametrize("block", _json_blocks(), ids=lambda b: b.where)
+def test_docs_json_body_is_what_the_mock_answers(
+    block: Block, docs_mock: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    name = block.settings.get("mock")
+    assert name in SCENARIOS, f"{block.where}: a json block must name a mock scenario (mock=...)"
+    scenario = SCENARIOS[name]
+    scenario.setup(docs_mock)
+
+    async def fetch() -> httpx.Response:
+        auth = PromptOpsAuth(scenario.api_key, clock)
+        async with httpx.AsyncClient(base_url=docs_mock.base_url, auth=auth) as http:
+            return await http.get("/v1/client/prompts/hello-world")
+
+    answered = asyncio.run(fetch()).json()
+    assert json.loads(block.body) == answered, f"{block.where}: the mock answers {answered}"
