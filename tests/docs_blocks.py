@@ -13,7 +13,8 @@ SNIPPETS = ROOT / "snippets"
 PYTHON_LANGS = {"py", "python", "python3", "pycon"}
 
 _FENCE = re.compile(
-    r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ ]*$",
+    r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)\n"
+    r"(?P<body>.*?)^(?P=indent)(?P=fence)[ ]*$",
     re.M | re.S,
 )
 _SETTING = re.compile(r"""([\w-]+)=(["'])(.*?)\2""")
@@ -88,6 +89,6 @@ def page_snippet_modules() -> list[Path]:
     )
 
 
-def test_module_for(snippet: Path) -> Path:
+def snippet_test_path(snippet: Path) -> Path:
     """Where the tests of `snippets/<page>/<tool>.py` live: `tests/<page>/test_<tool>.py`."""
     return ROOT / "tests" / snippet.parent.name / f"test_{snippet.name}"

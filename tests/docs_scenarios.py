@@ -18,11 +18,15 @@ class Scenario:
     api_key: str = MOCK_API_KEY  # the key the JSON check signs with
 
 
+def _forget_hello_world(api: MockPromptOpsAPI) -> None:
+    del api.prompts["hello-world"]
+
+
 SCENARIOS: dict[str, Scenario] = {
     "ok": Scenario(lambda api: None),
     "wrong-key": Scenario(lambda api: None, api_key="po_revoked"),
     "rate-limited": Scenario(lambda api: api.rate_limit(times=3, retry_after=60)),
     "gateway-timeout": Scenario(lambda api: api.gateway_timeout(times=3)),
     "server-error": Scenario(lambda api: api.server_error(times=3, status=503)),
-    "unknown-prompt": Scenario(lambda api: api.prompts.pop("hello-world")),
+    "unknown-prompt": Scenario(_forget_hello_world),
 }

@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import httpx
@@ -83,7 +84,7 @@ def test_docs_example(
         filename = Path(frame.filename)
         if not (filename == path or filename.is_relative_to(SNIPPETS)):
             return False
-        caller = frame.frame
+        caller: FrameType | None = frame.frame
         while caller is not None and Path(caller.f_code.co_filename) != path:
             caller = caller.f_back
         if caller is not None:

@@ -6,7 +6,7 @@ import email.utils
 import math
 import os
 import random
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -105,7 +105,9 @@ class PromptOpsClient:
                 f"No API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
             )
         self._api_key = api_key.strip()
-        self.base_url = _check_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+        self.base_url = _check_base_url(
+            base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        )
         self.timeout = _check_seconds("timeout", timeout, allow_zero=False)
         self.cache_ttl = _check_seconds("cache_ttl", cache_ttl, allow_zero=True)
         self.max_retry_after = _check_seconds("max_retry_after", max_retry_after, allow_zero=True)
@@ -186,9 +188,12 @@ class PromptOpsClient:
         return prompt
 
     async def render_prompt(
-        self, prompt_id: str, variables: PromptVariables | None = None
+        self, prompt_id: str, variables: Mapping[str, Any] | None = None
     ) -> RenderedPrompt:
-        """Render a prompt's template with `variables` on the server."""
+        """Render a prompt's template with `variables` on the server.
+
+        Pass a `PromptVariables`, or a plain dict, which is checked the same way.
+        """
         check_prompt_id(prompt_id)
         if variables is None:
             variables = PromptVariables()
@@ -253,7 +258,7 @@ class PromptOpsClient:
             return None
         if isinstance(error, RateLimitError) and error.retry_after is not None:
             return error.retry_after if error.retry_after <= self.max_retry_after else None
-        backoff = min(MAX_BACKOFF, INITIAL_BACKOFF * 2**attempt)
+        backoff = min(MAX_BACKOFF, INITIAL_BACKOFF * 2.0**attempt)
         return backoff * (1 - JITTER * random.random())
 
     def _error_from(self, response: httpx.Response, body: Any) -> PromptOpsError:
@@ -341,5 +346,7 @@ def _check_seconds(name: str, value: float, *, allow_zero: bool) -> float:
     )
     if not ok:
         bound = ">= 0" if allow_zero else "> 0"
-        raise ConfigurationError(f"{name} must be a finite number of seconds {bound}, got {value!r}")
+        raise ConfigurationError(
+            f"{name} must be a finite number of seconds {bound}, got {value!r}"
+        )
     return float(value)

@@ -51,7 +51,7 @@ class RateLimitError(PromptOpsError):
 
 
 class RequestTimeoutError(PromptOpsError):
-    """The request took too long: the API's gateway gave up (504) or the client's deadline passed."""
+    """The request took too long: the API's gateway gave up (504) or the deadline passed."""
 
     code = "TIMEOUT_ERROR"
 

@@ -1,7 +1,7 @@
 """PromptOps health check: runs each check, prints PASS or FAIL, exits 1 if any failed.
 
-    python -m snippets.index.health_check          # the real API, key from PROMPTOPS_API_KEY
-    python -m snippets.index.health_check --mock   # the bundled mock API, no account needed
+python -m snippets.index.health_check          # the real API, key from PROMPTOPS_API_KEY
+python -m snippets.index.health_check --mock   # the bundled mock API, no account needed
 """
 
 from __future__ import annotations
@@ -74,6 +74,8 @@ async def run_health_checks(
 
     print("All checks passed" if failures == 0 else f"{failures} check(s) failed")
     return 0 if failures == 0 else 1
+
+
 # --8<-- [end:checks]
 
 

@@ -115,7 +115,9 @@ class MockPromptOpsAPI:
 
         def respond(request: httpx.Request) -> httpx.Response:
             extra = {} if retry_after is None else {"retry_after": retry_after}
-            headers = {"Retry-After": str(retry_after)} if header and retry_after is not None else {}
+            headers = (
+                {"Retry-After": str(retry_after)} if header and retry_after is not None else {}
+            )
             return self._error(RateLimitError, "Rate limit exceeded", headers=headers, **extra)
 
         self._faults.append(_Fault("rate_limit", times, respond, path))

@@ -1,0 +1,94 @@
+"""Sessions: `docs` (strict build + every test, what CI runs), `serve`, `lint`, `generate`,
+`update`.
+
+Every session installs the locked versions from uv.lock into its own virtualenv, so a fresh
+machine needs only `python3 -m pip install uv nox` first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nox
+
+PYTHON = "3.12"
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "docs"]
+
+# uv must not download interpreters (it cannot here); use the machine's own.
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+def _expose_pyenv_pythons() -> None:
+    """With pyenv, only the global version resolves; make every installed 3.12+ visible too."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    if not (root / "versions").is_dir():
+        return
+    # pyenv's shim exports PYENV_VERSION (the global version) to the Python it runs: extend it.
+    active = os.environ.get("PYENV_VERSION", "").split(":")
+    if not active[0] and (root / "version").exists():
+        active = (root / "version").read_text().split()
+    modern = sorted(
+        p.name for p in (root / "versions").iterdir() if re.fullmatch(r"3\.(1[2-9])\.\d+", p.name)
+    )
+    os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys([*active, *modern]))
+
+
+_expose_pyenv_pythons()
+
+
+def _install(session: nox.Session, *groups: str) -> None:
+    """Install the project and the given dependency groups at their locked versions."""
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--no-default-groups",
+        *(f"--group={group}" for group in groups),
+        env={"UV_PROJECT_ENVIRONMENT": str(session.virtualenv.location)},
+        silent=True,
+    )
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the site strictly, then run every test (docs examples, snippets, client, mock)."""
+    _install(session, "docs", "test")
+    session.run("mkdocs", "build", "--strict", "--quiet")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def serve(session: nox.Session) -> None:
+    """Serve the site with live reload at http://127.0.0.1:8000."""
+    _install(session, "docs")
+    session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check, ruff format --check, mypy --strict."""
+    _install(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def generate(session: nox.Session) -> None:
+    """Rewrite generated docs content (the error matrix) from its source in code."""
+    _install(session)
+    session.run("python", "-m", "snippets.generate")
+
+
+@nox.session(python=PYTHON)
+def update(session: nox.Session) -> None:
+    """After an intended change: regenerate includes and rewrite the docs' `#>` outputs."""
+    _install(session, "test")
+    session.run("python", "-m", "snippets.generate")
+    session.run("pytest", "tests/test_docs.py", "--update-examples", *session.posargs)

@@ -1,0 +1,175 @@
+"""The client's settings, input checks, cache and secrecy."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+import pytest
+
+from snippets.client import (
+    ConfigurationError,
+    PromptOpsClient,
+    PromptVariables,
+    ValidationError,
+)
+from snippets.client.clock import FakeClock
+from snippets.mock_api import MockPromptOpsAPI
+
+
+def test_missing_api_key_names_the_environment_variable(
+    mock_api: MockPromptOpsAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PROMPTOPS_API_KEY")
+    with pytest.raises(ConfigurationError, match="PROMPTOPS_API_KEY"):
+        PromptOpsClient()
+    with pytest.raises(ConfigurationError, match="PROMPTOPS_API_KEY"):
+        PromptOpsClient("   ")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("timeout", 0),
+        ("timeout", -1),
+        ("timeout", math.inf),
+        ("timeout", math.nan),
+        ("timeout", True),
+        ("timeout", "30"),
+        ("cache_ttl", -5),
+        ("max_retries", -1),
+        ("max_retries", 1.5),
+        ("base_url", "ftp://api.promptops.com"),
+        ("base_url", "api.promptops.com"),
+        ("base_url", "https://"),
+    ],
+)
+def test_bad_settings_fail_fast(mock_api: MockPromptOpsAPI, setting: str, value: Any) -> None:
+    with pytest.raises(ConfigurationError, match=setting):
+        PromptOpsClient(**{setting: value})
+
+
+def test_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMPTOPS_BASE_URL", "http://localhost:8080/")
+    assert PromptOpsClient("k").base_url == "http://localhost:8080"
+
+
+@pytest.mark.parametrize(
+    "prompt_id", ["", " ", "../etc/passwd", "hello world", "-dash-first", "a" * 129, None, 42]
+)
+def test_bad_prompt_ids_are_rejected_before_any_request(
+    mock_api: MockPromptOpsAPI, prompt_id: Any
+) -> None:
+    async def main() -> None:
+        async with PromptOpsClient() as client:
+            with pytest.raises(ValidationError, match="Invalid prompt id"):
+                await client.get_prompt(prompt_id)
+            with pytest.raises(ValidationError, match="Invalid prompt id"):
+                await client.render_prompt(prompt_id, PromptVariables(name="x"))
+
+    asyncio.run(main())
+    assert mock_api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"user-name": "x"}, "Invalid variable name 'user-name'"),
+        ({"": "x"}, "Invalid variable name ''"),
+        ({"1st": "x"}, "Invalid variable name '1st'"),
+        ({"when": object()}, "Variable 'when' cannot be sent as JSON"),
+        ({"ratio": math.nan}, "Variable 'ratio' cannot be sent as JSON"),
+        ({"items": {1, 2}}, "Variable 'items' cannot be sent as JSON"),
+    ],
+)
+def test_bad_variables_are_rejected_before_any_request(
+    mock_api: MockPromptOpsAPI, variables: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        PromptVariables(variables)
+
+    async def main() -> None:
+        async with PromptOpsClient() as client:
+            with pytest.raises(ValidationError, match=message):
+                await client.render_prompt("hello-world", variables)  # a plain dict is checked too
+
+    asyncio.run(main())
+    assert mock_api.requests == []
+
+
+def test_missing_template_variable_is_a_validation_error_from_the_api(
+    mock_api: MockPromptOpsAPI,
+) -> None:
+    async def main() -> None:
+        async with PromptOpsClient() as client:
+            await client.render_prompt("welcome-message", PromptVariables(name="Ada"))
+
+    with pytest.raises(ValidationError, match="Missing variable.*company") as caught:
+        asyncio.run(main())
+    assert caught.value.status_code == 422
+
+
+def test_cache_hits_misses_and_ttl(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
+    async def main() -> list[dict[str, Any]]:
+        stats = []
+        async with PromptOpsClient(cache_ttl=60) as client:
+            await client.get_prompt("hello-world")
+            await client.get_prompt("hello-world")
+            stats.append(client.get_cache_stats())
+            clock.advance(61)
+            stats.append(client.get_cache_stats())
+            await client.get_prompt("hello-world")
+            stats.append(client.get_cache_stats())
+        return stats
+
+    fresh, expired, refetched = asyncio.run(main())
+    assert fresh == {"hits": 1, "misses": 1, "hit_rate": 0.5, "size": 1}
+    assert expired["size"] == 0
+    assert refetched == {"hits": 1, "misses": 2, "hit_rate": 1 / 3, "size": 1}
+    assert len(mock_api.requests) == 2
+
+
+def test_cache_ttl_zero_turns_the_cache_off(mock_api: MockPromptOpsAPI) -> None:
+    async def main() -> dict[str, Any]:
+        async with PromptOpsClient(cache_ttl=0) as client:
+            await client.get_prompt("hello-world")
+            await client.get_prompt("hello-world")
+            return client.get_cache_stats()
+
+    assert asyncio.run(main()) == {"hits": 0, "misses": 2, "hit_rate": 0.0, "size": 0}
+
+
+def test_the_api_key_is_not_in_repr_or_errors(mock_api: MockPromptOpsAPI) -> None:
+    client = PromptOpsClient("po_secret_canary_123")
+    assert "po_secret_canary_123" not in repr(client)
+
+    async def main() -> None:
+        async with client:
+            await client.health_check()
+
+    with pytest.raises(Exception) as caught:
+        asyncio.run(main())
+    assert "po_secret_canary_123" not in f"{caught.value} {caught.value!r}"
+
+
+def test_list_prompts(mock_api: MockPromptOpsAPI) -> None:
+    async def main() -> list[str]:
+        async with PromptOpsClient() as client:
+            return await client.list_prompts()
+
+    assert asyncio.run(main()) == ["hello-world", "welcome-message", "customer-service"]
+
+
+def test_aclose_twice_and_reuse_after_close(mock_api: MockPromptOpsAPI) -> None:
+    async def main() -> str:
+        client = PromptOpsClient()
+        await client.aclose()
+        await client.initialize()
+        await client.aclose()
+        await client.aclose()
+        status = (await client.health_check()).status  # reopens the pool
+        await client.aclose()
+        return status
+
+    assert asyncio.run(main()) == "healthy"

@@ -1,0 +1,187 @@
+"""The mock API enforces the contract for real: a client that gets it wrong is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from snippets.client import PromptOpsAuth
+from snippets.client.clock import FakeClock
+from snippets.client.signing import sign
+from snippets.mock_api import MockPromptOpsAPI
+
+BASE = "https://api.promptops.com"
+
+
+def send(request: httpx.Request) -> httpx.Response:
+    async def main() -> httpx.Response:
+        async with httpx.AsyncClient() as http:
+            return await http.send(request)
+
+    return asyncio.run(main())
+
+
+def signed(
+    api: MockPromptOpsAPI, method: str, path: str, body: Any = None, *, at: float | None = None
+) -> httpx.Request:
+    content = b"" if body is None else json.dumps(body).encode()
+    timestamp = int(api.clock.time() if at is None else at)
+    return httpx.Request(
+        method,
+        BASE + path,
+        content=content,
+        headers={
+            "Authorization": f"Bearer {api.api_key}",
+            "X-PromptOps-Timestamp": str(timestamp),
+            "X-PromptOps-Signature": sign(api.api_key, timestamp, method, path, content),
+        },
+    )
+
+
+def error_of(response: httpx.Response) -> tuple[int, str]:
+    body = response.json()
+    assert body["success"] is False
+    return response.status_code, body["error"]["code"]
+
+
+def test_public_health_needs_no_key(mock_api: MockPromptOpsAPI) -> None:
+    response = send(httpx.Request("GET", f"{BASE}/v1/health"))
+    assert response.json() == {"success": True, "data": {"status": "healthy"}}
+
+
+def test_a_correctly_signed_request_is_answered(mock_api: MockPromptOpsAPI) -> None:
+    response = send(signed(mock_api, "GET", "/v1/client/prompts/hello-world"))
+    assert response.status_code == 200
+    assert response.json()["data"]["variables"] == ["name"]
+    assert "Date" in response.headers and response.headers["X-Request-Id"] == "req_000001"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda r: r.headers.pop("Authorization"),
+        lambda r: r.headers.__setitem__("Authorization", "Bearer po_other"),
+        lambda r: r.headers.pop("X-PromptOps-Signature"),
+        lambda r: r.headers.__setitem__("X-PromptOps-Signature", "v1=" + "0" * 64),
+        lambda r: r.headers.__setitem__("X-PromptOps-Timestamp", "yesterday"),
+    ],
+)
+def test_bad_credentials_are_refused(mock_api: MockPromptOpsAPI, tamper: Any) -> None:
+    request = signed(mock_api, "GET", "/v1/client/health")
+    tamper(request)
+    assert error_of(send(request)) == (401, "AUTHENTICATION_ERROR")
+
+
+def test_signature_covers_the_body(mock_api: MockPromptOpsAPI) -> None:
+    request = signed(mock_api, "POST", "/v1/client/prompts/hello-world/render", {"variables": {}})
+    forged = httpx.Request(
+        "POST",
+        request.url,
+        headers=request.headers,
+        content=json.dumps({"variables": {"name": "Mallory"}}).encode(),
+    )
+    assert error_of(send(forged)) == (401, "AUTHENTICATION_ERROR")
+
+
+@pytest.mark.parametrize(("offset", "accepted"), [(-300, True), (300, True), (301, False)])
+def test_timestamp_window_is_300_seconds(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, offset: int, accepted: bool
+) -> None:
+    response = send(signed(mock_api, "GET", "/v1/client/health", at=clock.time() + offset))
+    assert (response.status_code == 200) is accepted
+
+
+def test_render_and_missing_variables(mock_api: MockPromptOpsAPI) -> None:
+    path = "/v1/client/prompts/welcome-message/render"
+    ok = send(signed(mock_api, "POST", path, {"variables": {"name": "Ada", "company": "Acme"}}))
+    assert ok.json()["data"]["content"] == "Welcome to Acme, Ada! We're glad you're here."
+    missing = send(signed(mock_api, "POST", path, {"variables": {"name": "Ada"}}))
+    assert error_of(missing) == (422, "VALIDATION_ERROR")
+    assert "company" in missing.json()["error"]["message"]
+
+
+def test_unknown_prompt_is_404(mock_api: MockPromptOpsAPI) -> None:
+    response = send(signed(mock_api, "GET", "/v1/client/prompts/nope"))
+    assert error_of(response) == (404, "PROMPT_NOT_FOUND")
+
+
+def test_batch_render_reports_each_item(mock_api: MockPromptOpsAPI) -> None:
+    body = {
+        "requests": [
+            {"prompt_id": "hello-world", "variables": {"name": "Ada"}},
+            {"prompt_id": "nope", "variables": {}},
+        ]
+    }
+    response = send(signed(mock_api, "POST", "/v1/client/prompts/batch-render", body))
+    assert response.json()["data"]["results"] == [
+        {"prompt_id": "hello-world", "content": "Hello, Ada!"},
+        {
+            "prompt_id": "nope",
+            "error": {"code": "PROMPT_NOT_FOUND", "message": "Prompt 'nope' not found"},
+        },
+    ]
+
+
+def test_invalid_json_body_is_422(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
+    path = "/v1/client/prompts/hello-world/render"
+    timestamp = int(clock.time())
+    request = httpx.Request(
+        "POST",
+        BASE + path,
+        content=b"{not json",
+        headers={
+            "Authorization": f"Bearer {mock_api.api_key}",
+            "X-PromptOps-Timestamp": str(timestamp),
+            "X-PromptOps-Signature": sign(mock_api.api_key, timestamp, "POST", path, b"{not json"),
+        },
+    )
+    assert error_of(send(request)) == (422, "VALIDATION_ERROR")
+
+
+def test_rate_limit_scenario_sets_body_and_header(mock_api: MockPromptOpsAPI) -> None:
+    mock_api.rate_limit(times=1, retry_after=60)
+    first = send(signed(mock_api, "GET", "/v1/client/health"))
+    assert error_of(first) == (429, "RATE_LIMIT_ERROR")
+    assert first.json()["error"]["retry_after"] == 60
+    assert first.headers["Retry-After"] == "60"
+    assert send(signed(mock_api, "GET", "/v1/client/health")).status_code == 200
+
+
+def test_faults_can_target_one_path(mock_api: MockPromptOpsAPI) -> None:
+    mock_api.server_error(times=1, status=500, path="/v1/client/prompts")
+    assert send(signed(mock_api, "GET", "/v1/client/health")).status_code == 200
+    assert send(signed(mock_api, "GET", "/v1/client/prompts")).status_code == 500
+
+
+def test_latency_moves_the_mock_clock(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
+    mock_api.simulate_latency(0.25)
+    before = clock.monotonic()
+    send(signed(mock_api, "GET", "/v1/client/health"))
+    assert clock.monotonic() - before == pytest.approx(0.25)
+
+
+def test_scenario_block_resets_faults(mock_api: MockPromptOpsAPI) -> None:
+    with mock_api.scenario():
+        mock_api.rate_limit(times=5)
+        mock_api.simulate_latency(1)
+    assert send(signed(mock_api, "GET", "/v1/client/health")).status_code == 200
+    assert mock_api.latency == 0
+
+
+def test_other_hosts_are_not_reachable(mock_api: MockPromptOpsAPI) -> None:
+    with pytest.raises(Exception, match="not mocked"):
+        send(httpx.Request("GET", "https://example.com/"))
+
+
+def test_client_auth_flow_is_accepted(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
+    async def main() -> int:
+        auth = PromptOpsAuth(mock_api.api_key, clock)
+        async with httpx.AsyncClient(base_url=BASE, auth=auth) as http:
+            response = await http.get("/v1/client/prompts", params={"limit": "10"})
+            return response.status_code
+
+    assert asyncio.run(main()) == 200

@@ -1,0 +1,108 @@
+"""The map check: no Python block in the docs goes unchecked, no snippet goes unshown.
+
+Every Python block is either run by `test_docs.py` (output checked) or an include of a snippet
+that has its own test module; every JSON block names the mock scenario that produces it; every
+example module under `snippets/<page>/` is included by some page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from snippets.generate import stale_files
+
+from .docs_blocks import (
+    PYTHON_LANGS,
+    ROOT,
+    Block,
+    blocks,
+    includes,
+    page_snippet_modules,
+    pages,
+    snippet_test_path,
+)
+from .docs_scenarios import SCENARIOS
+from .test_docs import RUNNABLE
+
+# Languages that are not run, and why: they are shown, not executed against the API.
+EXEMPT_LANGS = {
+    "bash": "shell commands for the reader's terminal",
+    "console": "terminal sessions",
+    "text": "plain output or prose",
+    "toml": "configuration files",
+    "yaml": "configuration files",
+    "": "plain text",
+}
+
+
+def how_checked(block: Block) -> str:
+    """Say how the harness checks `block`, or raise AssertionError naming its line."""
+    if block.lang in PYTHON_LANGS:
+        if block.is_include_only:
+            shown = []
+            for include in block.includes:
+                snippet = include.path.relative_to(ROOT)
+                assert include.path.exists(), f"{block.where}: includes missing {snippet}"
+                test = snippet_test_path(include.path)
+                assert test.exists(), (
+                    f"{block.where}: includes {snippet}, which has no test module "
+                    f"{test.relative_to(ROOT)}"
+                )
+                module = ".".join(snippet.with_suffix("").parts)
+                assert module in test.read_text("utf-8"), (
+                    f"{block.where}: {test.relative_to(ROOT)} does not import {module}"
+                )
+                shown.append(f"include of {snippet}, tested by {test.relative_to(ROOT)}")
+            return "; ".join(shown)
+        run = any(ex.path == block.page and ex.start_line == block.line for ex in RUNNABLE)
+        assert run, f"{block.where}: Python block that the harness does not run"
+        return "run, output checked"
+    if block.lang == "json":
+        scenario = block.settings.get("mock")
+        assert scenario in SCENARIOS, f"{block.where}: json block without a known mock=... scenario"
+        return f"response body checked against the mock ({scenario})"
+    assert block.lang in EXEMPT_LANGS, (
+        f"{block.where}: {block.lang!r} block: run it, or add its language to EXEMPT_LANGS "
+        "with a reason"
+    )
+    return f"not run: {EXEMPT_LANGS[block.lang]}"
+
+
+def docs_map() -> list[tuple[str, str]]:
+    return [(block.where, how_checked(block)) for page in pages() for block in blocks(page)]
+
+
+def test_every_block_is_checked_or_exempt_with_a_reason() -> None:
+    rows = docs_map()
+    assert any("run, output checked" in how for _, how in rows)
+
+
+def test_every_snippet_is_included_by_a_page() -> None:
+    included = {inc.path for page in pages() for inc in includes(page)}
+    unshown = [s.relative_to(ROOT) for s in page_snippet_modules() if s not in included]
+    assert not unshown, f"snippets no page includes: {unshown}"
+
+
+def test_every_snippet_has_its_test_module() -> None:
+    missing = [
+        f"{s.relative_to(ROOT)} -> {snippet_test_path(s).relative_to(ROOT)}"
+        for s in page_snippet_modules()
+        if not snippet_test_path(s).exists()
+    ]
+    assert not missing, f"snippets without tests: {missing}"
+
+
+def test_generated_includes_are_up_to_date() -> None:
+    stale = [str(p.relative_to(ROOT)) for p in stale_files()]
+    assert not stale, f"out of date, run `nox -s generate`: {stale}"
+
+
+@pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_includes_resolve(page: Path) -> None:
+    for include in includes(page):
+        assert include.path.exists(), f"{page.relative_to(ROOT)}: missing include {include.path}"
+        if include.section:
+            text = include.path.read_text("utf-8")
+            assert f"[start:{include.section}]" in text, f"no section {include.section!r}"
