@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from snippets.generate import stale_files
+from snippets.generate import GENERATED, stale_files
 
 from .docs_blocks import (
     PYTHON_LANGS,
@@ -95,8 +95,14 @@ def test_every_snippet_has_its_test_module() -> None:
 
 
 def test_generated_includes_are_up_to_date() -> None:
-    stale = [str(p.relative_to(ROOT)) for p in stale_files()]
-    assert not stale, f"out of date, run `nox -s generate`: {stale}"
+    problems = []
+    for path in stale_files():
+        fresh = GENERATED[path]().splitlines()
+        old = path.read_text("utf-8").splitlines() if path.exists() else []
+        line = next((i for i, (a, b) in enumerate(zip(old, fresh, strict=False)) if a != b), None)
+        line = min(len(old), len(fresh)) if line is None else line
+        problems.append(f"{path.relative_to(ROOT)}:{line + 1}: out of date with its source")
+    assert not problems, "\n".join([*problems, "regenerate with: nox -s generate"])
 
 
 @pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(ROOT)))
