@@ -59,7 +59,8 @@ def _install(session: nox.Session, *groups: str) -> None:
 def docs(session: nox.Session) -> None:
     """Build the site strictly, then run every test (docs examples, snippets, client, mock)."""
     _install(session, "docs", "test")
-    session.run("mkdocs", "build", "--strict", "--quiet")
+    # Not --quiet: it hides warnings from --strict, so a broken link would pass.
+    session.run("mkdocs", "build", "--strict")
     session.run("pytest", *session.posargs)
 
 
