@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import email.utils
+import logging
 import math
 import os
 import random
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -34,6 +35,8 @@ from .models import (
 )
 from .signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
+logger = logging.getLogger("promptops")
+
 DEFAULT_BASE_URL: Final = "https://api.promptops.com"
 API_KEY_ENV: Final = "PROMPTOPS_API_KEY"
 BASE_URL_ENV: Final = "PROMPTOPS_BASE_URL"
@@ -45,6 +48,8 @@ MAX_BACKOFF: Final = 8.0
 JITTER: Final = 0.25
 # A `retry_after` longer than this is not waited for: the error is raised at once.
 MAX_RETRY_AFTER: Final = 60.0
+# The batch-render endpoint takes at most this many items per call.
+MAX_BATCH: Final = 50
 
 
 class PromptOpsAuth(httpx.Auth):
@@ -83,6 +88,8 @@ class PromptOpsClient:
         max_retries: Retries after the first attempt, for connect errors, timeouts, 408, 429, 5xx.
         cache_ttl: Seconds `get_prompt` results are cached; 0 turns the cache off.
         max_retry_after: Longest `retry_after` the client will wait; longer ones raise at once.
+        limits: Connection pool limits (`httpx.Limits`); httpx's defaults otherwise.
+        event_hooks: httpx event hooks (`{"request": [...], "response": [...]}`), for logging.
         transport: An httpx transport (tests, proxies); default is httpx's.
         clock: Where time comes from; tests pass a `FakeClock`.
     """
@@ -96,6 +103,8 @@ class PromptOpsClient:
         max_retries: int = 2,
         cache_ttl: float = 300.0,
         max_retry_after: float = MAX_RETRY_AFTER,
+        limits: httpx.Limits | None = None,
+        event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
     ) -> None:
@@ -114,6 +123,8 @@ class PromptOpsClient:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
         self.max_retries = max_retries
+        self._limits = limits or httpx.Limits()
+        self._event_hooks = {name: list(hooks) for name, hooks in (event_hooks or {}).items()}
         self._transport = transport
         self._clock = clock or default_clock()
         self._http: httpx.AsyncClient | None = None
@@ -133,6 +144,8 @@ class PromptOpsClient:
                 base_url=self.base_url,
                 auth=PromptOpsAuth(self._api_key, self._clock),
                 headers={"User-Agent": "promptops-docs-client/0.1"},
+                limits=self._limits,
+                event_hooks=self._event_hooks,
                 transport=self._transport,
             )
 
@@ -204,6 +217,36 @@ class PromptOpsClient:
         )
         return RenderedPrompt(prompt_id=data["prompt_id"], content=data["content"])
 
+    async def batch_render(
+        self, requests: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[RenderedPrompt | PromptOpsError]:
+        """Render many prompts in as few calls as possible (up to 50 per call).
+
+        Returns one result per request, in order: a `RenderedPrompt`, or the error for that
+        item (an unknown id fails its item, not the batch). Every id and variable set is checked
+        before anything is sent.
+        """
+        items = [
+            {"prompt_id": check_prompt_id(prompt_id), "variables": dict(PromptVariables(variables))}
+            for prompt_id, variables in requests
+        ]
+        results: list[RenderedPrompt | PromptOpsError] = []
+        for start in range(0, len(items), MAX_BATCH):
+            data = await self._request(
+                "POST",
+                "/v1/client/prompts/batch-render",
+                json={"requests": items[start : start + MAX_BATCH]},
+            )
+            for result in data["results"]:
+                error = result.get("error")
+                if error is None:
+                    results.append(RenderedPrompt(result["prompt_id"], result["content"]))
+                else:
+                    spec = ERRORS_BY_CODE.get(error["code"])
+                    cls = spec.exception if spec else PromptOpsError
+                    results.append(cls(error["message"]))
+        return results
+
     def get_cache_stats(self) -> dict[str, Any]:
         """Cache counters: `hits`, `misses`, `hit_rate` (0.0-1.0) and `size` (live entries)."""
         now = self._clock.monotonic()
@@ -249,6 +292,15 @@ class PromptOpsClient:
             delay = self._retry_delay(error, attempt)
             if delay is None or self._clock.monotonic() + delay >= deadline:
                 raise error
+            logger.info(
+                "%s %s failed with %s; retry %d of %d in %.1f s",
+                method,
+                path,
+                error.code,
+                attempt + 1,
+                self.max_retries,
+                delay,
+            )
             await self._clock.sleep(delay)
             attempt += 1
 

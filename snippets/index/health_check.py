@@ -6,12 +6,11 @@ python -m snippets.index.health_check --mock   # the bundled mock API, no accoun
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
 from snippets.client import PromptOpsClient, PromptVariables
+from snippets.mock_api.offline import run_script
 
 
 # --8<-- [start:checks]
@@ -80,16 +79,7 @@ async def run_health_checks(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--mock", action="store_true", help="run against the bundled mock API")
-    args = parser.parse_args(argv)
-    if not args.mock:
-        return asyncio.run(run_health_checks())
-
-    from snippets.mock_api import MockPromptOpsAPI
-
-    with MockPromptOpsAPI() as api:
-        return asyncio.run(run_health_checks(lambda: PromptOpsClient(api.api_key)))
+    return run_script(__doc__, run_health_checks, argv)
 
 
 if __name__ == "__main__":

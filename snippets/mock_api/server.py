@@ -20,7 +20,7 @@ from typing import Any, Final, Self
 import httpx
 import respx
 
-from snippets.client._client import DEFAULT_BASE_URL
+from snippets.client._client import DEFAULT_BASE_URL, MAX_BATCH
 from snippets.client.clock import Clock, default_clock
 from snippets.client.errors import (
     ERRORS_BY_CODE,
@@ -41,7 +41,6 @@ from snippets.client.signing import (
 
 MOCK_API_KEY: Final = "po_test_mock_key_0123456789"
 API_VERSION: Final = "2026.11.0"
-MAX_BATCH: Final = 50
 
 SEED_PROMPTS: Final[dict[str, dict[str, Any]]] = {
     "hello-world": {"name": "Hello world", "template": "Hello, {{name}}!", "version": 3},
@@ -89,11 +88,13 @@ class MockPromptOpsAPI:
     """The PromptOps API in a box. See the module docstring for a quick start.
 
     Attributes:
-        api_key: The one key the mock accepts.
+        api_key: The key the mock accepts (and puts in `PROMPTOPS_API_KEY` when run offline).
+        extra_keys: More accepted keys, for key rotation: see `add_key` and `revoke_key`.
         requests: Every request that reached the mock, in order (failed attempts included).
     """
 
     api_key: str = MOCK_API_KEY
+    extra_keys: set[str] = field(default_factory=set)
     base_url: str = DEFAULT_BASE_URL
     clock: Clock = field(default_factory=default_clock)
     prompts: dict[str, dict[str, Any]] = field(
@@ -181,6 +182,16 @@ class MockPromptOpsAPI:
         """Spend `seconds` (on the mock's clock) before answering each request."""
         self.latency = seconds
 
+    def add_key(self, key: str) -> None:
+        """Accept another key (a new key during a rotation)."""
+        self.extra_keys.add(key)
+
+    def revoke_key(self, key: str) -> None:
+        """Stop accepting a key."""
+        self.extra_keys.discard(key)
+        if key == self.api_key:
+            self.api_key = ""
+
     def reset(self) -> None:
         """Drop all scenarios and the request log; prompts stay."""
         self._faults.clear()
@@ -244,7 +255,8 @@ class MockPromptOpsAPI:
         return None
 
     def _authenticate(self, request: httpx.Request) -> None:
-        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        if scheme != "Bearer" or not key or key not in {self.api_key, *self.extra_keys}:
             raise _Reject(AuthenticationError, "Invalid API key or signature")
         timestamp = request.headers.get(TIMESTAMP_HEADER, "")
         signature = request.headers.get(SIGNATURE_HEADER, "")
@@ -261,7 +273,7 @@ class MockPromptOpsAPI:
             )
         path = request.url.raw_path.decode("ascii")
         body = request.read()
-        if not verify(self.api_key, signature, int(timestamp), request.method, path, body):
+        if not verify(key, signature, int(timestamp), request.method, path, body):
             raise _Reject(AuthenticationError, "Invalid API key or signature")
 
     def _route(self, request: httpx.Request) -> Any:
