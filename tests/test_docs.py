@@ -16,6 +16,7 @@ import asyncio
 import difflib
 import inspect
 import json
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -57,10 +58,23 @@ RUNNABLE = _runnable_examples()
 
 
 @pytest.fixture
-def docs_mock(mock_api: MockPromptOpsAPI, clock: FakeClock) -> Iterator[MockPromptOpsAPI]:
-    """The mock API, with wall time frozen at the fake clock's start (dates print the same)."""
-    with time_machine.travel(clock.time(), tick=False):
-        yield mock_api
+def docs_env(clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Wall time frozen at the fake clock's start (dates print the same), an empty working
+    directory, and logging as it was once the example is done."""
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in ("promptops", "httpx", "httpcore")}
+    try:
+        with time_machine.travel(clock.time(), tick=False):
+            yield
+    finally:
+        for handler in set(root.handlers) - set(handlers):
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)
+        for name, saved in levels.items():
+            logging.getLogger(name).setLevel(saved)
 
 
 def _where(example: CodeExample, line_in_example: int) -> str:
@@ -69,13 +83,14 @@ def _where(example: CodeExample, line_in_example: int) -> str:
 
 
 @pytest.mark.parametrize("example", RUNNABLE, ids=str)
+@pytest.mark.usefixtures("docs_env")
 def test_docs_example(
-    example: CodeExample, eval_example: EvalExample, docs_mock: MockPromptOpsAPI
+    example: CodeExample, eval_example: EvalExample, request: pytest.FixtureRequest
 ) -> None:
-    scenario = example.prefix_settings().get("mock")
-    if scenario is not None:
+    scenario = example.prefix_settings().get("mock", "ok")
+    if scenario != "off":  # "off": the example brings its own mock (a script's --mock mode)
         assert scenario in SCENARIOS, f"{_where(example, 0)}: unknown mock scenario {scenario!r}"
-        SCENARIOS[scenario].setup(docs_mock)
+        SCENARIOS[scenario].setup(request.getfixturevalue("mock_api"))
 
     printed_at: set[int] = set()
 
@@ -92,6 +107,7 @@ def test_docs_example(
         return True
 
     eval_example.include_print = include_print
+    eval_example.set_config(line_length=160)  # log lines stay on one #> line each
     if eval_example.update_examples:
         eval_example.run_print_update(example)
         return
@@ -100,7 +116,9 @@ def test_docs_example(
     # recorded prints, so a mismatch can be reported at its Markdown line.
     insert_print, _ = eval_example._run(example, "check", None, True, None)
     expected = insert_print.updated_print_statements(example)
-    if expected is not None:
+    # The indent of a `#>` line is cosmetic: pytest-examples puts the output of a print made
+    # inside an imported function at column 0, while the page indents it under the call.
+    if expected is not None and _dedent_output(expected) != _dedent_output(example.source):
         old, new = example.source.splitlines(), expected.splitlines()
         first = next(
             (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
@@ -115,6 +133,10 @@ def test_docs_example(
     if stale:
         lines = ", ".join(_where(example, n) for n in stale)
         pytest.fail(f"{lines}: #> output under a line that printed nothing", pytrace=False)
+
+
+def _dedent_output(source: str) -> str:
+    return re.sub(r"^[ ]+(#> )", r"\1", source.rstrip("\n"), flags=re.M)
 
 
 def _stale_output_lines(source: str, printed_at: set[int]) -> list[int]:
@@ -138,18 +160,27 @@ def _stale_output_lines(source: str, printed_at: set[int]) -> list[int]:
 
 
 @pytest.mark.parametrize("block", _json_blocks(), ids=lambda b: b.where)
+@pytest.mark.usefixtures("docs_env")
 def test_docs_json_body_is_what_the_mock_answers(
-    block: Block, docs_mock: MockPromptOpsAPI, clock: FakeClock
+    block: Block, mock_api: MockPromptOpsAPI, clock: FakeClock
 ) -> None:
     name = block.settings.get("mock")
     assert name in SCENARIOS, f"{block.where}: a json block must name a mock scenario (mock=...)"
     scenario = SCENARIOS[name]
-    scenario.setup(docs_mock)
+    scenario.setup(mock_api)
 
     async def fetch() -> httpx.Response:
         auth = PromptOpsAuth(scenario.api_key, clock)
-        async with httpx.AsyncClient(base_url=docs_mock.base_url, auth=auth) as http:
-            return await http.get("/v1/client/prompts/hello-world")
+        async with httpx.AsyncClient(base_url=mock_api.base_url, auth=auth) as http:
+            return await http.request(scenario.method, scenario.path, json=scenario.body)
 
-    answered = asyncio.run(fetch()).json()
-    assert json.loads(block.body) == answered, f"{block.where}: the mock answers {answered}"
+    response = asyncio.run(fetch())
+    assert json.loads(block.body) == response.json(), (
+        f"{block.where}: the mock answers {response.json()}"
+    )
+    status = re.match(r"HTTP (\d{3})", block.settings.get("title", ""))
+    if status:
+        assert int(status[1]) == response.status_code, (
+            f"{block.where}: the title says HTTP {status[1]}, the mock answers "
+            f"{response.status_code}"
+        )

@@ -1,0 +1,123 @@
+"""Configuration doctor: reads the environment and the client settings, reports each problem.
+
+python -m snippets.common_issues.config_doctor          # your environment
+python -m snippets.common_issues.config_doctor --mock   # with the mock API's key
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from snippets.client import PromptOpsClient
+from snippets.mock_api.offline import run_script
+
+
+# --8<-- [start:doctor]
+@dataclass(frozen=True)
+class Finding:
+    level: Literal["OK", "WARN", "ERROR"]
+    topic: str
+    message: str
+
+
+def diagnose(environ: Mapping[str, str], **client_settings: Any) -> list[Finding]:
+    """Check the PromptOps environment variables, proxy and TLS settings, and client settings."""
+    findings: list[Finding] = []
+
+    def report(level: Literal["OK", "WARN", "ERROR"], topic: str, message: str) -> None:
+        findings.append(Finding(level, topic, message))
+
+    # The API key: set, clean, and shaped like a PromptOps key. Never print it.
+    key = environ.get("PROMPTOPS_API_KEY")
+    if not key:
+        report("ERROR", "API key", "PROMPTOPS_API_KEY is not set")
+    elif key != key.strip() or key[0] in "'\"":
+        report("ERROR", "API key", "PROMPTOPS_API_KEY has spaces or quotes around it")
+    elif not key.startswith("po_"):
+        report("WARN", "API key", "PROMPTOPS_API_KEY does not start with 'po_'")
+    else:
+        report("OK", "API key", f"PROMPTOPS_API_KEY is set ({len(key)} characters)")
+
+    # The endpoint: the API root over HTTPS.
+    base_url = environ.get("PROMPTOPS_BASE_URL")
+    if base_url:
+        url = httpx.URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            report("ERROR", "Endpoint", f"PROMPTOPS_BASE_URL is not an http(s) URL: {base_url}")
+        elif url.path.rstrip("/"):
+            report("WARN", "Endpoint", f"PROMPTOPS_BASE_URL has a path ({url.path}); use the root")
+        elif url.scheme == "http" and url.host not in ("localhost", "127.0.0.1"):
+            report("WARN", "Endpoint", "PROMPTOPS_BASE_URL is plain http: keys travel unencrypted")
+        else:
+            report("OK", "Endpoint", base_url)
+    else:
+        report("OK", "Endpoint", "default (https://api.promptops.com)")
+
+    # Proxies: httpx uses HTTPS_PROXY unless NO_PROXY names the host.
+    proxy = environ.get("HTTPS_PROXY") or environ.get("https_proxy")
+    if proxy:
+        shown = httpx.URL(proxy).copy_with(username=None, password=None)
+        report("WARN", "Proxy", f"requests go through {shown}: check it allows api.promptops.com")
+    else:
+        report("OK", "Proxy", "none")
+
+    # TLS: a custom CA bundle must exist; httpx ignores the requests library's variable.
+    cert_file = environ.get("SSL_CERT_FILE")
+    if cert_file and not Path(cert_file).is_file():
+        report("ERROR", "TLS", f"SSL_CERT_FILE points to a missing file: {cert_file}")
+    elif environ.get("REQUESTS_CA_BUNDLE") and not cert_file:
+        report("WARN", "TLS", "REQUESTS_CA_BUNDLE is set but httpx reads SSL_CERT_FILE")
+    else:
+        report("OK", "TLS", f"CA bundle: {cert_file or 'default (certifi)'}")
+
+    # Client settings: what the constructor accepts, and what works well in practice.
+    try:
+        client = PromptOpsClient(api_key=key or "unset", base_url=base_url, **client_settings)
+    except ValueError as exc:
+        report("ERROR", "Client", str(exc))
+        return findings
+    if client.timeout < 5:
+        report("WARN", "Timeout", f"{client.timeout:g} s is short: retries share this deadline")
+    if client.max_retries == 0:
+        report("WARN", "Retries", "max_retries=0: one dropped connection fails the call")
+    if client.cache_ttl == 0:
+        report("WARN", "Cache", "cache_ttl=0: every get_prompt is a request")
+    if not any(f.topic in ("Timeout", "Retries", "Cache") for f in findings):
+        report(
+            "OK",
+            "Client",
+            f"timeout {client.timeout:g} s, {client.max_retries} retries, "
+            f"cache {client.cache_ttl:g} s",
+        )
+    return findings
+
+
+def print_report(findings: list[Finding]) -> int:
+    """Print one line per finding; return 1 if any is an ERROR."""
+    for finding in findings:
+        print(f"{finding.level:<6} {finding.topic:<9} {finding.message}")
+    problems = sum(finding.level != "OK" for finding in findings)
+    print(f"{problems} problem(s) found" if problems else "No problems found")
+    return 1 if any(finding.level == "ERROR" for finding in findings) else 0
+
+
+# --8<-- [end:doctor]
+
+
+async def _doctor() -> int:
+    return print_report(diagnose(os.environ))
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_script(__doc__, _doctor, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

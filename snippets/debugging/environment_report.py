@@ -1,0 +1,49 @@
+"""Environment report: what to paste into a bug report (never the API key itself).
+
+python -m snippets.debugging.environment_report
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+
+PACKAGES = ("promptops-troubleshooting-docs", "httpx", "httpcore", "respx", "certifi")
+
+
+# --8<-- [start:report]
+def environment_report(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """OS, Python, package versions and PromptOps settings, with secrets reduced to set/unset."""
+    report = {
+        "OS": platform.platform(),
+        "Python": f"{platform.python_version()} ({platform.python_implementation()})",
+    }
+    for package in PACKAGES:
+        try:
+            report[package] = version(package)
+        except PackageNotFoundError:
+            report[package] = "not installed"
+    report["PROMPTOPS_API_KEY"] = "set" if environ.get("PROMPTOPS_API_KEY") else "not set"
+    report["PROMPTOPS_BASE_URL"] = environ.get("PROMPTOPS_BASE_URL", "not set (default)")
+    report["HTTPS_PROXY"] = "set" if environ.get("HTTPS_PROXY") else "not set"
+    return report
+
+
+def format_report(report: Mapping[str, str]) -> str:
+    width = max(map(len, report))
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in report.items())
+
+
+# --8<-- [end:report]
+
+
+def main(argv: list[str] | None = None) -> int:
+    print(format_report(environment_report()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Performance profiler: time (and optionally measure memory of) PromptOps calls, then report
+mean, p95 and p99 per operation.
+
+    python -m snippets.performance_issues.profiler          # the real API
+    python -m snippets.performance_issues.profiler --mock   # simulated 50 ms latency, fake time
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+import tracemalloc
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from snippets.client import PromptOpsClient, PromptVariables
+from snippets.client.clock import Clock, default_clock
+from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.offline import run_script
+
+
+# --8<-- [start:profiler]
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile: always a value that was really observed, even for 1 sample."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Measurement:
+    operation: str
+    duration_ms: float
+    success: bool
+    peak_memory_kib: float | None  # extra Python memory allocated at the peak of the call
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class PerformanceProfiler:
+    """Collects one `Measurement` per profiled call."""
+
+    def __init__(self, *, clock: Clock | None = None, track_memory: bool = False) -> None:
+        self.clock = clock or default_clock()
+        self.track_memory = track_memory  # tracemalloc slows Python down: opt in
+        self.measurements: list[Measurement] = []
+
+    @asynccontextmanager
+    async def profile(self, operation: str, **metadata: Any) -> AsyncIterator[None]:
+        if self.track_memory:
+            if not tracemalloc.is_tracing():
+                tracemalloc.start()
+            tracemalloc.reset_peak()
+            baseline = tracemalloc.get_traced_memory()[0]
+        start = self.clock.monotonic()
+        success = False
+        try:
+            yield
+            success = True
+        finally:
+            duration_ms = (self.clock.monotonic() - start) * 1000
+            peak = None
+            if self.track_memory:
+                peak = (tracemalloc.get_traced_memory()[1] - baseline) / 1024
+            self.measurements.append(Measurement(operation, duration_ms, success, peak, metadata))
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """Per operation, and for "all": count, success rate, mean, p95 and p99 in ms."""
+        groups: dict[str, list[Measurement]] = defaultdict(list)
+        for m in self.measurements:
+            groups[m.operation].append(m)
+        if self.measurements:
+            groups["all"] = self.measurements
+        return {
+            name: {
+                "count": len(ms),
+                "success_rate": sum(m.success for m in ms) / len(ms),
+                "mean_ms": statistics.fmean(m.duration_ms for m in ms),
+                "p95_ms": percentile([m.duration_ms for m in ms], 95),
+                "p99_ms": percentile([m.duration_ms for m in ms], 99),
+            }
+            for name, ms in groups.items()
+        }
+
+    def print_report(self) -> None:
+        print(f"{'operation':<14}{'count':>6}{'success':>9}{'mean':>10}{'p95':>10}{'p99':>10}")
+        for name, s in self.summary().items():
+            print(
+                f"{name:<14}{s['count']:>6}{s['success_rate']:>9.0%}"
+                f"{s['mean_ms']:>8.1f}ms{s['p95_ms']:>8.1f}ms{s['p99_ms']:>8.1f}ms"
+            )
+        peaks = [m.peak_memory_kib for m in self.measurements if m.peak_memory_kib is not None]
+        if peaks:
+            print(f"peak memory per call: max {max(peaks):.0f} KiB")
+
+
+async def performance_test(
+    client: PromptOpsClient,
+    profiler: PerformanceProfiler,
+    *,
+    iterations: int = 10,
+    prompt_ids: Sequence[str] = ("hello-world", "welcome-message", "customer-service"),
+    on_progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Fetch and render each prompt `iterations` times, profiling every call."""
+    variables = PromptVariables({"name": "test_user", "company": "Test Corp"})
+    total, done = iterations * len(prompt_ids) * 2, 0
+    for _ in range(iterations):
+        for prompt_id in prompt_ids:
+            async with profiler.profile("get_prompt", prompt_id=prompt_id):
+                await client.get_prompt(prompt_id)
+            async with profiler.profile("render_prompt", prompt_id=prompt_id):
+                await client.render_prompt(prompt_id, variables)
+            done += 2
+            if on_progress:
+                on_progress(done, total)
+
+
+# --8<-- [end:profiler]
+
+
+def _progress(done: int, total: int) -> None:
+    """Progress on stderr, so that stdout holds only the report."""
+    sys.stderr.write(f"\rprofiling: {done}/{total} calls")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+async def _profile() -> int:
+    profiler = PerformanceProfiler()
+    async with PromptOpsClient() as client:
+        await performance_test(client, profiler, on_progress=_progress)
+    profiler.print_report()
+    return 0
+
+
+def _simulate_latency(api: MockPromptOpsAPI) -> None:
+    api.simulate_latency(0.050)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_script(__doc__, _profile, argv, setup=_simulate_latency, fake_time=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The configuration doctor (snippets/common_issues/config_doctor.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from snippets.common_issues import config_doctor
+from snippets.common_issues.config_doctor import diagnose, print_report
+from snippets.mock_api import MockPromptOpsAPI
+
+KEY = "po_live_4f9c2a7d1e8b3c6a5f0e9d2"
+
+
+def levels(environ: dict[str, str], **settings: object) -> dict[str, str]:
+    return {f.topic: f.level for f in diagnose(environ, **settings)}
+
+
+def test_healthy_environment_has_no_problems(capsys: pytest.CaptureFixture[str]) -> None:
+    findings = diagnose({"PROMPTOPS_API_KEY": KEY})
+    assert {f.level for f in findings} == {"OK"}
+    assert print_report(findings) == 0
+    assert capsys.readouterr().out.endswith("No problems found\n")
+
+
+@pytest.mark.parametrize(
+    ("environ", "topic", "level"),
+    [
+        ({}, "API key", "ERROR"),
+        ({"PROMPTOPS_API_KEY": f" {KEY}"}, "API key", "ERROR"),
+        ({"PROMPTOPS_API_KEY": f"'{KEY}'"}, "API key", "ERROR"),
+        ({"PROMPTOPS_API_KEY": "sk-something"}, "API key", "WARN"),
+        (
+            {"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": "api.promptops.com"},
+            "Endpoint",
+            "ERROR",
+        ),
+        ({"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": "https://x.io/v1"}, "Endpoint", "WARN"),
+        ({"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": "http://x.io"}, "Endpoint", "WARN"),
+        (
+            {"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": "http://localhost:8080"},
+            "Endpoint",
+            "OK",
+        ),
+        ({"PROMPTOPS_API_KEY": KEY, "https_proxy": "http://p:3128"}, "Proxy", "WARN"),
+        ({"PROMPTOPS_API_KEY": KEY, "SSL_CERT_FILE": "/nonexistent/ca.pem"}, "TLS", "ERROR"),
+        ({"PROMPTOPS_API_KEY": KEY, "REQUESTS_CA_BUNDLE": "/etc/ca.pem"}, "TLS", "WARN"),
+    ],
+)
+def test_each_problem_is_found(environ: dict[str, str], topic: str, level: str) -> None:
+    assert levels(environ)[topic] == level
+
+
+@pytest.mark.parametrize(
+    ("settings", "topic"),
+    [({"timeout": 1}, "Timeout"), ({"max_retries": 0}, "Retries"), ({"cache_ttl": 0}, "Cache")],
+)
+def test_risky_client_settings_are_warned_about(settings: dict[str, float], topic: str) -> None:
+    assert levels({"PROMPTOPS_API_KEY": KEY}, **settings)[topic] == "WARN"
+
+
+def test_invalid_client_settings_are_errors() -> None:
+    findings = diagnose({"PROMPTOPS_API_KEY": KEY}, timeout=-1)
+    assert findings[-1].level == "ERROR" and "timeout" in findings[-1].message
+
+
+def test_secrets_are_never_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    environ = {
+        "PROMPTOPS_API_KEY": f'"{KEY}"',
+        "HTTPS_PROXY": "http://alice:s3cret@proxy:3128",
+    }
+    assert print_report(diagnose(environ)) == 1
+    output = capsys.readouterr().out
+    assert KEY not in output and "s3cret" not in output and "alice" not in output
+
+
+def test_command_line_mock_run(
+    clock: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
+    assert config_doctor.main(["--mock"]) == 0
+    output = capsys.readouterr().out
+    assert f"PROMPTOPS_API_KEY is set ({len(MockPromptOpsAPI.api_key)} characters)" in output
+    assert output.endswith("No problems found\n")

@@ -1,0 +1,48 @@
+"""The debug client wrapper (snippets/debugging/debug_client.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from snippets.client import PromptNotFoundError, PromptOpsClient, PromptVariables
+from snippets.debugging.debug_client import DebugPromptOpsClient
+from snippets.mock_api import MockPromptOpsAPI
+
+
+def test_logs_each_call_with_its_duration(
+    mock_api: MockPromptOpsAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    mock_api.simulate_latency(0.040)
+    caplog.set_level("INFO", logger="promptops.debug")
+
+    async def main() -> str:
+        async with PromptOpsClient() as client:
+            debug = DebugPromptOpsClient(client)
+            rendered = await debug.call(
+                "render_prompt", "hello-world", variables=PromptVariables(name="Ada Lovelace")
+            )
+            return str(rendered.content)
+
+    assert asyncio.run(main()) == "Hello, Ada Lovelace!"
+    assert caplog.messages == [
+        "-> render_prompt('hello-world', variables=<1 variables>)",
+        "<- render_prompt ok in 40 ms",
+    ]
+    assert "Lovelace" not in caplog.text  # variable values are personal data
+
+
+def test_failures_are_logged_and_reraised(
+    mock_api: MockPromptOpsAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        async with PromptOpsClient() as client:
+            await DebugPromptOpsClient(client).call("get_prompt", "missing")
+
+    with pytest.raises(PromptNotFoundError):
+        asyncio.run(main())
+    assert caplog.records[-1].levelname == "ERROR"
+    assert caplog.messages[-1] == (
+        "<- get_prompt failed after 0 ms: PROMPT_NOT_FOUND: Prompt 'missing' not found"
+    )

@@ -1,0 +1,97 @@
+"""Debug logging with redaction (snippets/debugging/debug_logging.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from snippets.client import PromptOpsClient
+from snippets.debugging.debug_logging import RedactingFilter, redact, setup_debug_logging
+from snippets.mock_api import MockPromptOpsAPI
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    levels = {n: logging.getLogger(n).level for n in ("promptops", "httpx", "httpcore")}
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Authorization: Bearer abc.def-123", "Authorization: Bearer ***"),
+        ("{'authorization': 'Bearer xyz'}", "{'authorization': 'Bearer ***'}"),
+        ("key po_live_4f9c2a7d1e8b in text", "key po_*** in text"),
+        ("sig v1=" + "ab" * 32, "sig v1=***"),
+        ("GET /x?api_key=hunter2&limit=5", "GET /x?api_key=***&limit=5"),
+        ("nothing secret here", "nothing secret here"),
+    ],
+)
+def test_redact(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_redact_known_secrets_of_any_shape() -> None:
+    assert redact("token=abc zz-top-secret zz", ["zz-top-secret"]) == "token=abc *** zz"
+
+
+def test_filter_redacts_arguments_and_tracebacks() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter(["s3cr3t-key"]))
+    logger = logging.getLogger("test.redaction")
+    logger.addHandler(handler)
+    try:
+        logger.warning("kwargs: %s", {"api_key": "s3cr3t-key"})
+        try:
+            raise RuntimeError("failed with s3cr3t-key")
+        except RuntimeError:
+            logger.exception("boom")
+    finally:
+        logger.removeHandler(handler)
+    assert "s3cr3t-key" not in stream.getvalue()
+    assert "kwargs: {'api_key': '***'}" in stream.getvalue()
+    assert "RuntimeError: failed with ***" in stream.getvalue()
+
+
+def test_client_and_httpx_lines_are_logged_without_the_key(
+    mock_api: MockPromptOpsAPI, tmp_path: Path
+) -> None:
+    mock_api.rate_limit(times=1, retry_after=2)
+    stream = io.StringIO()
+    setup_debug_logging(stream=stream, log_file=str(tmp_path / "debug.log"))
+
+    async def main() -> None:
+        async with PromptOpsClient() as client:
+            await client.get_prompt("hello-world")
+
+    asyncio.run(main())
+    output = stream.getvalue()
+    assert "promptops: GET /v1/client/prompts/hello-world failed with RATE_LIMIT_ERROR" in output
+    assert "retry 1 of 2 in 2.0 s" in output
+    url = "https://api.promptops.com/v1/client/prompts/hello-world"
+    assert f'httpx: HTTP Request: GET {url} "HTTP/1.1 200 OK"' in output
+    assert mock_api.api_key not in output
+    assert (tmp_path / "debug.log").read_text() == output
+
+
+def test_calling_setup_twice_does_not_duplicate_lines(mock_api: MockPromptOpsAPI) -> None:
+    first, second = io.StringIO(), io.StringIO()
+    setup_debug_logging(stream=first)
+    setup_debug_logging(stream=second)
+    logging.getLogger("promptops").info("once")
+    assert first.getvalue() == ""
+    assert second.getvalue().count("once") == 1

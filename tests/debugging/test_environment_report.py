@@ -1,0 +1,36 @@
+"""The environment report (snippets/debugging/environment_report.py)."""
+
+from __future__ import annotations
+
+import platform
+
+import pytest
+
+from snippets.debugging import environment_report as module
+from snippets.debugging.environment_report import environment_report, format_report
+
+
+def test_report_has_versions_and_hides_the_key() -> None:
+    report = environment_report(
+        {"PROMPTOPS_API_KEY": "po_live_secret_value", "HTTPS_PROXY": "http://u:p@h"}
+    )
+    assert report["Python"].startswith(platform.python_version())
+    assert report["httpx"].startswith("0.")
+    assert report["PROMPTOPS_API_KEY"] == "set"
+    assert report["HTTPS_PROXY"] == "set"
+    assert "po_live_secret_value" not in format_report(report)
+    assert "u:p" not in format_report(report)
+
+
+def test_missing_package_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(module, "PACKAGES", ("no-such-package-xyz",))
+    assert environment_report({})["no-such-package-xyz"] == "not installed"
+
+
+def test_format_aligns_values() -> None:
+    assert format_report({"OS": "Linux", "Python": "3.12.1"}) == "OS      Linux\nPython  3.12.1"
+
+
+def test_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert module.main([]) == 0
+    assert capsys.readouterr().out.startswith("OS ")

@@ -1,0 +1,168 @@
+"""Network diagnostics (snippets/debugging/network_diagnostics.py), each check for real:
+DNS through the resolver seam, HTTP against the mock API, TLS against a server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from snippets.client.clock import FakeClock
+from snippets.debugging import network_diagnostics
+from snippets.debugging.network_diagnostics import (
+    PATHS,
+    check_dns,
+    check_http,
+    check_tls,
+    run_network_diagnostics,
+    simulated_resolver,
+    system_resolver,
+)
+from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.tls import local_tls_server
+
+BASE = "https://api.promptops.com"
+
+
+def test_dns_through_the_system_resolver_for_localhost() -> None:
+    (check,) = asyncio.run(check_dns(["localhost"], system_resolver))
+    assert check.status == "PASS" and "127.0.0.1" in check.detail
+
+
+def test_dns_failure_is_reported_and_the_next_host_still_checked() -> None:
+    checks = asyncio.run(check_dns(["nope.invalid", "api.promptops.com"], simulated_resolver))
+    assert [c.status for c in checks] == ["FAIL", "PASS"]
+    assert "Name or service not known" in checks[0].detail
+
+
+def test_http_against_the_mock_with_timings(mock_api: MockPromptOpsAPI) -> None:
+    mock_api.simulate_latency(0.120)
+    checks = asyncio.run(check_http(BASE, PATHS))
+    assert [str(c) for c in checks] == [
+        "PASS  GET /v1/health: HTTP 200 in 120 ms",
+        "PASS  GET /v1/client/health: HTTP 401 in 120 ms, reachable (needs a key)",
+        "PASS  GET /v1/client/prompts: HTTP 401 in 120 ms, reachable (needs a key)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "detail"),
+    [
+        (lambda api: api.connection_refused(times=1), "ConnectError: [Errno 111]"),
+        (lambda api: api.timeout(times=1), "ReadTimeout"),
+        (lambda api: api.server_error(times=1, status=503), "HTTP 503"),
+        (
+            lambda api: api.malformed_body(
+                times=1, status=200, body=b"<html>Blocked</html>", content_type="text/html"
+            ),
+            "not a PromptOps answer",
+        ),
+    ],
+)
+def test_http_failure_is_reported_and_the_next_path_still_checked(
+    mock_api: MockPromptOpsAPI, fault: object, detail: str
+) -> None:
+    fault(mock_api)  # type: ignore[operator]
+    checks = asyncio.run(check_http(BASE, PATHS))
+    assert [c.status for c in checks] == ["FAIL", "PASS", "PASS"]
+    assert detail in checks[0].detail
+
+
+def tls_check(clock: FakeClock, **server: object) -> str:
+    async def main() -> str:
+        async with local_tls_server(**server) as tls:  # type: ignore[arg-type]
+            check = await check_tls(
+                "api.promptops.com",
+                tls.port,
+                connect_to=tls.host,
+                context=tls.client_context,
+                clock=clock,
+            )
+            return str(check)
+
+    return asyncio.run(main())
+
+
+def test_tls_valid_certificate(clock: FakeClock) -> None:
+    assert tls_check(clock) == (
+        "PASS  TLS api.promptops.com: api.promptops.com, issued by PromptOps Mock CA, "
+        "expires 2099-12-31 (27027 days left)"
+    )
+
+
+def test_tls_certificate_expiring_soon_is_a_warning(clock: FakeClock) -> None:
+    real_now = datetime.now(UTC)
+    clock.advance(real_now.timestamp() - clock.time())  # the check's clock at real time
+    result = tls_check(clock, valid_until=real_now + timedelta(days=10, hours=1))
+    assert result.startswith("WARN") and "(10 days left)" in result
+
+
+def test_tls_expired_certificate_fails(clock: FakeClock) -> None:
+    result = tls_check(
+        clock,
+        valid_from=datetime(2020, 1, 1, tzinfo=UTC),
+        valid_until=datetime(2021, 1, 1, tzinfo=UTC),
+    )
+    assert result.startswith("FAIL") and "certificate has expired" in result
+
+
+def test_tls_certificate_for_another_host_fails(clock: FakeClock) -> None:
+    result = tls_check(clock, hostname="other.example")
+    assert result.startswith("FAIL") and "Hostname mismatch" in result
+
+
+def test_tls_untrusted_ca_fails(clock: FakeClock) -> None:
+    async def main() -> str:
+        async with local_tls_server() as tls:
+            return str(await check_tls("api.promptops.com", tls.port, connect_to=tls.host))
+
+    result = asyncio.run(main())
+    assert result.startswith("FAIL") and "certificate verify failed" in result
+
+
+def test_tls_nothing_listening_fails(clock: FakeClock) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    check = asyncio.run(check_tls("api.promptops.com", port, connect_to="127.0.0.1"))
+    assert check.status == "FAIL"
+
+
+def test_one_failing_check_does_not_stop_the_others(
+    mock_api: MockPromptOpsAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def failing_resolver(host: str) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    async def main() -> int:
+        async with local_tls_server() as tls:
+            return await run_network_diagnostics(
+                resolve=failing_resolver,
+                tls_port=tls.port,
+                tls_connect_to=tls.host,
+                tls_context=tls.client_context,
+            )
+
+    assert asyncio.run(main()) == 1
+    output = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in output[:-1]] == [
+        "FAIL",
+        "FAIL",
+        "PASS",
+        "PASS",
+        "PASS",
+        "PASS",
+    ]
+    assert output[-1] == "2 of 6 checks failed"
+
+
+def test_command_line_mock_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
+    assert network_diagnostics.main(["--mock"]) == 0
+    output = capsys.readouterr().out
+    assert "PASS  GET /v1/health: HTTP 200 in 35 ms" in output
+    assert output.endswith("All 6 checks passed\n")

@@ -1,0 +1,107 @@
+"""The performance profiler (snippets/performance_issues/profiler.py), with fake time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from snippets.client import PromptOpsClient
+from snippets.client.clock import FakeClock
+from snippets.mock_api import MockPromptOpsAPI
+from snippets.performance_issues import profiler as profiler_module
+from snippets.performance_issues.profiler import PerformanceProfiler, percentile, performance_test
+
+
+@pytest.mark.parametrize(
+    ("values", "pct", "expected"),
+    [
+        ([7.0], 95, 7.0),  # the seed returned 0 for a single sample
+        ([1.0, 2.0], 95, 2.0),
+        ([1.0, 2.0], 50, 1.0),
+        ([float(v) for v in range(1, 101)], 95, 95.0),
+        ([float(v) for v in range(1, 101)], 99, 99.0),
+        ([5.0, 1.0, 3.0], 99, 5.0),
+    ],
+)
+def test_nearest_rank_percentile(values: list[float], pct: float, expected: float) -> None:
+    assert percentile(values, pct) == expected
+
+
+def test_report_under_simulated_latency(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mock_api.simulate_latency(0.050)
+    progress: list[tuple[int, int]] = []
+    profiler = PerformanceProfiler()
+
+    async def main() -> None:
+        async with PromptOpsClient() as client:
+            await performance_test(
+                client, profiler, iterations=2, on_progress=lambda d, t: progress.append((d, t))
+            )
+
+    asyncio.run(main())
+    summary = profiler.summary()
+    # 3 cache misses at 50 ms, 3 hits at 0 ms; every render is a request.
+    assert summary["get_prompt"] == {
+        "count": 6,
+        "success_rate": 1.0,
+        "mean_ms": pytest.approx(25.0),
+        "p95_ms": pytest.approx(50.0),
+        "p99_ms": pytest.approx(50.0),
+    }
+    assert summary["render_prompt"]["mean_ms"] == pytest.approx(50.0)
+    assert summary["all"]["count"] == 12
+    assert progress == [(2, 12), (4, 12), (6, 12), (8, 12), (10, 12), (12, 12)]
+    profiler.print_report()
+    assert capsys.readouterr().out.splitlines()[-1].startswith("all")
+
+
+def test_failures_are_recorded_and_reraised(mock_api: MockPromptOpsAPI) -> None:
+    profiler = PerformanceProfiler()
+
+    async def main() -> None:
+        async with PromptOpsClient() as client, profiler.profile("get_prompt"):
+            await client.get_prompt("missing")
+
+    with pytest.raises(Exception, match="PROMPT_NOT_FOUND"):
+        asyncio.run(main())
+    assert profiler.summary()["get_prompt"]["success_rate"] == 0.0
+
+
+def test_memory_is_the_extra_memory_allocated_during_the_call(clock: FakeClock) -> None:
+    profiler = PerformanceProfiler(track_memory=True)
+
+    async def main() -> None:
+        async with profiler.profile("allocate"):
+            block = bytearray(2 * 1024 * 1024)
+            del block
+        async with profiler.profile("idle"):
+            pass
+
+    asyncio.run(main())
+    allocate, idle = profiler.measurements
+    assert allocate.peak_memory_kib is not None and allocate.peak_memory_kib >= 2048
+    assert idle.peak_memory_kib is not None and idle.peak_memory_kib < 64
+
+
+def test_empty_profiler_has_an_empty_summary() -> None:
+    assert PerformanceProfiler(clock=FakeClock()).summary() == {}
+
+
+def test_command_line_mock_run_is_deterministic(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
+    assert profiler_module.main(["--mock"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[-1].split() == [
+        "all",
+        "60",
+        "100%",
+        "27.5ms",
+        "50.0ms",
+        "50.0ms",
+    ]
+    assert "profiling: 60/60 calls" in captured.err
