@@ -37,6 +37,7 @@ SCENARIOS: dict[str, Scenario] = {
     "rate-limited-once": Scenario(lambda api: api.rate_limit(times=1, retry_after=2)),
     "rate-limited": Scenario(lambda api: api.rate_limit(times=3, retry_after=60)),
     "gateway-timeout": Scenario(lambda api: api.gateway_timeout(times=3)),
+    "server-error-once": Scenario(lambda api: api.server_error(times=1, status=503)),
     "server-error": Scenario(lambda api: api.server_error(times=3, status=503)),
     "unknown-prompt": Scenario(_forget_hello_world),
     "missing-variable": Scenario(

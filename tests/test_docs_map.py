@@ -112,3 +112,24 @@ def test_includes_resolve(page: Path) -> None:
         if include.section:
             text = include.path.read_text("utf-8")
             assert f"[start:{include.section}]" in text, f"no section {include.section!r}"
+
+
+# The seed guide's bugs (see DESIGN.md). Each pattern is how it looked; none may come back.
+SEED_BUGS = {
+    "aiohttp": "the project uses httpx",
+    "datetime.utcnow(": "naive UTC timestamps; use datetime.now(UTC)",
+    "avg_duration']": "the profiler's KeyError (the key is mean_ms)",
+    "from promptops import": "imports of a package that does not exist here",
+}
+
+
+@pytest.mark.parametrize("pattern", SEED_BUGS, ids=list(SEED_BUGS))
+def test_seed_bugs_stay_gone(pattern: str) -> None:
+    files = [*pages(), *(ROOT / "snippets").rglob("*.py")]
+    hits = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in files
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1)
+        if pattern in line
+    ]
+    assert not hits, f"{SEED_BUGS[pattern]}: {hits}"
