@@ -37,8 +37,11 @@ EXEMPT_LANGS = {
 }
 
 
-def how_checked(block: Block) -> str:
-    """Say how the harness checks `block`, or raise AssertionError naming its line."""
+def how_checked(block: Block) -> tuple[str, str]:
+    """(kind, how) the harness checks `block`, or raise AssertionError naming its line.
+
+    kind is "run", "include", "json" or "exempt".
+    """
     if block.lang in PYTHON_LANGS:
         if block.is_include_only:
             shown = []
@@ -55,23 +58,52 @@ def how_checked(block: Block) -> str:
                     f"{block.where}: {test.relative_to(ROOT)} does not import {module}"
                 )
                 shown.append(f"include of {snippet}, tested by {test.relative_to(ROOT)}")
-            return "; ".join(shown)
+            return "include", "; ".join(shown)
         run = any(ex.path == block.page and ex.start_line == block.line for ex in RUNNABLE)
         assert run, f"{block.where}: Python block that the harness does not run"
-        return "run, output checked"
+        return "run", "run, output checked"
     if block.lang == "json":
         scenario = block.settings.get("mock")
         assert scenario in SCENARIOS, f"{block.where}: json block without a known mock=... scenario"
-        return f"response body checked against the mock ({scenario})"
+        return "json", f"response body checked against the mock ({scenario})"
     assert block.lang in EXEMPT_LANGS, (
         f"{block.where}: {block.lang!r} block: run it, or add its language to EXEMPT_LANGS "
         "with a reason"
     )
-    return f"not run: {EXEMPT_LANGS[block.lang]}"
+    return "exempt", f"not run: {EXEMPT_LANGS[block.lang]}"
 
 
 def docs_map() -> list[tuple[str, str]]:
-    return [(block.where, how_checked(block)) for page in pages() for block in blocks(page)]
+    return [(block.where, how_checked(block)[1]) for page in pages() for block in blocks(page)]
+
+
+def map_report() -> str:
+    """The table `nox -s docs` prints: per page, how many blocks are checked in which way."""
+    kinds = ("run", "include", "json", "exempt", "UNCHECKED")
+    counts: dict[str, dict[str, int]] = {}
+    problems = []
+    for page in pages():
+        row = counts.setdefault(str(page.relative_to(ROOT)), dict.fromkeys(kinds, 0))
+        for block in blocks(page):
+            try:
+                kind, _ = how_checked(block)
+            except AssertionError as exc:
+                kind = "UNCHECKED"
+                problems.append(str(exc))
+            row[kind] += 1
+    totals = {kind: sum(row[kind] for row in counts.values()) for kind in kinds}
+    header = (
+        "page",
+        "run + output checked",
+        "include of a tested snippet",
+        "json vs mock",
+        "exempt (not Python)",
+        "UNCHECKED",
+    )
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for page, row in [*counts.items(), ("total", totals)]:
+        lines.append("| " + " | ".join([page, *(str(row[k]) for k in kinds)]) + " |")
+    return "\n".join([*lines, *problems])
 
 
 def test_every_block_is_checked_or_exempt_with_a_reason() -> None:
