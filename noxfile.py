@@ -89,7 +89,11 @@ def generate(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def update(session: nox.Session) -> None:
-    """After an intended change: regenerate includes and rewrite the docs' `#>` outputs."""
+    """After an intended change: regenerate includes, fix and format the docs' examples, and
+    rewrite their `#>` outputs from what they print now. Review the diff, then commit."""
     _install(session, "test")
     session.run("python", "-m", "snippets.generate")
+    # Outputs first (placed and indented under the line that printed), then ruff's fixes and
+    # formatting, which leave indented `#>` lines alone.
     session.run("pytest", "tests/test_docs.py", "--update-examples", *session.posargs)
+    session.run("python", "-m", "tests.docs_lint", "--fix")

@@ -110,6 +110,10 @@ def test_docs_example(
     eval_example.set_config(line_length=160)  # log lines stay on one #> line each
     if eval_example.update_examples:
         eval_example.run_print_update(example)
+        indented = _indent_outputs(example.source)
+        if indented != example.source:
+            example.source = indented
+            eval_example._mark_for_update(example)  # written back at the session's end
         return
 
     # `_run` is pytest-examples' own runner (version pinned in uv.lock); we call it to keep the
@@ -133,6 +137,18 @@ def test_docs_example(
     if stale:
         lines = ", ".join(_where(example, n) for n in stale)
         pytest.fail(f"{lines}: #> output under a line that printed nothing", pytrace=False)
+
+
+def _indent_outputs(source: str) -> str:
+    """Indent each run of `#>` lines like the code line above it (the line that printed)."""
+    lines = source.splitlines()
+    indent = ""
+    for number, line in enumerate(lines):
+        if _OUTPUT_LINE.match(line):
+            lines[number] = indent + line.lstrip()
+        elif line.strip():
+            indent = line[: len(line) - len(line.lstrip())]
+    return "\n".join(lines) + "\n"
 
 
 def _dedent_output(source: str) -> str:

@@ -101,8 +101,8 @@ def map_report() -> str:
         "UNCHECKED",
     )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for page, row in [*counts.items(), ("total", totals)]:
-        lines.append("| " + " | ".join([page, *(str(row[k]) for k in kinds)]) + " |")
+    for name, row in [*counts.items(), ("total", totals)]:
+        lines.append("| " + " | ".join([name, *(str(row[k]) for k in kinds)]) + " |")
     return "\n".join([*lines, *problems])
 
 

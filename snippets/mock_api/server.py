@@ -91,6 +91,7 @@ class MockPromptOpsAPI:
         api_key: The key the mock accepts (and puts in `PROMPTOPS_API_KEY` when run offline).
         extra_keys: More accepted keys, for key rotation: see `add_key` and `revoke_key`.
         requests: Every request that reached the mock, in order (failed attempts included).
+        exchanges: Every (request, response) the mock answered (transport faults have none).
     """
 
     api_key: str = MOCK_API_KEY
@@ -101,6 +102,7 @@ class MockPromptOpsAPI:
         default_factory=lambda: {k: dict(v) for k, v in SEED_PROMPTS.items()}
     )
     requests: list[httpx.Request] = field(default_factory=list)
+    exchanges: list[tuple[httpx.Request, httpx.Response]] = field(default_factory=list)
     latency: float = 0.0
     skew: float = 0.0
     _faults: list[_Fault] = field(default_factory=list)
@@ -196,6 +198,7 @@ class MockPromptOpsAPI:
         """Drop all scenarios and the request log; prompts stay."""
         self._faults.clear()
         self.requests.clear()
+        self.exchanges.clear()
         self.latency = self.skew = 0.0
 
     # -- mounting on respx -------------------------------------------------------------
@@ -231,6 +234,11 @@ class MockPromptOpsAPI:
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request as the PromptOps API would."""
         self.requests.append(request)
+        response = self._answer(request)
+        self.exchanges.append((request, response))
+        return response
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         if self.latency:
             self.clock.block(self.latency)
         path = request.url.path

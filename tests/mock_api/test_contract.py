@@ -1,0 +1,125 @@
+"""The mock cannot drift from the documented API: every response it gives, in every scenario,
+and every request the client sends, is validated against docs/reference/openapi.yaml."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from snippets.client import ERROR_CATALOG, PromptOpsClient, PromptOpsError
+from snippets.client.clock import FakeClock
+from snippets.client.signing import sign
+from snippets.mock_api import MockPromptOpsAPI
+
+from ..contract import SPEC_PATH, check_request, check_response
+
+Setup = Callable[[MockPromptOpsAPI], None]
+Call = Callable[[PromptOpsClient], Awaitable[Any]]
+
+SCENARIOS: dict[str, Setup] = {
+    "normal": lambda api: None,
+    "latency": lambda api: api.simulate_latency(0.2),
+    "rate limited": lambda api: api.rate_limit(times=2, retry_after=1),
+    "rate limited, no retry_after": lambda api: api.rate_limit(times=1, retry_after=None),
+    "rate limited, body only": lambda api: api.rate_limit(times=1, retry_after=3, header=False),
+    "500": lambda api: api.server_error(times=1, status=500),
+    "502": lambda api: api.server_error(times=1, status=502),
+    "503 always": lambda api: api.server_error(times=5, status=503),
+    "gateway timeout": lambda api: api.gateway_timeout(times=1),
+    "clock skew": lambda api: api.clock_skew(400),
+    "revoked key": lambda api: api.revoke_key(api.api_key),
+    "connection refused once": lambda api: api.connection_refused(times=1),
+    "read timeout once": lambda api: api.timeout(times=1),
+}
+
+CALLS: dict[str, Call] = {
+    "health_check": lambda c: c.health_check(),
+    "list_prompts": lambda c: c.list_prompts(),
+    "get_prompt": lambda c: c.get_prompt("hello-world"),
+    "get_prompt missing": lambda c: c.get_prompt("no-such-prompt"),
+    "render_prompt": lambda c: c.render_prompt("welcome-message", {"name": "A", "company": "B"}),
+    "render_prompt missing variable": lambda c: c.render_prompt("welcome-message", {"name": "A"}),
+    "batch_render": lambda c: c.batch_render([("hello-world", {"name": "A"}), ("nope", {})]),
+}
+
+
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_exchange_matches_the_contract(
+    mock_api: MockPromptOpsAPI, scenario: str, call: str
+) -> None:
+    api_key = mock_api.api_key
+    SCENARIOS[scenario](mock_api)
+
+    async def main() -> None:
+        # Failing is fine here; failing outside the contract is not.
+        async with PromptOpsClient(api_key) as client:
+            with contextlib.suppress(PromptOpsError):
+                await CALLS[call](client)
+
+    asyncio.run(main())
+    assert mock_api.requests, "the call sent nothing"
+    for request in mock_api.requests:
+        check_request(request)
+    for request, response in mock_api.exchanges:
+        check_response(request, response)
+
+
+def signed(clock: FakeClock, key: str, method: str, path: str, body: bytes) -> httpx.Request:
+    timestamp = int(clock.time())
+    return httpx.Request(
+        method,
+        f"https://api.promptops.com{path}",
+        content=body,
+        headers={
+            "Authorization": f"Bearer {key}",
+            "X-PromptOps-Timestamp": str(timestamp),
+            "X-PromptOps-Signature": sign(key, timestamp, method, path, body),
+            "Content-Type": "application/json",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/v1/health", b""),
+        ("POST", "/v1/client/prompts/hello-world/render", b"{not json"),
+        ("POST", "/v1/client/prompts/hello-world/render", b'{"variables": []}'),
+        ("POST", "/v1/client/prompts/batch-render", b'{"requests": []}'),
+        ("POST", "/v1/client/prompts/batch-render", json.dumps({"requests": [{}]}).encode()),
+    ],
+)
+def test_answers_to_requests_the_client_never_sends(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, method: str, path: str, body: bytes
+) -> None:
+    """Malformed requests (from other clients) still get answers inside the contract."""
+
+    async def send() -> httpx.Response:
+        async with httpx.AsyncClient() as http:
+            return await http.send(signed(clock, mock_api.api_key, method, path, body))
+
+    response = asyncio.run(send())
+    check_response(*mock_api.exchanges[-1])
+    assert response.status_code in (200, 422)
+
+
+def test_error_codes_in_the_contract_are_the_catalog_s_wire_codes() -> None:
+    spec = yaml.safe_load(SPEC_PATH.read_text())
+    documented = set(spec["components"]["schemas"]["ErrorCode"]["enum"])
+    assert documented == {s.code for s in ERROR_CATALOG if s.status is not None}
+
+
+def test_a_drifted_response_is_caught(mock_api: MockPromptOpsAPI) -> None:
+    """The check itself can fail: a body the contract does not allow is rejected."""
+    request = httpx.Request("GET", "https://api.promptops.com/v1/client/health")
+    drifted = httpx.Response(200, json={"success": True, "data": {"state": "healthy"}})
+    with pytest.raises(Exception, match="(?i)invalid|valid"):
+        check_response(request, drifted)
