@@ -42,13 +42,14 @@ def _expose_pyenv_pythons() -> None:
 _expose_pyenv_pythons()
 
 
-def _install(session: nox.Session, *groups: str) -> None:
+def _install(session: nox.Session, *groups: str, project: bool = True) -> None:
     """Install the project and the given dependency groups at their locked versions."""
     session.run_install(
         "uv",
         "sync",
         "--locked",
         "--no-default-groups",
+        *([] if project else ["--no-install-project"]),
         *(f"--group={group}" for group in groups),
         env={"UV_PROJECT_ENVIRONMENT": str(session.virtualenv.location)},
         silent=True,
@@ -97,3 +98,17 @@ def update(session: nox.Session) -> None:
     # formatting, which leave indented `#>` lines alone.
     session.run("pytest", "tests/test_docs.py", "--update-examples", *session.posargs)
     session.run("python", "-m", "tests.docs_lint", "--fix")
+
+
+@nox.session(python=PYTHON)
+def mutate(session: nox.Session) -> None:
+    """Mutation testing: mutmut over snippets/ with the whole suite, then every docs mutant.
+
+    Takes minutes, so CI does not run it. Reports killed/total for both kinds.
+    """
+    # Not installed: mutmut runs the suite in mutants/, which must import its own mutated copy.
+    _install(session, "mutate", project=False)
+    session.run("mutmut", "run", "--max-children", str(os.cpu_count() or 2), success_codes=[0, 1])
+    session.run("mutmut", "export-cicd-stats", silent=True)
+    session.run("python", "-m", "tests.mutation_report", "mutants/mutmut-cicd-stats.json")
+    session.run("pytest", "tests/mutate_docs.py", "-q", "-p", "no:terminal", success_codes=[0, 1])

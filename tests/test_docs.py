@@ -50,7 +50,7 @@ def _runnable_examples() -> list[CodeExample]:
     return examples
 
 
-def _json_blocks() -> list[Block]:
+def json_blocks() -> list[Block]:
     return [b for page in pages() for b in blocks(page) if b.lang == "json"]
 
 
@@ -87,6 +87,14 @@ def _where(example: CodeExample, line_in_example: int) -> str:
 def test_docs_example(
     example: CodeExample, eval_example: EvalExample, request: pytest.FixtureRequest
 ) -> None:
+    check_example(example, eval_example, request)
+
+
+def check_example(
+    example: CodeExample, eval_example: EvalExample, request: pytest.FixtureRequest
+) -> None:
+    """Run one docs example in its mock scenario; fail, naming its Markdown line, if what it
+    prints differs from its `#>` lines or a `#>` line sits under a line that printed nothing."""
     scenario = example.prefix_settings().get("mock", "ok")
     if scenario != "off":  # "off": the example brings its own mock (a script's --mock mode)
         assert scenario in SCENARIOS, f"{_where(example, 0)}: unknown mock scenario {scenario!r}"
@@ -175,11 +183,16 @@ def _stale_output_lines(source: str, printed_at: set[int]) -> list[int]:
     return stale
 
 
-@pytest.mark.parametrize("block", _json_blocks(), ids=lambda b: b.where)
+@pytest.mark.parametrize("block", json_blocks(), ids=lambda b: b.where)
 @pytest.mark.usefixtures("docs_env")
 def test_docs_json_body_is_what_the_mock_answers(
     block: Block, mock_api: MockPromptOpsAPI, clock: FakeClock
 ) -> None:
+    check_json_block(block, mock_api, clock)
+
+
+def check_json_block(block: Block, mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
+    """The block's JSON (and the status in its title) is what the mock answers."""
     name = block.settings.get("mock")
     assert name in SCENARIOS, f"{block.where}: a json block must name a mock scenario (mock=...)"
     scenario = SCENARIOS[name]

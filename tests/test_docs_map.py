@@ -32,7 +32,7 @@ EXEMPT_LANGS = {
     "console": "terminal sessions",
     "text": "plain output or prose",
     "toml": "configuration files",
-    "yaml": "configuration files",
+    "yaml": "configuration, or the API contract (tests/mock_api/test_contract.py checks the mock)",
     "": "plain text",
 }
 
