@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import math
@@ -129,6 +130,7 @@ class PromptOpsClient:
         self._clock = clock or default_clock()
         self._http: httpx.AsyncClient | None = None
         self._cache: dict[str, tuple[float, Prompt]] = {}
+        self._in_flight: dict[str, asyncio.Task[Prompt]] = {}
         self._hits = 0
         self._misses = 0
 
@@ -180,14 +182,30 @@ class PromptOpsClient:
         return [item["id"] for item in data["prompts"]]
 
     async def get_prompt(self, prompt_id: str) -> Prompt:
-        """Fetch a prompt; served from the cache for `cache_ttl` seconds after a fetch."""
+        """Fetch a prompt; served from the cache for `cache_ttl` seconds after a fetch.
+
+        Concurrent calls for the same id share one request: the first fetches, the others
+        wait for its result (and count as cache hits).
+        """
         check_prompt_id(prompt_id)
-        now = self._clock.monotonic()
         cached = self._cache.get(prompt_id)
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > self._clock.monotonic():
             self._hits += 1
             return cached[1]
+        fetch = self._in_flight.get(prompt_id)
+        if fetch is not None:
+            self._hits += 1
+            return await asyncio.shield(fetch)  # a waiter's cancellation must not cancel it
         self._misses += 1
+        fetch = asyncio.ensure_future(self._fetch_prompt(prompt_id))
+        self._in_flight[prompt_id] = fetch
+        try:
+            return await asyncio.shield(fetch)
+        finally:
+            if self._in_flight.get(prompt_id) is fetch:
+                del self._in_flight[prompt_id]
+
+    async def _fetch_prompt(self, prompt_id: str) -> Prompt:
         data = await self._request("GET", f"/v1/client/prompts/{prompt_id}")
         prompt = Prompt(
             id=data["id"],

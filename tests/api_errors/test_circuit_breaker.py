@@ -1,0 +1,118 @@
+"""The circuit breaker (snippets/api_errors/circuit_breaker.py), with fake time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from snippets.api_errors.circuit_breaker import CircuitBreaker, CircuitOpenError
+from snippets.client import PromptNotFoundError, PromptOpsClient, ServerError
+from snippets.client.clock import FakeClock
+from snippets.mock_api import MockPromptOpsAPI
+
+
+def attempt(breaker: CircuitBreaker, prompt_id: str = "hello-world") -> str:
+    """One breaker-guarded call; returns "ok" or the exception's class name."""
+
+    async def main() -> str:
+        async with PromptOpsClient(max_retries=0) as client:
+            try:
+                await breaker.call(lambda: client.get_prompt(prompt_id))
+            except Exception as exc:
+                return type(exc).__name__
+            return "ok"
+
+    return asyncio.run(main())
+
+
+def test_opens_after_n_consecutive_failures_then_stops_calling(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    breaker = CircuitBreaker(failure_threshold=3, reset_timeout=30)
+    mock_api.server_error(times=100)
+    assert [attempt(breaker) for _ in range(3)] == ["ServerError"] * 3
+    assert breaker.state == "open"
+    sent = len(mock_api.requests)
+    assert attempt(breaker) == "CircuitOpenError"
+    assert len(mock_api.requests) == sent  # no request while open
+
+
+def test_success_resets_the_count(mock_api: MockPromptOpsAPI) -> None:
+    breaker = CircuitBreaker(failure_threshold=3)
+    mock_api.server_error(times=2)
+    assert [attempt(breaker) for _ in range(4)] == ["ServerError", "ServerError", "ok", "ok"]
+    mock_api.server_error(times=2)
+    assert [attempt(breaker) for _ in range(2)] == ["ServerError", "ServerError"]
+    assert breaker.state == "closed"
+
+
+def test_one_probe_after_the_cool_down_closes_on_success(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=30)
+    mock_api.server_error(times=2)
+    attempt(breaker), attempt(breaker)
+    clock.advance(29)
+    assert attempt(breaker) == "CircuitOpenError"
+    clock.advance(1)
+    assert attempt(breaker) == "ok"
+    assert breaker.state == "closed"
+
+
+def test_a_failed_probe_reopens_for_another_cool_down(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=30)
+    mock_api.server_error(times=3)
+    attempt(breaker), attempt(breaker)
+    clock.advance(30)
+    assert attempt(breaker) == "ServerError"  # the probe
+    assert breaker.state == "open"
+    clock.advance(10)
+    assert attempt(breaker) == "CircuitOpenError"
+    clock.advance(20)
+    assert attempt(breaker) == "ok"
+
+
+def test_only_one_probe_at_a_time(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=5)
+    mock_api.server_error(times=1)
+    attempt(breaker)
+    clock.advance(5)
+    mock_api.simulate_latency(1)
+
+    async def main() -> list[str]:
+        async with PromptOpsClient() as client:
+
+            async def guarded() -> str:
+                try:
+                    await breaker.call(lambda: client.get_prompt("hello-world"))
+                except CircuitOpenError:
+                    return "rejected"
+                return "ok"
+
+            return await asyncio.gather(guarded(), guarded(), guarded())
+
+    assert sorted(asyncio.run(main())) == ["ok", "rejected", "rejected"]
+
+
+def test_caller_mistakes_do_not_trip_it(mock_api: MockPromptOpsAPI) -> None:
+    breaker = CircuitBreaker(failure_threshold=2)
+    assert [attempt(breaker, "missing") for _ in range(5)] == ["PromptNotFoundError"] * 5
+    assert breaker.state == "closed"
+
+
+def test_open_error_says_when_to_retry(clock: FakeClock) -> None:
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=30)
+
+    async def fail() -> None:
+        raise ServerError("down", status_code=503)
+
+    with pytest.raises(ServerError):
+        asyncio.run(breaker.call(fail))
+    clock.advance(12)
+    with pytest.raises(CircuitOpenError, match="next probe in 18 s") as caught:
+        asyncio.run(breaker.call(fail))
+    assert caught.value.retry_in == 18
+    assert not isinstance(caught.value, PromptNotFoundError)
