@@ -92,7 +92,7 @@ def test_only_one_probe_at_a_time(mock_api: MockPromptOpsAPI, clock: FakeClock) 
                     return "rejected"
                 return "ok"
 
-            return await asyncio.gather(guarded(), guarded(), guarded())
+            return list(await asyncio.gather(guarded(), guarded(), guarded()))
 
     assert sorted(asyncio.run(main())) == ["ok", "rejected", "rejected"]
 
