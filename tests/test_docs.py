@@ -65,6 +65,7 @@ def docs_env(clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     levels = {name: logging.getLogger(name).level for name in ("promptops", "httpx", "httpcore")}
+    root.setLevel(logging.WARNING)  # logging as a reader's program starts with it
     try:
         with time_machine.travel(clock.time(), tick=False):
             yield

@@ -392,6 +392,10 @@ def _retry_after(value: Any, response: httpx.Response, clock: Clock) -> float | 
 
 
 def _json_or_none(response: httpx.Response) -> Any:
+    """The parsed body, or None if it is not JSON (a proxy's page, a cut-off or mislabelled body)."""
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        return None
     try:
         return response.json()
     except ValueError:  # not JSON, truncated JSON, or not UTF-8
@@ -399,7 +403,10 @@ def _json_or_none(response: httpx.Response) -> Any:
 
 
 def _check_base_url(base_url: str) -> str:
-    url = httpx.URL(base_url) if isinstance(base_url, str) else None
+    try:
+        url = httpx.URL(base_url) if isinstance(base_url, str) else None
+    except httpx.InvalidURL:
+        url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise ConfigurationError(
             f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {base_url!r}"

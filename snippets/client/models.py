@@ -11,6 +11,8 @@ from typing import Any
 from .errors import ValidationError
 
 PROMPT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+# ASCII identifiers: Python also accepts `é` as a name, the API does not.
+VARIABLE_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def check_prompt_id(prompt_id: object) -> str:
@@ -26,19 +28,20 @@ def check_prompt_id(prompt_id: object) -> str:
 class PromptVariables(Mapping[str, Any]):
     """Template variables, checked before anything is sent.
 
-    Names must be Python identifiers (`customer_name`, not `customer-name`) and
+    Names must be ASCII identifiers (`customer_name`, not `customer-name` or `prénom`) and
     values must be plain JSON (str, int, float, bool, None, lists and dicts of them).
     """
 
     def __init__(self, variables: Mapping[str, Any] | None = None, /, **more: Any) -> None:
         merged: dict[str, Any] = {**(variables or {}), **more}
         for name, value in merged.items():
-            if not isinstance(name, str) or not name.isidentifier():
+            if not isinstance(name, str) or not VARIABLE_NAME_PATTERN.fullmatch(name):
                 raise ValidationError(
-                    f"Invalid variable name {name!r}: use a Python identifier such as 'user_name'"
+                    f"Invalid variable name {name!r}: use letters, digits and '_' such as 'user_name'"
                 )
             try:
-                json.dumps(value, allow_nan=False)
+                # UTF-8 too: a lone surrogate ("\ud800") is valid in a str, not on the wire.
+                json.dumps(value, allow_nan=False, ensure_ascii=False).encode("utf-8")
             except (TypeError, ValueError) as exc:
                 raise ValidationError(
                     f"Variable {name!r} cannot be sent as JSON ({type(value).__name__}): {exc}"

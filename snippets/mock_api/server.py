@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Literal, Self
 
 import httpx
 import respx
@@ -39,7 +39,8 @@ from snippets.client.signing import (
     verify,
 )
 
-MOCK_API_KEY: Final = "po_test_mock_key_0123456789"
+# Distinctive on purpose: the test suite fails if this string shows up in any output or log.
+MOCK_API_KEY: Final = "po_test_canary_7d1f3b9e5a2c"
 API_VERSION: Final = "2026.11.0"
 
 SEED_PROMPTS: Final[dict[str, dict[str, Any]]] = {
@@ -58,6 +59,7 @@ SEED_PROMPTS: Final[dict[str, dict[str, Any]]] = {
 }
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PROMPT_PATH = re.compile(r"/v1/client/prompts/([^/]+)")
 _RENDER_PATH = re.compile(r"/v1/client/prompts/([^/]+)/render")
 
@@ -72,18 +74,25 @@ class _Reject(Exception):
         self.status = status
 
 
+Stage = Literal["transport", "edge", "app"]
+
+
 @dataclass
 class _Fault:
-    """An injected fault, used for the next `times` requests whose path starts with `path`."""
+    """An injected fault, used for the next `times` requests whose path starts with `path`.
+
+    `stage` is where it happens: "transport" (the request never arrives), "edge" (a load
+    balancer or proxy answers, before authentication) or "app" (the API, after authentication).
+    """
 
     name: str
     times: int
     apply: Callable[[httpx.Request], httpx.Response]
     path: str = "/"
-    transport: bool = False  # raised before authentication (the request never "arrived")
+    stage: Stage = "app"
 
 
-@dataclass
+@dataclass(repr=False)
 class MockPromptOpsAPI:
     """The PromptOps API in a box. See the module docstring for a quick start.
 
@@ -94,8 +103,8 @@ class MockPromptOpsAPI:
         exchanges: Every (request, response) the mock answered (transport faults have none).
     """
 
-    api_key: str = MOCK_API_KEY
-    extra_keys: set[str] = field(default_factory=set)
+    api_key: str = field(default=MOCK_API_KEY, repr=False)  # keys stay out of reprs
+    extra_keys: set[str] = field(default_factory=set, repr=False)
     base_url: str = DEFAULT_BASE_URL
     clock: Clock = field(default_factory=default_clock)
     prompts: dict[str, dict[str, Any]] = field(
@@ -107,6 +116,16 @@ class MockPromptOpsAPI:
     skew: float = 0.0
     _faults: list[_Fault] = field(default_factory=list)
     _router: respx.MockRouter | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"MockPromptOpsAPI(base_url={self.base_url!r}, prompts={list(self.prompts)!r}, "
+            f"requests={len(self.requests)}, api_key='***')"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Pretty-printers (IPython, Hypothesis) walk dataclass fields; show `repr` instead."""
+        printer.text(repr(self))
 
     # -- scenarios ---------------------------------------------------------------------
 
@@ -131,7 +150,7 @@ class MockPromptOpsAPI:
         def respond(request: httpx.Request) -> httpx.Response:
             return self._error(ServerError, "The server is temporarily unavailable", status=status)
 
-        self._faults.append(_Fault("server_error", times, respond, path))
+        self._faults.append(_Fault("server_error", times, respond, path, "edge"))
 
     def gateway_timeout(self, times: int = 1, *, path: str = "/") -> None:
         """Answer 504 `TIMEOUT_ERROR`: the API's gateway gave up waiting `times` times."""
@@ -139,7 +158,7 @@ class MockPromptOpsAPI:
         def respond(request: httpx.Request) -> httpx.Response:
             return self._error(RequestTimeoutError, "Request timeout after 30 seconds")
 
-        self._faults.append(_Fault("gateway_timeout", times, respond, path))
+        self._faults.append(_Fault("gateway_timeout", times, respond, path, "edge"))
 
     def timeout(self, times: int = 1, *, path: str = "/") -> None:
         """Never answer: the client's read timeout fires (the clock moves by that timeout)."""
@@ -149,7 +168,18 @@ class MockPromptOpsAPI:
             self.clock.block(timeouts.get("read") or 5.0)
             raise httpx.ReadTimeout("timed out", request=request)
 
-        self._faults.append(_Fault("timeout", times, respond, path, transport=True))
+        self._faults.append(_Fault("timeout", times, respond, path, "transport"))
+
+    def connect_timeout(self, times: int = 1, *, path: str = "/") -> None:
+        """The connection never opens: a firewall dropping packets (the clock moves by the
+        client's connect timeout)."""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            timeouts = request.extensions.get("timeout", {})
+            self.clock.block(timeouts.get("connect") or 5.0)
+            raise httpx.ConnectTimeout("timed out", request=request)
+
+        self._faults.append(_Fault("connect_timeout", times, respond, path, "transport"))
 
     def connection_refused(self, times: int = 1, *, path: str = "/") -> None:
         """Refuse the connection `times` times, as a down server or a firewall does."""
@@ -157,7 +187,7 @@ class MockPromptOpsAPI:
         def respond(request: httpx.Request) -> httpx.Response:
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
-        self._faults.append(_Fault("connection_refused", times, respond, path, transport=True))
+        self._faults.append(_Fault("connection_refused", times, respond, path, "transport"))
 
     def malformed_body(
         self,
@@ -174,7 +204,7 @@ class MockPromptOpsAPI:
         def respond(request: httpx.Request) -> httpx.Response:
             return httpx.Response(status, content=body, headers={"Content-Type": content_type})
 
-        self._faults.append(_Fault("malformed_body", times, respond, path))
+        self._faults.append(_Fault("malformed_body", times, respond, path, "edge"))
 
     def clock_skew(self, seconds: float) -> None:
         """Run the server's clock `seconds` ahead of the client's (negative: behind)."""
@@ -242,22 +272,23 @@ class MockPromptOpsAPI:
         if self.latency:
             self.clock.block(self.latency)
         path = request.url.path
-        fault = self._next_fault(path, transport=True)
-        if fault is not None:
-            return fault.apply(request)  # raises the transport error
+        for stage in ("transport", "edge"):  # a transport fault raises instead of answering
+            fault = self._next_fault(path, stage)
+            if fault is not None:
+                return fault.apply(request)
         try:
             if path != "/v1/health":
                 self._authenticate(request)
-            fault = self._next_fault(path, transport=False)
+            fault = self._next_fault(path, "app")
             if fault is not None:
                 return fault.apply(request)
             return self._ok(self._route(request))
         except _Reject as rejection:
             return self._error(rejection.error, rejection.message, status=rejection.status)
 
-    def _next_fault(self, path: str, *, transport: bool) -> _Fault | None:
+    def _next_fault(self, path: str, stage: Stage) -> _Fault | None:
         for fault in self._faults:
-            if fault.transport == transport and fault.times > 0 and path.startswith(fault.path):
+            if fault.stage == stage and fault.times > 0 and path.startswith(fault.path):
                 fault.times -= 1
                 return fault
         return None
@@ -320,6 +351,9 @@ class MockPromptOpsAPI:
         template = self._prompt(prompt_id)["template"]
         if not isinstance(variables, dict):
             raise _Reject(ValidationError, "'variables' must be a JSON object")
+        bad = sorted(name for name in variables if not _NAME.fullmatch(name))
+        if bad:
+            raise _Reject(ValidationError, f"Invalid variable name(s): {', '.join(bad)}")
         missing = sorted({name for name in _VARIABLE.findall(template) if name not in variables})
         if missing:
             raise _Reject(

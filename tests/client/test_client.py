@@ -81,6 +81,8 @@ def test_bad_prompt_ids_are_rejected_before_any_request(
         ({"when": object()}, "Variable 'when' cannot be sent as JSON"),
         ({"ratio": math.nan}, "Variable 'ratio' cannot be sent as JSON"),
         ({"items": {1, 2}}, "Variable 'items' cannot be sent as JSON"),
+        ({"prénom": "x"}, "Invalid variable name 'prénom'"),
+        ({"text": "\ud800"}, "Variable 'text' cannot be sent as JSON"),
     ],
 )
 def test_bad_variables_are_rejected_before_any_request(

@@ -26,7 +26,7 @@ def test_logs_each_call_with_its_duration(
             return str(rendered.content)
 
     assert asyncio.run(main()) == "Hello, Ada Lovelace!"
-    assert caplog.messages == [
+    assert [r.getMessage() for r in caplog.records if r.name == "promptops.debug"] == [
         "-> render_prompt('hello-world', variables=<1 variables>)",
         "<- render_prompt ok in 40 ms",
     ]
@@ -42,7 +42,7 @@ def test_failures_are_logged_and_reraised(
 
     with pytest.raises(PromptNotFoundError):
         asyncio.run(main())
-    assert caplog.records[-1].levelname == "ERROR"
-    assert caplog.messages[-1] == (
+    (last,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert last.getMessage() == (
         "<- get_prompt failed after 0 ms: PROMPT_NOT_FOUND: Prompt 'missing' not found"
     )

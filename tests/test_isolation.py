@@ -1,0 +1,37 @@
+"""The suite's own guards work: no network beyond loopback, and the key canary."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import pytest
+from pytest_socket import SocketConnectBlockedError
+
+from snippets.mock_api import MOCK_API_KEY
+
+from .conftest import CANARY, _Collector
+
+
+@pytest.mark.filterwarnings("ignore:A test tried to use socket")
+def test_connecting_beyond_127_0_0_1_is_blocked() -> None:
+    # 127.0.0.2 is loopback too, so even a broken guard sends nothing off this machine.
+    with socket.socket() as sock, pytest.raises(SocketConnectBlockedError):
+        sock.connect(("127.0.0.2", 9))
+
+
+def test_the_canary_is_the_mock_s_key() -> None:
+    assert CANARY == MOCK_API_KEY
+
+
+def test_the_collector_would_see_a_logged_key() -> None:
+    collector = _Collector()
+    logger = logging.getLogger("test.canary")
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # the suite's own canary check must not see this deliberate leak
+    logger.addHandler(collector)
+    try:
+        logger.debug("Request kwargs: %s", {"headers": {"Authorization": f"Bearer {CANARY}"}})
+    finally:
+        logger.removeHandler(collector)
+    assert any(CANARY in text for text in collector.texts)
