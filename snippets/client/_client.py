@@ -392,7 +392,7 @@ def _retry_after(value: Any, response: httpx.Response, clock: Clock) -> float | 
 
 
 def _json_or_none(response: httpx.Response) -> Any:
-    """The parsed body, or None if it is not JSON (a proxy's page, a cut-off or mislabelled body)."""
+    """The parsed body, or None if it is not JSON (a proxy's page, cut off, mislabelled)."""
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         return None

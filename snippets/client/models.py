@@ -37,7 +37,7 @@ class PromptVariables(Mapping[str, Any]):
         for name, value in merged.items():
             if not isinstance(name, str) or not VARIABLE_NAME_PATTERN.fullmatch(name):
                 raise ValidationError(
-                    f"Invalid variable name {name!r}: use letters, digits and '_' such as 'user_name'"
+                    f"Invalid variable name {name!r}: use letters, digits and '_', like 'user_name'"
                 )
             try:
                 # UTF-8 too: a lone surrogate ("\ud800") is valid in a str, not on the wire.
