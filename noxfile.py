@@ -61,8 +61,8 @@ def docs(session: nox.Session) -> None:
     """Build the site strictly, then run every test (docs examples, snippets, client, mock)."""
     _install(session, "docs", "test")
     # Not --quiet: it hides warnings from --strict, so a broken link would pass.
-    session.run("mkdocs", "build", "--strict")
-    session.run("pytest", *session.posargs)
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    session.run("pytest", *session.posargs, env={"DOCS_SITE_DIR": "site"})
 
 
 @nox.session(python=PYTHON)
@@ -112,3 +112,26 @@ def mutate(session: nox.Session) -> None:
     session.run("mutmut", "export-cicd-stats", silent=True)
     session.run("python", "-m", "tests.mutation_report", "mutants/mutmut-cicd-stats.json")
     session.run("pytest", "tests/mutate_docs.py", "-q", "-p", "no:terminal", success_codes=[0, 1])
+
+
+@nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """Build and serve the site on 127.0.0.1, and check it in Debian's Chromium (Playwright).
+
+    Needs /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it). Screenshots of
+    every page go to screenshots/.
+    """
+    _install(session, "browser")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    session.run(
+        "pytest", "-m", "browser", "tests/browser", *session.posargs, env={"DOCS_SITE_DIR": "site"}
+    )
+
+
+@nox.session(python=PYTHON)
+def zensical(session: nox.Session) -> None:
+    """Build the same mkdocs.yml with Zensical and report what differs (informational)."""
+    _install(session, "zensical", "test")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    session.run("zensical", "build", "--strict", "--config-file", "mkdocs.zensical.yml")
+    session.run("python", "-m", "tests.site.compare_zensical", "site", "site-zensical")
