@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import time
 from pathlib import Path
 
 import nox
@@ -135,3 +137,17 @@ def zensical(session: nox.Session) -> None:
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
     session.run("zensical", "build", "--strict", "--config-file", "mkdocs.zensical.yml")
     session.run("python", "-m", "tests.site.compare_zensical", "site", "site-zensical")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Time a warm `nox -s docs`, then run the benchmarks (ratios measured in one run).
+
+    Rewrites docs/includes/benchmarks.md, which the performance page shows, and
+    .benchmarks/latest.json. The docs build never runs benchmarks; commit the table yourself.
+    """
+    _install(session, "docs", "test")
+    start = time.perf_counter()
+    session.run(sys.executable, "-m", "nox", "-s", "docs", external=True, silent=True)
+    docs_seconds = time.perf_counter() - start
+    session.run("python", "-m", "tests.benchmarks.bench", "--docs-seconds", f"{docs_seconds:.1f}")

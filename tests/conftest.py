@@ -6,8 +6,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Generator, Iterator
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
 
 import pytest
 
@@ -75,8 +79,54 @@ def pytest_runtest_makereport(
     return report
 
 
+class _SleepMeter:
+    """Adds up the real sleeping the suite's own thread asks for (servers' threads may sleep)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.calls = 0
+
+    def wrap_time(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
+        def metered(seconds: float) -> None:
+            self._count(seconds)
+            sleep(seconds)
+
+        return metered
+
+    def wrap_asyncio(self, sleep: Callable[..., Any]) -> Callable[..., Any]:
+        def metered(delay: float, *args: Any, **kwargs: Any) -> Any:
+            self._count(delay)
+            return sleep(delay, *args, **kwargs)
+
+        return metered
+
+    def _count(self, seconds: float) -> None:
+        if seconds > 0 and threading.current_thread() is threading.main_thread():
+            self.seconds += seconds
+            self.calls += 1
+
+
+SLEEP = _SleepMeter()
+MAX_REAL_SLEEP = 0.05  # seconds, for the whole suite
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    time.sleep = SLEEP.wrap_time(time.sleep)  # type: ignore[assignment]  # same call signature
+    asyncio.sleep = SLEEP.wrap_asyncio(asyncio.sleep)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if SLEEP.seconds > MAX_REAL_SLEEP and exitstatus == 0:
+        session.exitstatus = 1
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the docs map: every block of every page, and how the harness checks it."""
+    """Print the real sleep total, and the docs map: every block, and how it is checked."""
+    verdict = "FAIL: " if SLEEP.seconds > MAX_REAL_SLEEP else ""
+    terminalreporter.write_line(
+        f"{verdict}real sleep in tests: {SLEEP.seconds:.3f} s in {SLEEP.calls} call(s) "
+        f"(the limit is {MAX_REAL_SLEEP} s: fake time with the clock fixture)"
+    )
     if terminalreporter.config.getoption("update_examples"):
         return  # the pages were just rewritten: their blocks moved since collection
     from tests.test_docs_map import map_report

@@ -78,7 +78,9 @@ def traffic() -> Traffic:
 @pytest.fixture
 def page(browser: Browser, site_url: str, traffic: Traffic) -> Iterator[Page]:
     context = browser.new_context(
-        base_url=site_url, permissions=["clipboard-read", "clipboard-write"], viewport={"width": 1280, "height": 900}
+        base_url=site_url,
+        permissions=["clipboard-read", "clipboard-write"],
+        viewport={"width": 1280, "height": 900},
     )
     page = context.new_page()
 

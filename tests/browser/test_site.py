@@ -48,7 +48,9 @@ def test_search_for_an_error_code_leads_to_the_api_errors_page(page: Page) -> No
 
 def test_copy_button_copies_exactly_the_health_check_snippet(page: Page) -> None:
     page.goto("", wait_until="networkidle")
-    block = page.locator(".highlight", has=page.locator("span.filename", has_text="health_check.py"))
+    block = page.locator(
+        ".highlight", has=page.locator("span.filename", has_text="health_check.py")
+    )
     block.hover()
     block.locator("button[data-md-type='copy']").click()
     copied = page.evaluate("navigator.clipboard.readText()")

@@ -1,0 +1,311 @@
+"""Benchmarks for `nox -s bench`: what caching, pooling and batching buy, and what our own
+harness and client cost. Each figure is a ratio of two timings taken in the same run (medians
+of repeated rounds), so machine noise mostly cancels.
+
+    python -m tests.benchmarks.bench [--docs-seconds N]
+
+Writes .benchmarks/latest.json and docs/includes/benchmarks.md (the performance page shows it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import httpx
+import pytest
+import time_machine
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
+from snippets.client import PromptOpsAuth, PromptOpsClient
+from snippets.client.clock import FakeClock, system_clock, use_clock
+from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.asgi import MockASGIApp
+from snippets.performance_issues.render_many import render_many
+
+from ..docs_blocks import ROOT
+from ..docs_scenarios import SCENARIOS
+from ..local_server import serve
+
+ROUNDS = 7
+
+
+def median_seconds(run: Callable[[], object], rounds: int = ROUNDS) -> float:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def timed(factory: Callable[[], Coroutine[Any, Any, object]], rounds: int = ROUNDS) -> float:
+    return median_seconds(lambda: asyncio.run(factory()), rounds)
+
+
+# -- the harness: cost per docs example ------------------------------------------------------
+
+
+class _Durations:
+    """A pytest plugin recording each test's seconds (setup + call + teardown)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.seconds[report.nodeid] = self.seconds.get(report.nodeid, 0.0) + report.duration
+
+
+def _exec_example(source: str, filename: str, scenario: str, workdir: str) -> None:
+    """Run an example as a reader would, with the same mock scenario, and nothing checked."""
+    clock = FakeClock()
+    previous = use_clock(clock)
+    os.environ["PROMPTOPS_API_KEY"] = MockPromptOpsAPI.api_key
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+            stack.enter_context(time_machine.travel(clock.time(), tick=False))
+            stack.enter_context(contextlib.chdir(workdir))
+            if scenario != "off":
+                SCENARIOS[scenario].setup(stack.enter_context(MockPromptOpsAPI(clock=clock)))
+            exec(compile(source, filename, "exec"), {"__name__": "__main__"})
+    finally:
+        use_clock(previous)
+
+
+def harness_vs_exec() -> dict[str, float]:
+    from ..test_docs import RUNNABLE
+
+    durations = _Durations()
+    for _ in range(3):
+        with contextlib.redirect_stdout(io.StringIO()):
+            pytest.main(
+                ["-q", "-p", "no:terminal", "tests/test_docs.py", "-k", "docs_example"],
+                plugins=[durations],
+            )
+    harness = sum(durations.seconds.values()) / 3 / len(RUNNABLE)
+    with tempfile.TemporaryDirectory() as workdir:
+
+        def exec_all() -> None:
+            for example in RUNNABLE:
+                scenario = example.prefix_settings().get("mock", "ok")
+                _exec_example(example.source, str(example.path), scenario, workdir)
+
+        plain = median_seconds(exec_all, rounds=3) / len(RUNNABLE)
+    return {
+        "examples": len(RUNNABLE),
+        "harness_ms": harness * 1e3,
+        "exec_ms": plain * 1e3,
+        "ratio": harness / plain,
+    }
+
+
+# -- the client: overhead over raw httpx, and the cache ---------------------------------------
+
+N = 300
+
+
+def client_vs_raw_httpx() -> dict[str, float]:
+    """The same signed GET through the client (validation, envelope, retry loop) and through a
+    raw httpx.AsyncClient with the same auth, on the same in-memory transport."""
+    api = MockPromptOpsAPI(clock=system_clock)
+    transport = httpx.MockTransport(api.handle)
+
+    async def with_client() -> None:
+        async with PromptOpsClient(api.api_key, transport=transport, clock=system_clock) as client:
+            for _ in range(N):
+                await client.health_check()
+
+    async def with_raw_httpx() -> None:
+        auth = PromptOpsAuth(api.api_key, system_clock)
+        async with httpx.AsyncClient(base_url=api.base_url, auth=auth, transport=transport) as http:
+            for _ in range(N):
+                body = (await http.get("/v1/client/health")).json()
+                assert body["success"]
+
+    client, raw = timed(with_client), timed(with_raw_httpx)
+    return {"client_us": client / N * 1e6, "raw_us": raw / N * 1e6, "ratio": client / raw}
+
+
+def cache_hit_vs_miss() -> dict[str, float]:
+    api = MockPromptOpsAPI(clock=system_clock)
+    transport = httpx.MockTransport(api.handle)
+
+    def fetches(cache_ttl: float) -> Callable[[], Coroutine[Any, Any, None]]:
+        async def run() -> None:
+            async with PromptOpsClient(
+                api.api_key, transport=transport, clock=system_clock, cache_ttl=cache_ttl
+            ) as client:
+                await client.get_prompt("hello-world")  # warm: the cached run starts with a hit
+                for _ in range(N):
+                    await client.get_prompt("hello-world")
+
+        return run
+
+    hit, miss = timed(fetches(300)), timed(fetches(0))
+    return {"hit_us": hit / N * 1e6, "miss_us": miss / N * 1e6, "ratio": miss / hit}
+
+
+# -- over real sockets: pooling and batching --------------------------------------------------
+
+REQUESTS = 50
+LATENCY = 0.005  # the server's simulated processing time per request
+
+
+def pooling_and_batching() -> dict[str, float]:
+    api = MockPromptOpsAPI(clock=system_clock)
+    results: dict[str, float] = {}
+    with serve(MockASGIApp(api, latency=LATENCY)) as base_url:
+
+        def client() -> PromptOpsClient:
+            return PromptOpsClient(api.api_key, base_url=base_url, clock=system_clock)
+
+        async def pooled() -> None:
+            async with client() as shared:
+                for _ in range(REQUESTS):
+                    await shared.health_check()
+
+        async def unpooled() -> None:
+            for _ in range(REQUESTS):
+                async with client() as fresh:
+                    await fresh.health_check()
+
+        items = [("hello-world", {"name": f"user{i}"}) for i in range(REQUESTS)]
+
+        async def sequential() -> None:
+            async with client() as one:
+                for prompt_id, variables in items:
+                    await one.render_prompt(prompt_id, variables)
+
+        async def batched() -> None:
+            async with client() as one:
+                await one.batch_render(items)
+
+        async def concurrent() -> None:
+            async with client() as one:
+                await render_many(one, items, concurrency=10)
+
+        for name, run in [
+            ("pooled", pooled),
+            ("unpooled", unpooled),
+            ("sequential", sequential),
+            ("batched", batched),
+            ("concurrent", concurrent),
+        ]:
+            results[f"{name}_ms"] = timed(run, rounds=5) * 1e3
+    results["pooling_ratio"] = results["unpooled_ms"] / results["pooled_ms"]
+    results["batch_ratio"] = results["sequential_ms"] / results["batched_ms"]
+    results["concurrency_ratio"] = results["sequential_ms"] / results["concurrent_ms"]
+    return results
+
+
+def site_build() -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as site:
+        config = load_config(str(ROOT / "mkdocs.yml"), site_dir=site, strict=True)
+        with contextlib.redirect_stderr(io.StringIO()):
+            return {"seconds": median_seconds(lambda: build(config), rounds=3)}
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def table(results: dict[str, Any]) -> str:
+    h, c, k, p, s = (results[n] for n in ("harness", "client", "cache", "pooling", "site"))
+    rows = [
+        (
+            "Docs harness per example vs plain `exec`",
+            f"{h['harness_ms']:.1f} ms vs {h['exec_ms']:.1f} ms",
+            f"{h['ratio']:.2f}x",
+            "≤ 2x",
+        ),
+        (
+            "Client vs raw httpx, per request",
+            f"{c['client_us']:.0f} µs vs {c['raw_us']:.0f} µs",
+            f"{c['ratio']:.2f}x",
+            "≤ 1.2x",
+        ),
+        (
+            "Cached `get_prompt` vs uncached",
+            f"{k['hit_us']:.1f} µs vs {k['miss_us']:.0f} µs",
+            f"{k['ratio']:.0f}x faster",
+            "≥ 100x",
+        ),
+        (
+            f"{REQUESTS} requests: one pooled client vs a client each",
+            f"{p['pooled_ms']:.0f} ms vs {p['unpooled_ms']:.0f} ms",
+            f"{p['pooling_ratio']:.1f}x faster",
+            "≥ 3x",
+        ),
+        (
+            f"{REQUESTS} renders: batched vs sequential",
+            f"{p['batched_ms']:.0f} ms vs {p['sequential_ms']:.0f} ms",
+            f"{p['batch_ratio']:.1f}x faster",
+            "",
+        ),
+        (
+            f"{REQUESTS} renders: 10 concurrent vs sequential",
+            f"{p['concurrent_ms']:.0f} ms vs {p['sequential_ms']:.0f} ms",
+            f"{p['concurrency_ratio']:.1f}x faster",
+            "",
+        ),
+        ("Strict site build", f"{s['seconds']:.1f} s", "", ""),
+    ]
+    if results.get("docs_seconds"):
+        rows.append(
+            (
+                "Warm `nox -s docs` (build + every test)",
+                f"{results['docs_seconds']:.1f} s",
+                "",
+                "≤ 15 s",
+            )
+        )
+    lines = ["| Measure | Timings | Ratio | Target |", "|---|---|---|---|"]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    lines.append("")
+    lines.append(
+        f"Measured with `nox -s bench` on {results['machine']}; medians of repeated rounds. "
+        f"Real-socket figures use uvicorn on 127.0.0.1 with {LATENCY * 1e3:.0f} ms of simulated "
+        "server time per request."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--docs-seconds", type=float, help="warm `nox -s docs` time to record")
+    args = parser.parse_args(argv)
+    steps = {
+        "harness": harness_vs_exec,
+        "client": client_vs_raw_httpx,
+        "cache": cache_hit_vs_miss,
+        "pooling": pooling_and_batching,
+        "site": site_build,
+    }
+    results: dict[str, Any] = {}
+    for number, (name, step) in enumerate(steps.items(), start=1):
+        print(f"[{number}/{len(steps)}] {name}...", file=sys.stderr, flush=True)
+        results[name] = step()
+    results["docs_seconds"] = args.docs_seconds
+    results["machine"] = f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    out = ROOT / ".benchmarks"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2))
+    (ROOT / "docs/includes/benchmarks.md").write_text(table(results))
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

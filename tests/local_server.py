@@ -1,0 +1,33 @@
+"""The mock API served by uvicorn on 127.0.0.1, in a background thread, for a `with` block."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from snippets.mock_api.asgi import MockASGIApp
+
+
+@contextmanager
+def serve(app: MockASGIApp) -> Iterator[str]:
+    """Yield the base URL of `app` served over real HTTP on a free port of 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    started = threading.Event()
+    while not server.started and thread.is_alive():
+        started.wait(0.005)  # polls uvicorn's start-up flag; no fixed delay
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
