@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import logging
 import math
 import os
 import random
+import ssl
 from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Self
@@ -144,6 +146,9 @@ class PromptOpsClient:
         if self._http is None:
             self._http = httpx.AsyncClient(
                 base_url=self.base_url,
+                verify=_tls_context(
+                    os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+                ),
                 auth=PromptOpsAuth(self._api_key, self._clock),
                 headers={"User-Agent": "promptops-docs-client/0.1"},
                 limits=self._limits,
@@ -350,6 +355,17 @@ class PromptOpsClient:
             retry_after = _retry_after(envelope.get("retry_after"), response, self._clock)
             return RateLimitError(message, status_code=status, retry_after=retry_after)
         return spec.exception(message, status_code=status)
+
+
+@functools.cache
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    """One verifying TLS context per CA setting, shared by every client in the process.
+
+    Building one loads the whole CA bundle (tens of milliseconds); httpx would build a new one
+    for each client. The arguments are the environment variables httpx reads, so a changed
+    `SSL_CERT_FILE` still takes effect.
+    """
+    return httpx.create_ssl_context()
 
 
 def _is_retryable(error: PromptOpsError) -> bool:

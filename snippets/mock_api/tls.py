@@ -25,6 +25,7 @@ class LocalTLSServer:
     port: int
     hostname: str  # the name the certificate is for
     client_context: ssl.SSLContext  # trusts the throwaway CA
+    ca_pem: bytes  # the CA certificate, for SSL_CERT_FILE
 
 
 @asynccontextmanager
@@ -56,7 +57,7 @@ async def local_tls_server(
     server = await asyncio.start_server(close_after_handshake, "127.0.0.1", 0, ssl=server_context)
     port = server.sockets[0].getsockname()[1]
     try:
-        yield LocalTLSServer("127.0.0.1", port, hostname, client_context)
+        yield LocalTLSServer("127.0.0.1", port, hostname, client_context, ca.cert_pem.bytes())
     finally:
         server.close()
         await server.wait_closed()
