@@ -162,24 +162,22 @@ class MockPromptOpsAPI:
 
     def timeout(self, times: int = 1, *, path: str = "/") -> None:
         """Never answer: the client's read timeout fires (the clock moves by that timeout)."""
-
-        def respond(request: httpx.Request) -> httpx.Response:
-            timeouts = request.extensions.get("timeout", {})
-            self.clock.block(timeouts.get("read") or 5.0)
-            raise httpx.ReadTimeout("timed out", request=request)
-
-        self._faults.append(_Fault("timeout", times, respond, path, "transport"))
+        self._stall("timeout", "read", httpx.ReadTimeout, times, path)
 
     def connect_timeout(self, times: int = 1, *, path: str = "/") -> None:
         """The connection never opens: a firewall dropping packets (the clock moves by the
         client's connect timeout)."""
+        self._stall("connect_timeout", "connect", httpx.ConnectTimeout, times, path)
 
+    def _stall(
+        self, name: str, phase: str, error: type[httpx.TimeoutException], times: int, path: str
+    ) -> None:
         def respond(request: httpx.Request) -> httpx.Response:
             timeouts = request.extensions.get("timeout", {})
-            self.clock.block(timeouts.get("connect") or 5.0)
-            raise httpx.ConnectTimeout("timed out", request=request)
+            self.clock.block(timeouts.get(phase) or 5.0)
+            raise error("timed out", request=request)
 
-        self._faults.append(_Fault("connect_timeout", times, respond, path, "transport"))
+        self._faults.append(_Fault(name, times, respond, path, "transport"))
 
     def connection_refused(self, times: int = 1, *, path: str = "/") -> None:
         """Refuse the connection `times` times, as a down server or a firewall does."""
