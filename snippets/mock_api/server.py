@@ -85,7 +85,6 @@ class _Fault:
     balancer or proxy answers, before authentication) or "app" (the API, after authentication).
     """
 
-    name: str
     times: int
     apply: Callable[[httpx.Request], httpx.Response]
     path: str = "/"
@@ -142,7 +141,7 @@ class MockPromptOpsAPI:
             )
             return self._error(RateLimitError, "Rate limit exceeded", headers=headers, **extra)
 
-        self._faults.append(_Fault("rate_limit", times, respond, path))
+        self._faults.append(_Fault(times, respond, path))
 
     def server_error(self, times: int = 1, *, status: int = 503, path: str = "/") -> None:
         """Answer `status` (5xx) `SERVER_ERROR` `times` times."""
@@ -150,7 +149,7 @@ class MockPromptOpsAPI:
         def respond(request: httpx.Request) -> httpx.Response:
             return self._error(ServerError, "The server is temporarily unavailable", status=status)
 
-        self._faults.append(_Fault("server_error", times, respond, path, "edge"))
+        self._faults.append(_Fault(times, respond, path, "edge"))
 
     def gateway_timeout(self, times: int = 1, *, path: str = "/") -> None:
         """Answer 504 `TIMEOUT_ERROR`: the API's gateway gave up waiting `times` times."""
@@ -158,26 +157,26 @@ class MockPromptOpsAPI:
         def respond(request: httpx.Request) -> httpx.Response:
             return self._error(RequestTimeoutError, "Request timeout after 30 seconds")
 
-        self._faults.append(_Fault("gateway_timeout", times, respond, path, "edge"))
+        self._faults.append(_Fault(times, respond, path, "edge"))
 
     def timeout(self, times: int = 1, *, path: str = "/") -> None:
         """Never answer: the client's read timeout fires (the clock moves by that timeout)."""
-        self._stall("timeout", "read", httpx.ReadTimeout, times, path)
+        self._stall("read", httpx.ReadTimeout, times, path)
 
     def connect_timeout(self, times: int = 1, *, path: str = "/") -> None:
         """The connection never opens: a firewall dropping packets (the clock moves by the
         client's connect timeout)."""
-        self._stall("connect_timeout", "connect", httpx.ConnectTimeout, times, path)
+        self._stall("connect", httpx.ConnectTimeout, times, path)
 
     def _stall(
-        self, name: str, phase: str, error: type[httpx.TimeoutException], times: int, path: str
+        self, phase: str, error: type[httpx.TimeoutException], times: int, path: str
     ) -> None:
         def respond(request: httpx.Request) -> httpx.Response:
             timeouts = request.extensions.get("timeout", {})
             self.clock.block(timeouts.get(phase) or 5.0)
             raise error("timed out", request=request)
 
-        self._faults.append(_Fault(name, times, respond, path, "transport"))
+        self._faults.append(_Fault(times, respond, path, "transport"))
 
     def connection_refused(self, times: int = 1, *, path: str = "/") -> None:
         """Refuse the connection `times` times, as a down server or a firewall does."""
@@ -185,7 +184,7 @@ class MockPromptOpsAPI:
         def respond(request: httpx.Request) -> httpx.Response:
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
-        self._faults.append(_Fault("connection_refused", times, respond, path, "transport"))
+        self._faults.append(_Fault(times, respond, path, "transport"))
 
     def malformed_body(
         self,
@@ -202,7 +201,7 @@ class MockPromptOpsAPI:
         def respond(request: httpx.Request) -> httpx.Response:
             return httpx.Response(status, content=body, headers={"Content-Type": content_type})
 
-        self._faults.append(_Fault("malformed_body", times, respond, path, "edge"))
+        self._faults.append(_Fault(times, respond, path, "edge"))
 
     def clock_skew(self, seconds: float) -> None:
         """Run the server's clock `seconds` ahead of the client's (negative: behind)."""

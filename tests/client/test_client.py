@@ -6,12 +6,20 @@ import asyncio
 import math
 from typing import Any
 
+import httpx
 import pytest
 
 from snippets.client import (
+    AuthenticationError,
     ConfigurationError,
+    PromptNotFoundError,
+    PromptOpsAuth,
     PromptOpsClient,
+    PromptOpsError,
     PromptVariables,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
     ValidationError,
 )
 from snippets.client.clock import FakeClock
@@ -175,3 +183,55 @@ def test_aclose_twice_and_reuse_after_close(mock_api: MockPromptOpsAPI) -> None:
         return status
 
     assert asyncio.run(main()) == "healthy"
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (401, AuthenticationError),
+        (403, AuthenticationError),
+        (404, PromptNotFoundError),
+        (408, RequestTimeoutError),
+        (422, ValidationError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (504, RequestTimeoutError),
+        (418, PromptOpsError),
+    ],
+)
+def test_an_error_code_this_client_does_not_know_is_mapped_by_status(
+    clock: FakeClock, status: int, expected: type[PromptOpsError]
+) -> None:
+    """Forward compatibility: the API may add codes; the class follows the HTTP status."""
+    body = {"success": False, "error": {"code": "QUOTA_EXHAUSTED", "message": "Monthly quota"}}
+    transport = httpx.MockTransport(lambda request: httpx.Response(status, json=body))
+
+    async def main() -> None:
+        async with PromptOpsClient("k", transport=transport, max_retries=0) as client:
+            await client.health_check()
+
+    with pytest.raises(expected) as caught:
+        asyncio.run(main())
+    assert type(caught.value) is expected
+    assert caught.value.message == "QUOTA_EXHAUSTED: Monthly quota"
+    assert caught.value.status_code == status
+
+
+def test_408_is_retried(clock: FakeClock) -> None:
+    answers = iter([408, 200])
+    ok = {"success": True, "data": {"status": "healthy", "version": "1"}}
+    timeout = {"success": False, "error": {"code": "REQUEST_TIMEOUT", "message": "slow"}}
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        status = next(answers)
+        return httpx.Response(status, json=ok if status == 200 else timeout)
+
+    async def main() -> str:
+        async with PromptOpsClient("k", transport=httpx.MockTransport(respond)) as client:
+            return (await client.health_check()).status
+
+    assert asyncio.run(main()) == "healthy"
+
+
+def test_auth_repr_hides_the_key() -> None:
+    assert repr(PromptOpsAuth("po_secret_value", FakeClock())) == "PromptOpsAuth(api_key='***')"

@@ -185,3 +185,76 @@ def test_client_auth_flow_is_accepted(mock_api: MockPromptOpsAPI, clock: FakeClo
             return response.status_code
 
     assert asyncio.run(main()) == 200
+
+
+@pytest.mark.parametrize(
+    ("switch_on", "first"),
+    [
+        (lambda api: api.rate_limit(), (429, "RATE_LIMIT_ERROR")),
+        (lambda api: api.server_error(), (503, "SERVER_ERROR")),
+        (lambda api: api.gateway_timeout(), (504, "TIMEOUT_ERROR")),
+    ],
+)
+def test_each_answer_fault_happens_once_by_default(
+    mock_api: MockPromptOpsAPI, switch_on: Any, first: tuple[int, str]
+) -> None:
+    switch_on(mock_api)
+    assert error_of(send(signed(mock_api, "GET", "/v1/client/health"))) == first
+    assert send(signed(mock_api, "GET", "/v1/client/health")).status_code == 200
+
+
+def test_rate_limit_defaults_to_retry_after_2_in_body_and_header(
+    mock_api: MockPromptOpsAPI,
+) -> None:
+    mock_api.rate_limit()
+    response = send(signed(mock_api, "GET", "/v1/client/health"))
+    assert response.json()["error"]["retry_after"] == 2
+    assert response.headers["Retry-After"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("switch_on", "error"),
+    [
+        (lambda api: api.timeout(), httpx.ReadTimeout),
+        (lambda api: api.connect_timeout(), httpx.ConnectTimeout),
+        (lambda api: api.connection_refused(), httpx.ConnectError),
+    ],
+)
+def test_each_transport_fault_happens_once_by_default(
+    mock_api: MockPromptOpsAPI, switch_on: Any, error: type[Exception]
+) -> None:
+    switch_on(mock_api)
+    with pytest.raises(error):
+        send(signed(mock_api, "GET", "/v1/client/health"))
+    assert send(signed(mock_api, "GET", "/v1/client/health")).status_code == 200
+
+
+def test_timeouts_spend_the_client_s_timeout_on_the_clock(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    mock_api.timeout()
+    request = signed(mock_api, "GET", "/v1/client/health")
+    request.extensions["timeout"] = {"connect": 1.0, "read": 7.5}
+    before = clock.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        send(request)
+    assert clock.monotonic() - before == pytest.approx(7.5)
+
+
+def test_malformed_body_defaults_to_a_truncated_200(mock_api: MockPromptOpsAPI) -> None:
+    mock_api.malformed_body()
+    response = send(signed(mock_api, "GET", "/v1/client/health"))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    with pytest.raises(ValueError):
+        response.json()
+    assert send(signed(mock_api, "GET", "/v1/client/health")).json()["success"] is True
+
+
+def test_reset_forgets_scenarios_and_requests(mock_api: MockPromptOpsAPI) -> None:
+    mock_api.server_error(times=5)
+    mock_api.clock_skew(1000)
+    send(signed(mock_api, "GET", "/v1/client/health"))
+    mock_api.reset()
+    assert mock_api.requests == [] and mock_api.exchanges == []
+    assert send(signed(mock_api, "GET", "/v1/client/health")).status_code == 200

@@ -1,0 +1,37 @@
+"""Generated content: stale files are found, and one command rewrites them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from snippets import generate
+
+
+@pytest.fixture
+def one_generated_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    target = tmp_path / "docs/includes/table.md"
+    target.parent.mkdir(parents=True)
+    monkeypatch.setattr(generate, "ROOT", tmp_path)
+    monkeypatch.setattr(generate, "GENERATED", {target: lambda: "| a |\n"})
+    return target
+
+
+def test_missing_and_edited_files_are_stale(one_generated_file: Path) -> None:
+    assert generate.stale_files() == [one_generated_file]  # missing
+    one_generated_file.write_text("| a |\n")
+    assert generate.stale_files() == []
+    one_generated_file.write_text("| edited by hand |\n")
+    assert generate.stale_files() == [one_generated_file]
+
+
+def test_check_reports_and_the_command_rewrites(
+    one_generated_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert generate.main(["--check"]) == 1
+    assert "docs/includes/table.md is out of date" in capsys.readouterr().out
+    assert generate.main([]) == 0
+    assert one_generated_file.read_text() == "| a |\n"
+    assert "wrote docs/includes/table.md" in capsys.readouterr().out
+    assert generate.main(["--check"]) == 0
