@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,14 @@ from snippets.mock_api import MOCK_API_KEY
 pytest_plugins = ["snippets.mock_api.pytest_plugin"]
 
 CANARY = MOCK_API_KEY
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/browser needs Playwright and Chromium: collected only by `-m browser`
+    (nox -s browser), so the docs session does not need either installed."""
+    if collection_path.name == "browser" and config.option.markexpr != "browser":
+        return True
+    return None
 
 
 class _Collector(logging.Handler):
@@ -116,8 +125,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: hand the total to the controller
+        worker_output["real_sleep"] = (SLEEP.seconds, SLEEP.calls)
+        return
     if SLEEP.seconds > MAX_REAL_SLEEP and exitstatus == 0:
         session.exitstatus = 1
+
+
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """xdist controller: add up what each worker slept."""
+    seconds, calls = node.workeroutput.get("real_sleep", (0.0, 0))
+    SLEEP.seconds += seconds
+    SLEEP.calls += calls
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
