@@ -129,7 +129,8 @@ def check_example(
 
     # `_run` is pytest-examples' own runner (version pinned in uv.lock); we call it to keep the
     # recorded prints, so a mismatch can be reported at its Markdown line.
-    insert_print, _ = eval_example._run(example, "check", None, True, None)
+    # No assertion rewriting: examples print, they do not assert, and rewriting costs a compile.
+    insert_print, _ = eval_example._run(example, "check", None, False, None)
     expected = insert_print.updated_print_statements(example)
     # The indent of a `#>` line is cosmetic: pytest-examples puts the output of a print made
     # inside an imported function at column 0, while the page indents it under the call.
@@ -155,7 +156,7 @@ def _frames_without_source(context: int = 1) -> list[inspect.FrameInfo]:
     pytest-examples' print mock uses. The real one finds each frame's module and source on every
     print, which was most of the docs examples' run time."""
     frames = []
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         code = frame.f_code
         frames.append(

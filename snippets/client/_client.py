@@ -192,11 +192,11 @@ class PromptOpsClient:
         Concurrent calls for the same id share one request: the first fetches, the others
         wait for its result (and count as cache hits).
         """
-        check_prompt_id(prompt_id)
-        cached = self._cache.get(prompt_id)
+        cached = self._cache.get(prompt_id) if isinstance(prompt_id, str) else None
         if cached is not None and cached[0] > self._clock.monotonic():
-            self._hits += 1
+            self._hits += 1  # only valid ids are ever cached: no need to check it again
             return cached[1]
+        check_prompt_id(prompt_id)
         fetch = self._in_flight.get(prompt_id)
         if fetch is not None:
             self._hits += 1

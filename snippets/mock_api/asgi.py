@@ -8,6 +8,7 @@ For benchmarks and real-socket tests; everything else uses the respx mount, whic
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -64,4 +65,5 @@ class MockASGIApp:
         await send({"type": "http.response.body", "body": response.content})
 
 
-app = MockASGIApp()
+# `uvicorn snippets.mock_api.asgi:app`; PROMPTOPS_MOCK_LATENCY adds seconds per request.
+app = MockASGIApp(latency=float(os.environ.get("PROMPTOPS_MOCK_LATENCY", "0")))
