@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 from typing import Any
 
 import pytest
@@ -24,9 +25,11 @@ from snippets.mock_api import MockPromptOpsAPI
 
 from ..contract import check_request, check_response
 
-FIXTURES_OK = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+# 150 examples per property; 25 under mutmut, which reruns these for many mutants.
+settings.register_profile("suite", max_examples=150)
+settings.register_profile("mutation", max_examples=25)
+settings.load_profile("mutation" if os.environ.get("MUTANT_UNDER_TEST") else "suite")
+FIXTURES_OK = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
