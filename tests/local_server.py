@@ -19,7 +19,10 @@ def serve(app: MockASGIApp) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        # asgi3 stated, not sniffed: a wrapped __call__ (mutmut's, say) fools the sniffing.
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", interface="asgi3"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -251,6 +251,8 @@ def uvicorn_process(latency: float, tls: bool = False) -> Iterator[str]:
         "127.0.0.1",
         "--port",
         str(port),
+        "--interface",
+        "asgi3",
         "--log-level",
         "warning",
     ]

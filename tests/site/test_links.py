@@ -1,0 +1,94 @@
+"""Every internal link and anchor in the built HTML resolves (MkDocs checks the Markdown; this
+checks what the reader clicks, theme navigation and generated pages included)."""
+
+from __future__ import annotations
+
+from functools import cache
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from .built_site import built_site
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value for name, value in attrs if value}
+        self.ids.update(attributes[name] for name in ("id", "name") if name in attributes)
+        link = attributes.get({"a": "href", "link": "href", "img": "src", "script": "src"}.get(tag, ""))
+        if link:
+            self.links.append(link)
+
+
+@cache
+def parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text("utf-8"))
+    return page
+
+
+def target_file(site: Path, page: Path, href: str) -> Path | None:
+    """The file an internal href points at, or None for external links."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith(("mailto:", "javascript:", "data:")):
+        return None
+    if not parts.path:
+        return page
+    target = (page.parent / unquote(parts.path)).resolve()
+    if target.is_dir() or parts.path.endswith("/"):
+        target = target / "index.html"
+    return target
+
+
+def html_pages() -> list[Path]:
+    """Every page but 404.html, which is served at any depth, so its links have no fixed base."""
+    return sorted(p for p in built_site().rglob("*.html") if p.name != "404.html")
+
+
+def test_the_site_has_every_page() -> None:
+    names = {p.relative_to(built_site()).as_posix() for p in html_pages()}
+    for page in ("index.html", "api-errors/index.html", "faq/index.html"):
+        assert page in names
+    assert (built_site() / "404.html").is_file()
+
+
+def broken_links(site: Path, page: Path) -> list[str]:
+    broken = []
+    for href in parse(page).links:
+        target = target_file(site, page, href)
+        if target is None:
+            continue
+        if not target.is_file():
+            broken.append(f"{href} -> missing {target.relative_to(site, walk_up=True)}")
+            continue
+        anchor = unquote(urlsplit(href).fragment)
+        if anchor and target.suffix == ".html" and anchor not in parse(target).ids:
+            broken.append(f"{href} -> no #{anchor} in {target.relative_to(site)}")
+    return broken
+
+
+@pytest.mark.parametrize("page", html_pages(), ids=lambda p: p.relative_to(built_site()).as_posix())
+def test_internal_links_and_anchors_resolve(page: Path) -> None:
+    broken = broken_links(built_site(), page)
+    assert not broken, f"{page.relative_to(built_site())}: {broken}"
+
+
+def test_the_checker_finds_a_missing_page_and_a_missing_anchor(tmp_path: Path) -> None:
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq/index.html").write_text('<h2 id="where">Where</h2>')
+    (tmp_path / "index.html").write_text(
+        '<a href="faq/#where">ok</a> <a href="faq/#gone">anchor</a> <a href="nope/">page</a>'
+        ' <a href="https://example.com/x">external</a> <a href="#top">self</a>'
+    )
+    assert broken_links(tmp_path, tmp_path / "index.html") == [
+        "faq/#gone -> no #gone in faq/index.html",
+        "nope/ -> missing nope/index.html",
+        "#top -> no #top in index.html",
+    ]
