@@ -22,7 +22,9 @@ class _Page(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = {name: value for name, value in attrs if value}
         self.ids.update(attributes[name] for name in ("id", "name") if name in attributes)
-        link = attributes.get({"a": "href", "link": "href", "img": "src", "script": "src"}.get(tag, ""))
+        link = attributes.get(
+            {"a": "href", "link": "href", "img": "src", "script": "src"}.get(tag, "")
+        )
         if link:
             self.links.append(link)
 

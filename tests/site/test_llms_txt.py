@@ -20,7 +20,9 @@ def nav_pages(nav: list[object]) -> list[str]:
 
 def test_llms_txt_lists_every_page_but_contributing() -> None:
     config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
-    listed = set(re.findall(r"\]\(https://[^/]+/([^)]*)\)", (built_site() / "llms.txt").read_text()))
+    listed = set(
+        re.findall(r"\]\(https://[^/]+/([^)]*)\)", (built_site() / "llms.txt").read_text())
+    )
     expected = {
         "index.md" if page == "index.md" else page.removesuffix(".md") + "/index.md"
         for page in nav_pages(config["nav"])
