@@ -12,6 +12,10 @@ def main(stats_file: str) -> int:
     stats = json.loads(Path(stats_file).read_text())
     killed = stats["killed"] + stats.get("timeout", 0)
     total = stats["total"]
+    checked = total - stats.get("not_checked", 0)
+    if total and not checked:
+        print(f"mutmut checked none of its {total} mutants: see its output above")
+        return 1
     print(f"snippets/ mutants killed: {killed} / {total} ({killed / total:.1%})")
     for key in ("survived", "no_tests", "suspicious", "skipped"):
         if stats.get(key):
