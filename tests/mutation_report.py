@@ -12,7 +12,8 @@ def main(stats_file: str) -> int:
     stats = json.loads(Path(stats_file).read_text())
     killed = stats["killed"] + stats.get("timeout", 0)
     total = stats["total"]
-    checked = total - stats.get("not_checked", 0)
+    outcomes = ("killed", "survived", "no_tests", "timeout", "suspicious", "segfault", "skipped")
+    checked = sum(stats.get(key, 0) for key in outcomes)
     if total and not checked:
         print(f"mutmut checked none of its {total} mutants: see its output above")
         return 1
