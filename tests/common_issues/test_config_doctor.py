@@ -83,3 +83,54 @@ def test_command_line_mock_run(
     output = capsys.readouterr().out
     assert f"PROMPTOPS_API_KEY is set ({len(MockPromptOpsAPI.api_key)} characters)" in output
     assert output.endswith("No problems found\n")
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, ("ERROR", "API key", "PROMPTOPS_API_KEY is not set")),
+        (
+            {"PROMPTOPS_API_KEY": "sk-abc"},
+            ("WARN", "API key", "PROMPTOPS_API_KEY does not start with 'po_'"),
+        ),
+        (
+            {"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": "ftp://api.promptops.com"},
+            (
+                "ERROR",
+                "Endpoint",
+                "PROMPTOPS_BASE_URL is not an http(s) URL: ftp://api.promptops.com",
+            ),
+        ),
+        (
+            {"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": "http://x.io"},
+            ("WARN", "Endpoint", "PROMPTOPS_BASE_URL is plain http: keys travel unencrypted"),
+        ),
+        (
+            {"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": "http://127.0.0.1:8080"},
+            ("OK", "Endpoint", "http://127.0.0.1:8080"),
+        ),
+        (
+            {"PROMPTOPS_API_KEY": KEY, "HTTPS_PROXY": "http://bob:pw@proxy:3128"},
+            (
+                "WARN",
+                "Proxy",
+                "requests go through http://proxy:3128: check it allows api.promptops.com",
+            ),
+        ),
+        (
+            {"PROMPTOPS_API_KEY": KEY, "SSL_CERT_FILE": "/nonexistent/ca.pem"},
+            ("ERROR", "TLS", "SSL_CERT_FILE points to a missing file: /nonexistent/ca.pem"),
+        ),
+    ],
+)
+def test_each_finding_s_exact_words(
+    environ: dict[str, str], expected: tuple[str, str, str]
+) -> None:
+    """Readers search for these messages: the wording is part of the behaviour."""
+    assert expected in [(f.level, f.topic, f.message) for f in diagnose(environ)]
+
+
+def test_a_bad_base_url_is_reported_once_for_the_environment_and_once_for_the_client() -> None:
+    findings = diagnose({"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": "ftp://x.io"})
+    assert [(f.level, f.topic) for f in findings][-2:] == [("OK", "TLS"), ("ERROR", "Client")]
+    assert "base_url must be an http(s) URL" in findings[-1].message

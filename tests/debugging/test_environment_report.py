@@ -34,3 +34,17 @@ def test_format_aligns_values() -> None:
 def test_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert module.main([]) == 0
     assert capsys.readouterr().out.startswith("OS ")
+
+
+def test_unset_settings_say_so() -> None:
+    report = environment_report({})
+    assert report["PROMPTOPS_API_KEY"] == "not set"
+    assert report["PROMPTOPS_BASE_URL"] == "not set (default)"
+    assert report["HTTPS_PROXY"] == "not set"
+
+
+def test_base_url_is_shown_it_is_not_a_secret() -> None:
+    assert (
+        environment_report({"PROMPTOPS_BASE_URL": "http://localhost:8080"})["PROMPTOPS_BASE_URL"]
+        == "http://localhost:8080"
+    )

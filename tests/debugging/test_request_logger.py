@@ -47,6 +47,7 @@ def test_nested_values_and_errors_are_redacted(tmp_path: Path) -> None:
     log = RequestLogger(tmp_path / "log.jsonl", secrets=["custom-secret-value"])
     log.log_error({"error": "failed: custom-secret-value", "context": {"api_key": "x", "n": [1]}})
     (entry,) = entries(tmp_path / "log.jsonl")
+    assert entry["type"] == "error"
     assert entry["data"] == {"error": "failed: ***", "context": {"api_key": "***", "n": [1]}}
 
 
