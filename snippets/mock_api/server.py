@@ -223,9 +223,12 @@ class MockPromptOpsAPI:
 
     def reset(self) -> None:
         """Drop all scenarios and the request log; prompts stay."""
-        self._faults.clear()
+        self._clear_scenarios()
         self.requests.clear()
         self.exchanges.clear()
+
+    def _clear_scenarios(self) -> None:
+        self._faults.clear()
         self.latency = self.skew = 0.0
 
     # -- mounting on respx -------------------------------------------------------------
@@ -253,8 +256,7 @@ class MockPromptOpsAPI:
         try:
             yield self
         finally:
-            self._faults.clear()
-            self.latency = self.skew = 0.0
+            self._clear_scenarios()
 
     # -- the API ---------------------------------------------------------------------
 
