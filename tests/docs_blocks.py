@@ -19,6 +19,15 @@ _FENCE = re.compile(
 )
 _SETTING = re.compile(r"""([\w-]+)=(["'])(.*?)\2""")
 _INCLUDE = re.compile(r"""^[ ]*--8<--[ ]+(["'])(?P<target>[^"']+)\1[ ]*$""", re.M)
+# `# --8<-- [start:name]` / `[end:name]` in a snippet file: where a shown section begins and ends.
+_SECTION_MARKER = re.compile(r"^.*--8<--[ \t]*\[[ \t]*(?P<kind>start|end)[ \t]*:(?P<name>[\w-]+)\]")
+# The one fence syntax every tool reads (pymdownx, Pygments, pytest-examples, this harness):
+# the language, then optionally every setting inside one pair of braces:
+#     ```python {title="snippets/x.py"}
+#     ```json {title="HTTP 404 Not Found" mock="unknown-prompt"}
+# A title outside the braces next to settings inside them renders as a paragraph, not code.
+_SETTINGS = r"""[\w-]+="[^"]*"(?: [\w-]+="[^"]*")*"""
+FENCE_INFO = re.compile(rf"(?P<lang>[a-z0-9]*)(?: \{{{_SETTINGS}\}})?")
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,7 @@ class Block:
 
     page: Path
     line: int  # 1-based line of the opening fence
+    info: str  # what follows the opening fence: language and settings
     lang: str
     settings: dict[str, str]
     body: str
@@ -38,6 +48,11 @@ class Block:
     @property
     def includes(self) -> list[Include]:
         return [Include.parse(m["target"]) for m in _INCLUDE.finditer(self.body)]
+
+    @property
+    def shown(self) -> str:
+        """The code a reader should see: the body, each `--8<--` line replaced by what it names."""
+        return _INCLUDE.sub(lambda m: Include.parse(m["target"]).text().rstrip("\n"), self.body)
 
     @property
     def is_include_only(self) -> bool:
@@ -55,13 +70,27 @@ class Include:
         file, _, section = target.partition(":")
         return cls(ROOT / file, section or None)
 
+    def text(self) -> str:
+        """What pymdownx.snippets inserts: the section's lines, or the whole file, without the
+        section markers."""
+        lines, inside = [], self.section is None
+        for line in self.path.read_text(encoding="utf-8").splitlines(keepends=True):
+            marker = _SECTION_MARKER.match(line)
+            if marker is None:
+                if inside:
+                    lines.append(line)
+            elif self.section is not None and marker["name"] == self.section:
+                inside = marker["kind"] == "start"
+        return "".join(lines)
+
 
 def pages() -> list[Path]:
     return sorted(p for p in DOCS.rglob("*.md") if "includes" not in p.relative_to(DOCS).parts)
 
 
-def blocks(page: Path) -> list[Block]:
-    text = page.read_text(encoding="utf-8")
+def blocks(page: Path, text: str | None = None) -> list[Block]:
+    """The fenced blocks of `page` (of `text`, if given, as if it were that page's Markdown)."""
+    text = page.read_text(encoding="utf-8") if text is None else text
     found = []
     for match in _FENCE.finditer(text):
         info = match["info"].strip()
@@ -69,7 +98,7 @@ def blocks(page: Path) -> list[Block]:
         settings = {m[1]: m[3] for m in _SETTING.finditer(info)}
         body = re.sub(rf"^{match['indent']}", "", match["body"], flags=re.M)
         line = text.count("\n", 0, match.start()) + 1
-        found.append(Block(page, line, lang, settings, body))
+        found.append(Block(page, line, info, lang, settings, body))
     return found
 
 
