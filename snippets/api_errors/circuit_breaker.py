@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Literal, TypeVar
 
 from snippets.client import NetworkError, RateLimitError, RequestTimeoutError, ServerError
 from snippets.client.clock import Clock, default_clock
+
+T = TypeVar("T")
 
 
 # --8<-- [start:breaker]
@@ -38,7 +40,7 @@ class CircuitBreaker:
         self.failures = 0
         self.opened_at = 0.0
 
-    async def call[T](self, operation: Callable[[], Awaitable[T]]) -> T:
+    async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
         if self.state == "open":
             waited = self.clock.monotonic() - self.opened_at
             if waited < self.reset_timeout:
