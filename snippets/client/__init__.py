@@ -6,7 +6,7 @@ async with PromptOpsClient() as client:  # key from PROMPTOPS_API_KEY
 ```
 """
 
-from ._client import DEFAULT_BASE_URL, PromptOpsAuth, PromptOpsClient
+from ._client import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, PromptOpsAuth, PromptOpsClient
 from .errors import (
     ERROR_CATALOG,
     AuthenticationError,
@@ -22,6 +22,8 @@ from .errors import (
 from .models import HealthStatus, Prompt, PromptVariables, RenderedPrompt
 
 __all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "ERROR_CATALOG",
     "AuthenticationError",

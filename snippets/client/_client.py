@@ -9,6 +9,7 @@ import logging
 import math
 import os
 import random
+import socket
 import ssl
 from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
@@ -305,7 +306,7 @@ class PromptOpsClient:
             except httpx.TimeoutException:
                 error = RequestTimeoutError(f"{method} {path} timed out")
             except httpx.TransportError as exc:
-                error = NetworkError(f"Could not reach {self.base_url}: {exc}")
+                error = NetworkError(f"Could not reach {self.base_url}: {_transport_cause(exc)}")
             else:
                 body = _json_or_none(response)
                 if response.is_success and isinstance(body, dict) and body.get("success") is True:
@@ -372,6 +373,24 @@ def _is_retryable(error: PromptOpsError) -> bool:
     if isinstance(error, NetworkError | RequestTimeoutError | RateLimitError):
         return True
     return isinstance(error, ServerError) and (error.status_code or 0) >= 500
+
+
+def _transport_cause(exc: BaseException) -> str:
+    """What went wrong under a transport error, as specifically as the exceptions say.
+
+    On asyncio, httpx reports a refused connection as "All connection attempts failed"; the
+    OSError it wraps says "[Errno 111] Connection refused". DNS and TLS errors say enough.
+    """
+    cause: BaseException | None = exc
+    for _ in range(10):  # a cause chain is short; never loop on a cycle
+        if cause is None:
+            break
+        if isinstance(cause, socket.gaierror | ssl.SSLError):
+            return str(cause)
+        if isinstance(cause, ConnectionError) and cause.errno:
+            return f"[Errno {cause.errno}] {os.strerror(cause.errno)}"
+        cause = cause.__cause__ or cause.__context__
+    return str(exc) or type(exc).__name__
 
 
 def _error_for_status(status: int, message: str) -> PromptOpsError:

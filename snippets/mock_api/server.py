@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from typing import Any, Final, Literal, Self
 import httpx
 import respx
 
-from snippets.client._client import DEFAULT_BASE_URL, MAX_BATCH
+from snippets.client._client import BASE_URL_ENV, DEFAULT_BASE_URL, MAX_BATCH
 from snippets.client.clock import Clock, default_clock
 from snippets.client.errors import (
     ERRORS_BY_CODE,
@@ -98,13 +99,16 @@ class MockPromptOpsAPI:
     Attributes:
         api_key: The key the mock accepts (and puts in `PROMPTOPS_API_KEY` when run offline).
         extra_keys: More accepted keys, for key rotation: see `add_key` and `revoke_key`.
+        base_url: Where it answers: `PROMPTOPS_BASE_URL` if set (where clients will send their
+            requests), else `https://api.promptops.com`.
         requests: Every request that reached the mock, in order (failed attempts included).
         exchanges: Every (request, response) the mock answered (transport faults have none).
     """
 
     api_key: str = field(default=MOCK_API_KEY, repr=False)  # keys stay out of reprs
     extra_keys: set[str] = field(default_factory=set, repr=False)
-    base_url: str = DEFAULT_BASE_URL
+    # Where clients send requests: the mock answers where they point (PROMPTOPS_BASE_URL).
+    base_url: str = field(default_factory=lambda: os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
     clock: Clock = field(default_factory=default_clock)
     prompts: dict[str, dict[str, Any]] = field(
         default_factory=lambda: {k: dict(v) for k, v in SEED_PROMPTS.items()}
@@ -182,6 +186,8 @@ class MockPromptOpsAPI:
         """Refuse the connection `times` times, as a down server or a firewall does."""
 
         def respond(request: httpx.Request) -> httpx.Response:
+            # The client's words for a real refusal (httpx on asyncio says "All connection
+            # attempts failed"; the client reports the OSError underneath, which says this).
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
         self._faults.append(_Fault(times, respond, path, "transport"))
@@ -234,9 +240,14 @@ class MockPromptOpsAPI:
     # -- mounting on respx -------------------------------------------------------------
 
     def __enter__(self) -> Self:
-        """Route every request to `base_url`'s host through this mock (others fail loudly)."""
+        """Route every request to `base_url` (scheme, host and port) through this mock; any
+        other request fails loudly."""
+        url = httpx.URL(self.base_url)
+        port = url.port or {"http": 80, "https": 443}[url.scheme]
         self._router = respx.mock(assert_all_called=False, assert_all_mocked=True)
-        self._router.route(host=httpx.URL(self.base_url).host).mock(side_effect=self.handle)
+        self._router.route(scheme=url.scheme, host=url.host, port=port).mock(
+            side_effect=self.handle
+        )
         self._router.__enter__()
         return self
 

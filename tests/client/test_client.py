@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import socket
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 from snippets.client import (
     AuthenticationError,
     ConfigurationError,
+    NetworkError,
     PromptNotFoundError,
     PromptOpsAuth,
     PromptOpsClient,
@@ -235,3 +237,18 @@ def test_408_is_retried(clock: FakeClock) -> None:
 
 def test_auth_repr_hides_the_key() -> None:
     assert repr(PromptOpsAuth("po_secret_value", FakeClock())) == "PromptOpsAuth(api_key='***')"
+
+
+def test_a_refused_connection_on_a_real_socket_says_connection_refused() -> None:
+    """httpx on asyncio says "All connection attempts failed"; the client digs out the OSError."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+    async def main() -> None:
+        async with PromptOpsClient("po_test", base_url=nowhere, max_retries=0) as client:
+            await client.health_check()
+
+    with pytest.raises(NetworkError) as caught:
+        asyncio.run(main())
+    assert caught.value.message == f"Could not reach {nowhere}: [Errno 111] Connection refused"
