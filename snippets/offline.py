@@ -1,22 +1,33 @@
-"""Run a diagnostic script against the mock API: the `--mock` flag of every script."""
+"""What `--mock` does for each script, in one place: the scripts themselves know only the client.
+
+Every script runs against `MockPromptOpsAPI` with its key in `PROMPTOPS_API_KEY`. Some need
+more: simulated latency on fake time (so the durations they print are the ones the pages show),
+or, for the network diagnostics, simulated DNS and a real TLS server on 127.0.0.1.
+"""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import ipaddress
 import os
-from collections.abc import Callable, Coroutine, Iterator
+import socket
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
 
-from snippets.client._client import API_KEY_ENV
+import httpx
+
+from snippets.cli import ScriptMain
+from snippets.client import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from snippets.client.clock import FakeClock, default_clock, use_clock
+from snippets.debugging.network_diagnostics import run_network_diagnostics
 from snippets.mock_api.server import MockPromptOpsAPI
+from snippets.mock_api.tls import local_tls_server
 
 
 @contextmanager
 def offline(api: MockPromptOpsAPI | None = None) -> Iterator[MockPromptOpsAPI]:
-    """Answer api.promptops.com from the mock, with its key in `PROMPTOPS_API_KEY`, for a block."""
+    """Answer the API from the mock, with its key in `PROMPTOPS_API_KEY`, for a block."""
     api = api or MockPromptOpsAPI()
     saved = os.environ.get(API_KEY_ENV)
     os.environ[API_KEY_ENV] = api.api_key
@@ -30,34 +41,55 @@ def offline(api: MockPromptOpsAPI | None = None) -> Iterator[MockPromptOpsAPI]:
             os.environ[API_KEY_ENV] = saved
 
 
-def run_script(
-    description: str | None,
-    main: Callable[[], Coroutine[Any, Any, int]],
-    argv: list[str] | None = None,
-    *,
-    setup: Callable[[MockPromptOpsAPI], None] | None = None,
-    fake_time: bool = False,
-    mock_main: Callable[[], Coroutine[Any, Any, int]] | None = None,
-) -> int:
-    """Parse `--mock`, then run `main()` against the real API, or the mock (after `setup`).
+async def simulated_resolver(host: str) -> list[str]:
+    """DNS without a query leaving the machine: an IP address is itself, a name under `.invalid`
+    does not exist (RFC 6761), and any other name is a documentation address (RFC 5737)."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    if host.endswith(".invalid"):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return ["203.0.113.10"]
 
-    With `fake_time`, the mock run uses a `FakeClock`: simulated latency takes no real time and
-    the durations printed are exactly the ones the docs page shows. `mock_main`, if given,
-    replaces `main` in the mock run (for scripts that also need fake DNS or a local server).
-    """
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument(
-        "--mock", action="store_true", help="run against the bundled mock API (no account needed)"
-    )
-    args = parser.parse_args(argv)
-    if not args.mock:
-        return asyncio.run(main())
-    clock = FakeClock() if fake_time else default_clock()
+
+async def network_diagnostics_offline() -> int:
+    """The whole diagnostic offline, for the URL the client would use: the mock API answers
+    there, DNS is simulated, and a real TLS server on 127.0.0.1 has a certificate for its host."""
+    host = httpx.URL(os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).host
+    async with local_tls_server(host) as tls:
+        return await run_network_diagnostics(
+            resolve=simulated_resolver,
+            tls_port=tls.port,
+            tls_connect_to=tls.host,
+            tls_context=tls.client_context,
+        )
+
+
+@dataclass(frozen=True)
+class Offline:
+    """How one script runs with `--mock`."""
+
+    latency: float = 0.0  # seconds the mock spends on each request
+    fake_time: bool = False  # spend it on a FakeClock: no real waiting, exact durations
+    main: ScriptMain | None = None  # runs instead of the script's own main
+
+
+OFFLINE: dict[str, Offline] = {
+    "network-diagnostics": Offline(0.035, fake_time=True, main=network_diagnostics_offline),
+    "profiler": Offline(0.050, fake_time=True),
+    "debug-client": Offline(0.050, fake_time=True),
+}
+
+
+def run_offline(name: str, main: ScriptMain) -> int:
+    """Run a script's `main` against the mock API, as `OFFLINE[name]` (if any) says."""
+    setup = OFFLINE.get(name, Offline())
+    clock = FakeClock() if setup.fake_time else default_clock()
     previous = use_clock(clock)
     try:
         with offline(MockPromptOpsAPI(clock=clock)) as api:
-            if setup is not None:
-                setup(api)
-            return asyncio.run((mock_main or main)())
+            api.simulate_latency(setup.latency)
+            return asyncio.run((setup.main or main)())
     finally:
         use_clock(previous)

@@ -11,7 +11,6 @@ from snippets.client.clock import Clock, default_clock
 T = TypeVar("T")
 
 
-# --8<-- [start:breaker]
 class CircuitOpenError(Exception):
     """Raised instead of calling the API while the circuit is open."""
 
@@ -61,6 +60,3 @@ class CircuitBreaker:
             raise
         self.state, self.failures = "closed", 0
         return result
-
-
-# --8<-- [end:breaker]

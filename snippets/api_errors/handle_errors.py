@@ -21,7 +21,6 @@ from snippets.client import (
 logger = logging.getLogger(__name__)
 
 
-# --8<-- [start:handle]
 # The client has already retried these (with backoff, within its deadline): what reaches
 # your code is a failure that lasted. Serve a fallback and keep going.
 TRANSIENT = (RateLimitError, RequestTimeoutError, NetworkError, ServerError)
@@ -40,6 +39,3 @@ async def render_or_fallback(
         # A wrong key, id or variable: the same call will fail every time. Surface it.
         raise
     return rendered.content
-
-
-# --8<-- [end:handle]

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from snippets.client import PromptOpsClient, PromptOpsError
 
 
-# --8<-- [start:check_keys]
 async def check_keys(keys: Mapping[str, str]) -> dict[str, str]:
     """For each named key, "accepted" or the error code. Prints names, never keys."""
     results = {}
@@ -20,6 +19,3 @@ async def check_keys(keys: Mapping[str, str]) -> dict[str, str]:
             results[name] = exc.code
         print(f"{name}: {results[name]}")
     return results
-
-
-# --8<-- [end:check_keys]

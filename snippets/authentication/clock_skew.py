@@ -12,13 +12,12 @@ import sys
 
 import httpx
 
-from snippets.client._client import BASE_URL_ENV, DEFAULT_BASE_URL
+from snippets.cli import run_script
+from snippets.client import BASE_URL_ENV, DEFAULT_BASE_URL
 from snippets.client.clock import Clock, default_clock
 from snippets.client.signing import TIMESTAMP_TOLERANCE
-from snippets.mock_api.offline import run_script
 
 
-# --8<-- [start:skew]
 async def measure_clock_skew(base_url: str | None = None, *, clock: Clock | None = None) -> float:
     """Seconds this machine's clock is ahead of the API's (negative: behind).
 
@@ -47,9 +46,6 @@ def explain_skew(offset: float) -> str:
     )
 
 
-# --8<-- [end:skew]
-
-
 async def _check() -> int:
     verdict = explain_skew(await measure_clock_skew())
     print(verdict)
@@ -57,7 +53,7 @@ async def _check() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_script(__doc__, _check, argv)
+    return run_script("clock-skew", _check, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import time
 from snippets.client.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 
-# --8<-- [start:signed_headers]
 def signed_headers(
     api_key: str, method: str, path: str, body: bytes = b"", *, timestamp: int | None = None
 ) -> dict[str, str]:
@@ -23,6 +22,3 @@ def signed_headers(
         TIMESTAMP_HEADER: str(timestamp),
         SIGNATURE_HEADER: sign(api_key, timestamp, method, path, body),
     }
-
-
-# --8<-- [end:signed_headers]

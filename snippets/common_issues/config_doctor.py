@@ -15,11 +15,10 @@ from typing import Any, Literal
 
 import httpx
 
+from snippets.cli import run_script
 from snippets.client import PromptOpsClient
-from snippets.mock_api.offline import run_script
 
 
-# --8<-- [start:doctor]
 @dataclass(frozen=True)
 class Finding:
     level: Literal["OK", "WARN", "ERROR"]
@@ -108,15 +107,12 @@ def print_report(findings: list[Finding]) -> int:
     return 1 if any(finding.level == "ERROR" for finding in findings) else 0
 
 
-# --8<-- [end:doctor]
-
-
 async def _doctor() -> int:
     return print_report(diagnose(os.environ))
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_script(__doc__, _doctor, argv)
+    return run_script("config-doctor", _doctor, __doc__, argv)
 
 
 if __name__ == "__main__":

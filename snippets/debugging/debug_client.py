@@ -1,16 +1,24 @@
-"""A debugging wrapper around `PromptOpsClient`: logs each call, its duration and outcome."""
+"""A debugging wrapper around `PromptOpsClient`: logs each call, its duration and outcome.
+
+python -m snippets.debugging.debug_client          # two calls to the API, logged
+python -m snippets.debugging.debug_client --mock   # the same against the mock API
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import sys
 from collections.abc import Mapping
 from typing import Any
 
-from snippets.client import PromptOpsClient, PromptOpsError
+from snippets.cli import run_script
+from snippets.client import PromptNotFoundError, PromptOpsClient, PromptOpsError, PromptVariables
 from snippets.client.clock import Clock, default_clock
+from snippets.debugging.debug_logging import setup_debug_logging
 
 
-# --8<-- [start:debug_client]
 class DebugPromptOpsClient:
     """Wraps a client; `await debug.call("get_prompt", "hello-world")` logs and returns.
 
@@ -47,4 +55,23 @@ def _show(value: Any) -> str:
     return f"<{len(value)} variables>" if isinstance(value, Mapping) else repr(value)
 
 
-# --8<-- [end:debug_client]
+async def demo() -> int:
+    """Log two calls through the wrapper, a render and a misspelled prompt id; print the log."""
+    log = io.StringIO()
+    setup_debug_logging("INFO", stream=log)
+    async with PromptOpsClient() as client:
+        debug = DebugPromptOpsClient(client)
+        await debug.call("render_prompt", "hello-world", PromptVariables(name="Ada"))
+        with contextlib.suppress(PromptNotFoundError):  # logged by the wrapper, then raised
+            await debug.call("get_prompt", "hello-wrold")
+    for line in log.getvalue().splitlines():
+        print(line)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_script("debug-client", demo, __doc__, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

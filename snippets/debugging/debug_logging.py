@@ -4,55 +4,16 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import time
-from collections.abc import Iterable
 from typing import TextIO
 
-# --8<-- [start:redact]
-SECRET_PATTERNS = (
-    (re.compile(r"(?i)\bbearer\s+[^\s'\",]+"), "Bearer ***"),  # Authorization header values
-    (re.compile(r"\bpo_[A-Za-z0-9_]{4,}"), "po_***"),  # anything shaped like a PromptOps key
-    (re.compile(r"\bv1=[0-9a-f]{64}\b"), "v1=***"),  # request signatures
-    (re.compile(r"(?i)([?&](?:api_key|key|token|signature)=)[^&\s'\"]+"), r"\1***"),  # queries
-)
+from snippets.debugging.redaction import RedactingFilter
 
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Replace known secrets, then anything shaped like one, with `***`."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    for pattern, replacement in SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-class RedactingFilter(logging.Filter):
-    """Redacts each record's final message and traceback before any handler writes it."""
-
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self.secrets)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text, self.secrets)
-        return True
-
-
-# --8<-- [end:redact]
-
-
+# The handlers the last call installed: a second call replaces them instead of adding more.
 _installed: list[logging.Handler] = []
 
 
-# --8<-- [start:setup]
 def setup_debug_logging(
     level: str = "DEBUG", *, stream: TextIO | None = None, log_file: str | None = None
 ) -> logging.Logger:
@@ -80,6 +41,3 @@ def setup_debug_logging(
     for name in ("promptops", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(level)
     return logging.getLogger("promptops")
-
-
-# --8<-- [end:setup]

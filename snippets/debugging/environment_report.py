@@ -14,7 +14,6 @@ from importlib.metadata import PackageNotFoundError, version
 PACKAGES = ("promptops-troubleshooting-docs", "httpx", "httpcore", "respx", "certifi")
 
 
-# --8<-- [start:report]
 def environment_report(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """OS, Python, package versions and PromptOps settings, with secrets reduced to set/unset."""
     report = {
@@ -35,9 +34,6 @@ def environment_report(environ: Mapping[str, str] = os.environ) -> dict[str, str
 def format_report(report: Mapping[str, str]) -> str:
     width = max(map(len, report))
     return "\n".join(f"{name:<{width}}  {value}" for name, value in report.items())
-
-
-# --8<-- [end:report]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,12 +1,13 @@
 """Network diagnostics: can this machine reach the PromptOps API? DNS, HTTP and TLS, separately.
 
-python -m snippets.debugging.network_diagnostics          # the real API
+python -m snippets.debugging.network_diagnostics          # the API the client would use
 python -m snippets.debugging.network_diagnostics --mock   # mock API, local TLS server
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import ssl
 import sys
@@ -17,16 +18,13 @@ from typing import Literal
 
 import httpx
 
-from snippets.client._client import DEFAULT_BASE_URL
+from snippets.cli import run_script
+from snippets.client import BASE_URL_ENV, DEFAULT_BASE_URL
 from snippets.client.clock import Clock, default_clock
-from snippets.mock_api import MockPromptOpsAPI
-from snippets.mock_api.offline import run_script
-from snippets.mock_api.tls import local_tls_server
 
 Resolver = Callable[[str], Awaitable[list[str]]]
 
 
-# --8<-- [start:checks]
 @dataclass(frozen=True)
 class Check:
     status: Literal["PASS", "WARN", "FAIL"]
@@ -114,28 +112,27 @@ async def check_tls(
     return Check("WARN" if days_left < warn_days else "PASS", f"TLS {hostname}", detail)
 
 
-# --8<-- [end:checks]
-
-
 PATHS = ("/v1/health", "/v1/client/health", "/v1/client/prompts")
-HOSTS = ("api.promptops.com", "status.promptops.com")
 
 
 async def run_network_diagnostics(
     *,
-    base_url: str = DEFAULT_BASE_URL,
+    base_url: str | None = None,
     resolve: Resolver = system_resolver,
-    tls_port: int = 443,
+    tls_port: int | None = None,
     tls_connect_to: str | None = None,
     tls_context: ssl.SSLContext | None = None,
 ) -> int:
-    """Print every check; return 1 if any failed. A failing check does not stop the others."""
-    hostname = httpx.URL(base_url).host
-    checks = [
-        *await check_dns(HOSTS, resolve),
-        *await check_http(base_url, PATHS),
-        await check_tls(hostname, tls_port, connect_to=tls_connect_to, context=tls_context),
-    ]
+    """Check the host, port and scheme the client would use (`PROMPTOPS_BASE_URL`, else the
+    default API), print every check and return 1 if any failed. A failing check does not stop
+    the others; TLS is checked when the URL is https."""
+    url = httpx.URL(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+    checks = [*await check_dns([url.host], resolve), *await check_http(str(url), PATHS)]
+    if url.scheme == "https":
+        port = tls_port or url.port or 443
+        checks.append(
+            await check_tls(url.host, port, connect_to=tls_connect_to, context=tls_context)
+        )
     for check in checks:
         print(check)
     failed = sum(check.status == "FAIL" for check in checks)
@@ -145,38 +142,8 @@ async def run_network_diagnostics(
     return 1 if failed else 0
 
 
-async def simulated_resolver(host: str) -> list[str]:
-    """--mock: fixed documentation addresses (RFC 5737), so no DNS query leaves the machine."""
-    known = {"api.promptops.com": "203.0.113.10", "status.promptops.com": "203.0.113.20"}
-    if host not in known:
-        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-    return [known[host]]
-
-
-async def run_against_mock() -> int:
-    """The whole diagnostic offline: mock API, simulated DNS, and a real local TLS server."""
-    async with local_tls_server("api.promptops.com") as tls:
-        return await run_network_diagnostics(
-            resolve=simulated_resolver,
-            tls_port=tls.port,
-            tls_connect_to=tls.host,
-            tls_context=tls.client_context,
-        )
-
-
-def _simulate_latency(api: MockPromptOpsAPI) -> None:
-    api.simulate_latency(0.035)
-
-
 def main(argv: list[str] | None = None) -> int:
-    return run_script(
-        __doc__,
-        run_network_diagnostics,
-        argv,
-        setup=_simulate_latency,
-        fake_time=True,
-        mock_main=run_against_mock,
-    )
+    return run_script("network-diagnostics", run_network_diagnostics, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,11 @@ from typing import Any
 
 import httpx
 
-from snippets.debugging.debug_logging import redact
+from snippets.debugging.redaction import redact
 
 SENSITIVE_KEYS = {"authorization", "x-promptops-signature", "api_key", "cookie", "set-cookie"}
 
 
-# --8<-- [start:request_logger]
 class RequestLogger:
     """Appends JSON Lines to `path`: `{"type", "timestamp" (UTC, ISO 8601), "data"}`.
 
@@ -83,6 +82,3 @@ class RequestLogger:
         if isinstance(value, str):
             return redact(value, self.secrets)
         return value
-
-
-# --8<-- [end:request_logger]

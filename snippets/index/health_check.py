@@ -9,11 +9,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Awaitable, Callable
 
+from snippets.cli import run_script
 from snippets.client import PromptOpsClient, PromptVariables
-from snippets.mock_api.offline import run_script
 
 
-# --8<-- [start:checks]
 async def run_health_checks(
     make_client: Callable[[], PromptOpsClient] = PromptOpsClient,
 ) -> int:
@@ -75,11 +74,8 @@ async def run_health_checks(
     return 0 if failures == 0 else 1
 
 
-# --8<-- [end:checks]
-
-
 def main(argv: list[str] | None = None) -> int:
-    return run_script(__doc__, run_health_checks, argv)
+    return run_script("health-check", run_health_checks, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 mean, p95 and p99 per operation.
 
     python -m snippets.performance_issues.profiler          # the real API
-    python -m snippets.performance_issues.profiler --mock   # simulated 50 ms latency, fake time
+    python -m snippets.performance_issues.profiler --mock   # the mock API, 50 ms per request
 """
 
 from __future__ import annotations
@@ -17,13 +17,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from snippets.cli import run_script
 from snippets.client import PromptOpsClient, PromptVariables
 from snippets.client.clock import Clock, default_clock
-from snippets.mock_api import MockPromptOpsAPI
-from snippets.mock_api.offline import run_script
 
 
-# --8<-- [start:profiler]
 def percentile(values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile: always a value that was really observed, even for 1 sample."""
     ordered = sorted(values)
@@ -119,9 +117,6 @@ async def performance_test(
                 on_progress(done, total)
 
 
-# --8<-- [end:profiler]
-
-
 def _progress(done: int, total: int) -> None:
     """Progress on stderr, so that stdout holds only the report."""
     sys.stderr.write(f"\rprofiling: {done}/{total} calls")
@@ -130,7 +125,8 @@ def _progress(done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-async def _profile() -> int:
+async def profile_prompts() -> int:
+    """Profile the default prompts through one client and print the report."""
     profiler = PerformanceProfiler()
     async with PromptOpsClient() as client:
         await performance_test(client, profiler, on_progress=_progress)
@@ -138,12 +134,8 @@ async def _profile() -> int:
     return 0
 
 
-def _simulate_latency(api: MockPromptOpsAPI) -> None:
-    api.simulate_latency(0.050)
-
-
 def main(argv: list[str] | None = None) -> int:
-    return run_script(__doc__, _profile, argv, setup=_simulate_latency, fake_time=True)
+    return run_script("profiler", profile_prompts, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from typing import Any
 from snippets.client import PromptOpsClient, PromptOpsError, RenderedPrompt
 
 
-# --8<-- [start:render_many]
 async def render_many(
     client: PromptOpsClient,
     requests: Sequence[tuple[str, Mapping[str, Any]]],
@@ -34,6 +33,3 @@ async def render_many(
                 return exc
 
     return await asyncio.gather(*(render(p, v) for p, v in requests))
-
-
-# --8<-- [end:render_many]

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from snippets.client import PromptNotFoundError, PromptOpsClient, PromptVariables
+from snippets.debugging import debug_client
 from snippets.debugging.debug_client import DebugPromptOpsClient
 from snippets.mock_api import MockPromptOpsAPI
 
@@ -46,3 +47,18 @@ def test_failures_are_logged_and_reraised(
     assert last.getMessage() == (
         "<- get_prompt failed after 0 ms: PROMPT_NOT_FOUND: Prompt 'missing' not found"
     )
+
+
+def test_command_line_mock_run_logs_both_calls_with_their_durations(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m snippets.debugging.debug_client --mock`: no key, no network, 50 ms per call."""
+    monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
+    assert debug_client.main(["--mock"]) == 0
+    wrapper = [line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines()]
+    assert wrapper[::3] + wrapper[2::3] == [
+        "-> render_prompt('hello-world', <1 variables>)",
+        "-> get_prompt('hello-wrold')",
+        "<- render_prompt ok in 50 ms",
+        "<- get_prompt failed after 50 ms: PROMPT_NOT_FOUND: Prompt 'hello-wrold' not found",
+    ]

@@ -17,11 +17,11 @@ from snippets.debugging.network_diagnostics import (
     check_http,
     check_tls,
     run_network_diagnostics,
-    simulated_resolver,
     system_resolver,
 )
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.tls import local_tls_server
+from snippets.offline import simulated_resolver
 
 BASE = "https://api.promptops.com"
 
@@ -147,15 +147,8 @@ def test_one_failing_check_does_not_stop_the_others(
 
     assert asyncio.run(main()) == 1
     output = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in output[:-1]] == [
-        "FAIL",
-        "FAIL",
-        "PASS",
-        "PASS",
-        "PASS",
-        "PASS",
-    ]
-    assert output[-1] == "2 of 6 checks failed"
+    assert [line.split()[0] for line in output[:-1]] == ["FAIL", "PASS", "PASS", "PASS", "PASS"]
+    assert output[-1] == "1 of 5 checks failed"
 
 
 def test_command_line_mock_run(
@@ -165,4 +158,19 @@ def test_command_line_mock_run(
     assert network_diagnostics.main(["--mock"]) == 0
     output = capsys.readouterr().out
     assert "PASS  GET /v1/health: HTTP 200 in 35 ms" in output
-    assert output.endswith("All 6 checks passed\n")
+    assert output.endswith("All 5 checks passed\n")
+
+
+def test_the_host_port_and_scheme_come_from_promptops_base_url(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong PROMPTOPS_BASE_URL is what the common issues page sends readers here for."""
+    monkeypatch.setenv("PROMPTOPS_BASE_URL", "http://localhost:8080")
+    with MockPromptOpsAPI(clock=clock) as mock_api:  # answers where PROMPTOPS_BASE_URL points
+        assert asyncio.run(run_network_diagnostics()) == 0
+    output = capsys.readouterr().out.splitlines()
+    assert output[0].startswith("PASS  DNS localhost: ")
+    assert [line.split()[1] for line in output[1:4]] == ["GET", "GET", "GET"]
+    assert not any("TLS" in line for line in output), "plain http: there is no TLS to check"
+    assert output[-1] == "All 4 checks passed"
+    assert {str(r.url.netloc, "ascii") for r in mock_api.requests} == {"localhost:8080"}
