@@ -7,6 +7,7 @@ machine needs only `python3 -m pip install uv nox` first.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -21,8 +22,9 @@ nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "docs"]
 
-# uv must not download interpreters (it cannot here); use the machine's own.
-os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+# What readers install and copy supports these; the copy check runs on each one found here.
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 # These machines set PYTHONDONTWRITEBYTECODE: every process then recompiles some 750 modules
 # (about 2 s) before running anything. Cache bytecode, and precompile the venvs at install.
@@ -31,7 +33,7 @@ os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 
 
 def _expose_pyenv_pythons() -> None:
-    """With pyenv, only the global version resolves; make every installed 3.12+ visible too."""
+    """With pyenv, only the global version resolves; make every installed 3.11+ visible too."""
     root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     if not (root / "versions").is_dir():
         return
@@ -40,7 +42,7 @@ def _expose_pyenv_pythons() -> None:
     if not active[0] and (root / "version").exists():
         active = (root / "version").read_text().split()
     modern = sorted(
-        p.name for p in (root / "versions").iterdir() if re.fullmatch(r"3\.(1[2-9])\.\d+", p.name)
+        p.name for p in (root / "versions").iterdir() if re.fullmatch(r"3\.(1[1-9])\.\d+", p.name)
     )
     os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys([*active, *modern]))
 
@@ -73,6 +75,59 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def copied(session: nox.Session) -> None:
+    """Run every Python block as a reader copies it from the built site: alone, in a fresh
+    virtualenv holding only this project's wheel, on each supported Python found here, against
+    the mock API over HTTP. See tests/copied/test_copied_blocks.py."""
+    _install(session, "docs", "test")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    work = Path(session.create_tmp()).resolve() / "copied"
+    session.run("uv", "build", "--wheel", "--out-dir", str(work / "dist"), silent=True)
+    (wheel,) = (work / "dist").glob("*.whl")
+    locked = work / "locked.txt"  # the runtime dependencies, at the versions in uv.lock
+    session.run(
+        *("uv", "export", "--frozen", "--no-default-groups", "--no-emit-project", "--no-hashes"),
+        *("--output-file", str(locked)),
+        silent=True,
+    )
+    pythons = {}
+    for version in SUPPORTED_PYTHONS:
+        found = _find_python(session, version)
+        if found is None:
+            session.warn(f"Python {version} is not on this machine: not checked")
+            continue
+        venv = work / f"venv-{version}"
+        session.run("uv", "venv", "--quiet", "--clear", "--python", found, str(venv))
+        python = str(venv / "bin" / "python")
+        session.run(
+            *("uv", "pip", "install", "--quiet", "--python", python, str(wheel), "-c", str(locked))
+        )
+        pythons[version] = python
+    session.log(f"copy check on Python {', '.join(pythons)}")
+    session.run(
+        *("pytest", "-m", "copied", "tests/copied", "-n", "4", *session.posargs),
+        env={"DOCS_SITE_DIR": "site", "COPY_CHECK_PYTHONS": json.dumps(pythons)},
+    )
+
+
+def _find_python(session: nox.Session, version: str) -> str | None:
+    """The machine's interpreter for `version`, without downloading one."""
+    found = session.run(
+        "uv",
+        "python",
+        "find",
+        "--no-project",
+        "--no-python-downloads",
+        version,
+        silent=True,
+        success_codes=[0, 2],
+        log=False,
+    )
+    path = str(found or "").strip()
+    return path if path.startswith("/") else None
+
+
+@nox.session(python=PYTHON)
 def serve(session: nox.Session) -> None:
     """Serve the site with live reload at http://127.0.0.1:8000."""
     _install(session, "docs")
@@ -86,6 +141,8 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    # What readers install runs on 3.11: check the package against 3.11's standard library.
+    session.run("mypy", "--python-version", "3.11", "snippets")
 
 
 @nox.session(python=PYTHON)

@@ -23,10 +23,13 @@ pytest_plugins = ["snippets.mock_api.pytest_plugin"]
 CANARY = MOCK_API_KEY
 
 
+OWN_SESSIONS = ("browser", "copied")
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """tests/browser needs Playwright and Chromium: collected only by `-m browser`
-    (nox -s browser), so the docs session does not need either installed."""
-    if collection_path.name == "browser" and config.option.markexpr != "browser":
+    """tests/browser (Playwright and Chromium) and tests/copied (virtualenvs of the wheel) are
+    collected only by `-m browser` and `-m copied`, in their own nox sessions."""
+    if collection_path.name in OWN_SESSIONS and config.option.markexpr != collection_path.name:
         return True
     return None
 
@@ -149,6 +152,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     )
     if terminalreporter.config.getoption("update_examples"):
         return  # the pages were just rewritten: their blocks moved since collection
+    if terminalreporter.config.option.markexpr in OWN_SESSIONS:
+        return  # a session of its own (browser, copied): the docs session prints the map
     from tests.test_docs_map import map_report
 
     terminalreporter.section("docs map: how each code block is checked")

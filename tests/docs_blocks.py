@@ -102,6 +102,21 @@ def blocks(page: Path, text: str | None = None) -> list[Block]:
     return found
 
 
+def shown_blocks(page: Path, text: str | None = None) -> list[Block]:
+    """The fenced blocks a reader sees on `page`, in order: its own, and those of the Markdown
+    files it includes (`--8<-- "docs/includes/x.md"` outside a fence), at their place."""
+    text = page.read_text(encoding="utf-8") if text is None else text
+    own = blocks(page, text)
+    fenced = {n for b in own for n in range(b.line, b.line + b.body.count("\n") + 2)}
+    placed = [(block.line, 0, block) for block in own]
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _INCLUDE.match(line)
+        if match and number not in fenced and match["target"].endswith(".md"):
+            included = Include.parse(match["target"]).path
+            placed += [(number, index, b) for index, b in enumerate(blocks(included), start=1)]
+    return [block for _, _, block in sorted(placed, key=lambda p: (p[0], p[1]))]
+
+
 def includes(page: Path) -> list[Include]:
     """Every `--8<--` include on a page, inside code blocks or not."""
     return [Include.parse(m["target"]) for m in _INCLUDE.finditer(page.read_text("utf-8"))]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from snippets.generate import GENERATED, stale_files
+from snippets import generate
+from snippets.generate import stale_files
 
 from .docs_blocks import (
     PYTHON_LANGS,
@@ -129,7 +130,7 @@ def test_every_snippet_has_its_test_module() -> None:
 def test_generated_includes_are_up_to_date() -> None:
     problems = []
     for path in stale_files():
-        fresh = GENERATED[path]().splitlines()
+        fresh = generate.fresh(path).splitlines()
         old = path.read_text("utf-8").splitlines() if path.exists() else []
         line = next((i for i, (a, b) in enumerate(zip(old, fresh, strict=False)) if a != b), None)
         line = min(len(old), len(fresh)) if line is None else line
@@ -165,3 +166,15 @@ def test_seed_bugs_stay_gone(pattern: str) -> None:
         if pattern in line
     ]
     assert not hits, f"{SEED_BUGS[pattern]}: {hits}"
+
+
+def test_included_markdown_shows_no_code_the_harness_skips() -> None:
+    """docs/includes/*.md are pasted into pages, where their blocks are shown but not run:
+    they may hold shell commands or text, not Python or JSON."""
+    unchecked = [
+        f"{block.where}: {block.lang} block"
+        for path in sorted((ROOT / "docs/includes").glob("*.md"))
+        for block in blocks(path)
+        if block.lang not in EXEMPT_LANGS
+    ]
+    assert not unchecked, unchecked

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup, Tag
 
-from ..docs_blocks import DOCS
+from ..docs_blocks import DOCS, PYTHON_LANGS, Block, pages, shown_blocks
 
 
 @dataclass(frozen=True)
@@ -95,3 +95,36 @@ def rendered(html: str) -> RenderedPage:
         if text.find_parent(["code", "pre", "script", "style"]) is None and text.strip()
     ]
     return RenderedPage(boxes, headings, prose, inline)
+
+
+@dataclass(frozen=True)
+class CopyableBlock:
+    """A Python block as a reader copies it from the built site, with the Markdown it came from."""
+
+    source: Block  # the fence in docs/<page>.md: its line and its mock scenario
+    copied: str  # exactly what the copy button copies
+
+    @property
+    def where(self) -> str:
+        return self.source.where
+
+    @property
+    def scenario(self) -> str:
+        return self.source.settings.get("mock", "ok")
+
+    @property
+    def printed(self) -> list[str]:
+        """The output the page shows: the `#>` lines, in order."""
+        return [m[1] for m in re.finditer(r"^ *#> ?(.*)$", self.copied, re.M)]
+
+
+def copyable_blocks(site: Path) -> list[CopyableBlock]:
+    """Every Python block on every built page, paired with its fence (tests/site checks that
+    fences and code boxes pair up one to one)."""
+    found = []
+    for page in pages():
+        shown = rendered_file(html_file(site, page)).code_boxes
+        for fence, box in zip(shown_blocks(page), shown, strict=True):
+            if fence.lang in PYTHON_LANGS:
+                found.append(CopyableBlock(fence, box.copied))
+    return found

@@ -20,7 +20,7 @@ import markdown
 import pytest
 from mkdocs.config import load_config
 
-from ..docs_blocks import DOCS, FENCE_INFO, ROOT, Block, blocks, pages
+from ..docs_blocks import DOCS, FENCE_INFO, ROOT, Block, blocks, pages, shown_blocks
 from .built_site import built_site
 from .rendered import CodeBox, RenderedPage, html_file, rendered, rendered_file
 
@@ -33,7 +33,7 @@ def fence_problems(page: Path, source: str, shown: RenderedPage) -> list[str]:
     """Where the fenced blocks of `source` (the Markdown of `page`) and the code boxes of the
     built page part, as `docs/<page>.md:<line>: ...`. Stops at the first mismatch: the boxes
     after a broken fence pair up wrongly anyway."""
-    fenced = blocks(page, source)
+    fenced = shown_blocks(page, source)
     for block in fenced:
         if not FENCE_INFO.fullmatch(block.info.strip()):
             return [
@@ -51,7 +51,8 @@ def fence_problems(page: Path, source: str, shown: RenderedPage) -> list[str]:
         extra = shown.code_boxes[len(fenced)].copied.splitlines()[:1]
         return [
             f"{page.relative_to(ROOT)}: the built page has {len(shown.code_boxes)} code blocks "
-            f"but the Markdown {len(fenced)} fences; the first extra one starts {extra}"
+            f"but the Markdown (with its includes) {len(fenced)} fences; the first extra one "
+            f"starts {extra}"
         ]
     return []
 
