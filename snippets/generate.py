@@ -1,15 +1,22 @@
-"""Write the docs' generated includes from their single source in code.
+"""Write the docs' generated content from its single source in code.
 
-    python -m snippets.generate           # rewrite them
+    python -m snippets.generate           # rewrite it
     python -m snippets.generate --check   # exit 1 if any is out of date
 
-A test runs the check, so a catalog change without a regeneration fails CI.
+- `docs/includes/error-matrix.md`, from the client's error catalog;
+- `docs/includes/install.md` and the README's install section, from `pyproject.toml` (the
+  package name, the Pythons it supports, where to get it, its scripts and what each does).
+
+A test runs the check, so a change to a source without a regeneration fails CI.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import re
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,22 +24,85 @@ from snippets.client.errors import error_matrix_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GENERATED: dict[Path, Callable[[], str]] = {
-    ROOT / "docs/includes/error-matrix.md": error_matrix_markdown,
+
+def install_markdown() -> str:
+    """How a reader installs the package and runs its scripts, from `pyproject.toml`."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    versions = [c.rsplit(" :: ", 1)[1] for c in project["classifiers"] if " :: Python :: 3." in c]
+    source = project["urls"]["Source"]
+    rows = []
+    for script, target in project["scripts"].items():
+        module = target.split(":")[0]
+        docstring = importlib.import_module(module).__doc__ or ""
+        summary = " ".join(docstring.strip().split("\n\n")[0].split())  # its first paragraph
+        what = summary.split(": ", 1)[-1]
+        rows.append(f"| `{script}` | {what[:1].upper()}{what[1:]} |")
+    return "\n".join(
+        [
+            f"The client, the mock API and the diagnostic scripts of this guide are one package,"
+            f" `{project['name']}`, for Python {versions[0]} to {versions[-1]}. Install it into"
+            " a virtual environment (Debian and Ubuntu refuse `pip install` outside one; if"
+            " `python3 -m venv` is missing, `sudo apt install python3-venv`):",
+            "",
+            "```bash",
+            "python3 -m venv .venv && . .venv/bin/activate",
+            f'python -m pip install "git+{source}"',
+            "promptops-health-check --mock",
+            "```",
+            "",
+            f"Or download the wheel attached to a [release]({source}/releases) and install that"
+            " file the same way. The package imports as `snippets`. Each script runs against"
+            " the API in `PROMPTOPS_BASE_URL` (default `https://api.promptops.com`) with the key"
+            " in `PROMPTOPS_API_KEY`; add `--mock` to try it against the mock API it bundles,"
+            " with no account and no network:",
+            "",
+            "| Script | What it does |",
+            "|---|---|",
+            *rows,
+            "",
+            "Each script is also a module of the package: `promptops-health-check` is"
+            " `python -m snippets.index.health_check`, as the pages show.",
+            "",
+        ]
+    )
+
+
+def _region(name: str, content: Callable[[], str]) -> Callable[[str], str]:
+    """Rewrite what sits between `<!-- generated: name -->` and `<!-- end of generated -->`."""
+    pattern = re.compile(rf"(<!-- generated: {name} -->\n).*?(<!-- end of generated -->)", re.S)
+
+    def render(text: str) -> str:
+        if not pattern.search(text):
+            raise ValueError(f"no <!-- generated: {name} --> region")
+        return pattern.sub(lambda m: m[1] + content() + m[2], text)
+
+    return render
+
+
+# Each generated file, and how to write it from its current text.
+GENERATED: dict[Path, Callable[[str], str]] = {
+    ROOT / "docs/includes/error-matrix.md": lambda _: error_matrix_markdown(),
+    ROOT / "docs/includes/install.md": lambda _: install_markdown(),
+    ROOT / "README.md": _region("install", install_markdown),
 }
+
+
+def _current(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def fresh(path: Path) -> str:
+    """What `path` should contain now."""
+    return GENERATED[path](_current(path))
 
 
 def stale_files() -> list[Path]:
     """Generated files whose content differs from what their source produces now."""
-    return [
-        path
-        for path, render in GENERATED.items()
-        if not path.exists() or path.read_text(encoding="utf-8") != render()
-    ]
+    return [path for path in GENERATED if not path.exists() or _current(path) != fresh(path)]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Regenerate the docs' generated includes.")
+    parser = argparse.ArgumentParser(description="Regenerate the docs' generated content.")
     parser.add_argument("--check", action="store_true", help="only report stale files")
     args = parser.parse_args(argv)
     stale = stale_files()
@@ -41,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path.relative_to(ROOT)} is out of date: run python -m snippets.generate")
         return 1 if stale else 0
     for path in stale:
-        path.write_text(GENERATED[path](), encoding="utf-8")
+        path.write_text(fresh(path), encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")
     return 0
 

@@ -14,7 +14,7 @@ def one_generated_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     target = tmp_path / "docs/includes/table.md"
     target.parent.mkdir(parents=True)
     monkeypatch.setattr(generate, "ROOT", tmp_path)
-    monkeypatch.setattr(generate, "GENERATED", {target: lambda: "| a |\n"})
+    monkeypatch.setattr(generate, "GENERATED", {target: lambda _: "| a |\n"})
     return target
 
 
