@@ -6,7 +6,7 @@ async with PromptOpsClient() as client:  # key from PROMPTOPS_API_KEY
 ```
 """
 
-from ._client import DEFAULT_BASE_URL, PromptOpsAuth, PromptOpsClient
+from ._client import DEFAULT_BASE_URL, PromptOpsAuth, PromptOpsClient, check_base_url
 from .errors import (
     ERROR_CATALOG,
     AuthenticationError,
@@ -39,4 +39,5 @@ __all__ = [
     "RequestTimeoutError",
     "ServerError",
     "ValidationError",
+    "check_base_url",
 ]

@@ -131,11 +131,11 @@ class PromptOpsClient:
             api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         )
         if base_url is None:  # an empty PROMPTOPS_BASE_URL is a mistake, not "use the default"
-            self.base_url = _check_base_url(
+            self.base_url = check_base_url(
                 os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL), BASE_URL_ENV
             )
         else:
-            self.base_url = _check_base_url(base_url, "base_url")
+            self.base_url = check_base_url(base_url, "base_url")
         self.timeout = _check_seconds("timeout", timeout, allow_zero=False)
         self.cache_ttl = _check_seconds("cache_ttl", cache_ttl, allow_zero=True)
         self.max_retry_after = _check_seconds("max_retry_after", max_retry_after, allow_zero=True)
@@ -643,8 +643,9 @@ def _check_api_key(api_key: object) -> str:
     return api_key
 
 
-def _check_base_url(base_url: object, name: str) -> str:
-    """The API root as a URL string: http(s), a host, a valid port, no credentials or query."""
+def check_base_url(base_url: object, name: str = "base_url") -> str:
+    """The API root as a URL string: http(s), a host, a valid port, no credentials or query;
+    else `ConfigurationError`, naming the setting (`name`) and never showing credentials."""
     shown = redact_url(base_url) if isinstance(base_url, str) else repr(base_url)
     try:
         url = httpx.URL(base_url) if isinstance(base_url, str) else None
