@@ -21,7 +21,13 @@ def serve(app: MockASGIApp) -> Iterator[str]:
     server = uvicorn.Server(
         # asgi3 stated, not sniffed: a wrapped __call__ (mutmut's, say) fools the sniffing.
         uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", interface="asgi3"
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            interface="asgi3",
+            date_header=False,  # the mock sends its own Date: see snippets/mock_api/asgi.py
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
