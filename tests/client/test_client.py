@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import inspect
 import math
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -235,3 +239,12 @@ def test_408_is_retried(clock: FakeClock) -> None:
 
 def test_auth_repr_hides_the_key() -> None:
     assert repr(PromptOpsAuth("po_secret_value", FakeClock())) == "PromptOpsAuth(api_key='***')"
+
+
+def test_the_settings_table_on_common_issues_shows_the_client_s_defaults() -> None:
+    page = (Path(__file__).parents[2] / "docs/common-issues.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", page, flags=re.M)
+    defaults = inspect.signature(PromptOpsClient).parameters
+    assert len(rows) == 5
+    for name, shown in rows:
+        assert ast.literal_eval(shown) == defaults[name].default, name
