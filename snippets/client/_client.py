@@ -62,6 +62,42 @@ MAX_RESPONSE_BYTES: Final = 10 * 1024 * 1024
 T = TypeVar("T")
 
 
+class _ScrubSecrets(logging.Filter):
+    """Takes every client's key, and any bearer token or signature, out of what httpx and
+    httpcore log: at DEBUG, httpcore logs response headers as received, and a server may echo
+    the key in one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = scrub(message, self.secrets)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+_LOG_SCRUBBER: Final = _ScrubSecrets()
+# A logger's filter sees only its own records, not its children's: name each one that logs.
+_TRANSPORT_LOGGERS: Final = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+)
+
+
+def _scrub_from_transport_logs(secret: str) -> None:
+    _LOG_SCRUBBER.secrets.add(secret)
+    for name in _TRANSPORT_LOGGERS:
+        transport_logger = logging.getLogger(name)
+        if _LOG_SCRUBBER not in transport_logger.filters:
+            transport_logger.addFilter(_LOG_SCRUBBER)
+
+
 class PromptOpsAuth(httpx.Auth):
     """Adds the bearer key and a fresh signature to every request, retries included."""
 
@@ -130,6 +166,7 @@ class PromptOpsClient:
         self._api_key = _check_api_key(
             api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         )
+        _scrub_from_transport_logs(self._api_key)
         if base_url is None:  # an empty PROMPTOPS_BASE_URL is a mistake, not "use the default"
             self.base_url = check_base_url(
                 os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL), BASE_URL_ENV
