@@ -1,5 +1,5 @@
 """Sessions: `docs` (strict build + every test, what CI runs), `serve`, `lint`, `generate`,
-`update`.
+`update`, and the slower checks CI also runs: `hostile`, `schemathesis`, `browser`.
 
 Every session installs the locked versions from uv.lock into its own virtualenv, so a fresh
 machine needs only `python3 -m pip install uv nox` first.
@@ -70,6 +70,13 @@ def docs(session: nox.Session) -> None:
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
     # Both cores: each test is small, and a worker starts in about a second.
     session.run("pytest", "-n", "2", *session.posargs, env={"DOCS_SITE_DIR": "site"})
+
+
+@nox.session(python=PYTHON)
+def hostile(session: nox.Session) -> None:
+    """The client against misbehaving servers on 127.0.0.1, in real time (a few seconds)."""
+    _install(session, "test")
+    session.run("pytest", "-m", "hostile", "tests/hostile", *session.posargs)
 
 
 @nox.session(python=PYTHON)

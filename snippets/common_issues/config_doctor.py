@@ -78,8 +78,10 @@ def diagnose(environ: Mapping[str, str], **client_settings: Any) -> list[Finding
     # Proxies: httpx uses HTTPS_PROXY unless NO_PROXY names the host.
     proxy = environ.get("HTTPS_PROXY") or environ.get("https_proxy")
     if proxy:
-        shown = httpx.URL(proxy).copy_with(username=None, password=None)
-        report("WARN", "Proxy", f"requests go through {shown}: check it allows api.promptops.com")
+        proxy_url = httpx.URL(proxy).copy_with(username=None, password=None)
+        report(
+            "WARN", "Proxy", f"requests go through {proxy_url}: check it allows api.promptops.com"
+        )
     else:
         report("OK", "Proxy", "none")
 

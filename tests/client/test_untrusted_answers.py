@@ -72,9 +72,9 @@ def raised(method: str, respond: Respond, **settings: Any) -> PromptOpsError:
     return caught.value
 
 
-def answer(body: Any, status: int = 200, **headers: str) -> Respond:
+def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Respond:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers.setdefault("Content-Type", "application/json")
+    headers = {"Content-Type": "application/json", **(headers or {})}
     return lambda request: httpx.Response(status, content=content, headers=headers)
 
 
@@ -170,7 +170,7 @@ def test_a_body_over_the_size_limit_is_refused_while_it_streams(method: str) -> 
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_reading() -> None:
-    respond = answer(b"{}", **{"Content-Length": str(10**12)})
+    respond = answer(b"{}", headers={"Content-Length": str(10**12)})
     error = raised("health_check", respond)
     assert error.message.endswith(
         f"a body of 1000000000000 bytes, over the {MAX_RESPONSE_BYTES} byte limit "
@@ -227,13 +227,13 @@ def test_a_503_that_says_not_found_is_a_server_error_and_retried() -> None:
 def test_a_retry_after_of_no_time_falls_back_to_the_normal_backoff(
     retry_after: int | None, header: str | None
 ) -> None:
-    extra = {} if retry_after is None else {"retry_after": retry_after}
+    extra: dict[str, Any] = {} if retry_after is None else {"retry_after": retry_after}
     headers = {} if header is None else {"Retry-After": header}
     clock = FakeClock()
     with pytest.raises(RateLimitError) as caught:
         call(
             "health_check",
-            answer(envelope("RATE_LIMIT_ERROR", **extra), 429, **headers),
+            answer(envelope("RATE_LIMIT_ERROR", **extra), 429, headers),
             clock=clock,
             max_retries=3,
         )
@@ -262,9 +262,9 @@ NOW = FakeClock().time()
 def test_retry_after_is_read_from_the_body_then_the_header(
     retry_after: int | None, header: str | None, expected: float
 ) -> None:
-    extra = {} if retry_after is None else {"retry_after": retry_after}
+    extra: dict[str, Any] = {} if retry_after is None else {"retry_after": retry_after}
     headers = {} if header is None else {"Retry-After": header}
-    respond = answer(envelope("RATE_LIMIT_ERROR", **extra), 429, **headers)
+    respond = answer(envelope("RATE_LIMIT_ERROR", **extra), 429, headers)
     error = raised("health_check", respond, max_retries=0)
     assert isinstance(error, RateLimitError) and error.retry_after == expected
 
@@ -313,9 +313,8 @@ def test_a_long_server_message_is_cut() -> None:
 
 
 def test_a_redirect_is_not_followed() -> None:
-    respond = answer(
-        b"", 302, Location="https://elsewhere.example/steal?k=1", **{"Content-Type": "text/html"}
-    )
+    headers = {"Location": "https://elsewhere.example/steal?k=1", "Content-Type": "text/html"}
+    respond = answer(b"", 302, headers)
     error = raised("health_check", respond)
     assert type(error) is ServerError and error.status_code == 302
     assert error.message.endswith(
