@@ -80,6 +80,13 @@ def hostile(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def schemathesis(session: nox.Session) -> None:
+    """Schemathesis against the mock API served over HTTP (seeded, bounded; about 10 s)."""
+    _install(session, "schemathesis")
+    session.run("pytest", "-m", "schemathesis", "tests/fuzz", "-s", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def serve(session: nox.Session) -> None:
     """Serve the site with live reload at http://127.0.0.1:8000."""
     _install(session, "docs")
