@@ -430,3 +430,13 @@ def test_an_empty_base_url_variable_is_an_error_not_the_default(
     monkeypatch.setenv("PROMPTOPS_BASE_URL", "")
     with pytest.raises(ConfigurationError, match="PROMPTOPS_BASE_URL must be an http"):
         PromptOpsClient(KEY)
+
+
+def test_a_proxy_s_html_429_is_a_rate_limit_error_retried_after_its_header() -> None:
+    """The class and the retry follow the status even without a PromptOps envelope."""
+    clock = FakeClock()
+    headers = {"Content-Type": "text/html", "Retry-After": "7"}
+    with pytest.raises(RateLimitError) as caught:
+        call("health_check", answer(b"<h1>Too Many Requests</h1>", 429, headers), clock=clock)
+    assert caught.value.retry_after == 7.0
+    assert clock.sleeps == [7.0, 7.0]
