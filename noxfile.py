@@ -1,5 +1,5 @@
 """Sessions: `docs` (strict build + every test, what CI runs), `serve`, `lint`, `generate`,
-`update`.
+`update`, and the slower checks CI also runs: `hostile`, `schemathesis`, `browser`.
 
 Every session installs the locked versions from uv.lock into its own virtualenv, so a fresh
 machine needs only `python3 -m pip install uv nox` first.
@@ -125,6 +125,20 @@ def _find_python(session: nox.Session, version: str) -> str | None:
     )
     path = str(found or "").strip()
     return path if path.startswith("/") else None
+
+
+@nox.session(python=PYTHON)
+def hostile(session: nox.Session) -> None:
+    """The client against misbehaving servers on 127.0.0.1, in real time (a few seconds)."""
+    _install(session, "test")
+    session.run("pytest", "-m", "hostile", "tests/hostile", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def schemathesis(session: nox.Session) -> None:
+    """Schemathesis against the mock API served over HTTP (seeded, bounded; about 10 s)."""
+    _install(session, "schemathesis")
+    session.run("pytest", "-m", "schemathesis", "tests/fuzz", "-s", *session.posargs)
 
 
 @nox.session(python=PYTHON)

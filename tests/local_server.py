@@ -27,7 +27,7 @@ def serve(app: MockASGIApp) -> Iterator[str]:
             log_level="warning",
             lifespan="on",
             interface="asgi3",
-            date_header=False,  # the mock sends its own Date, from its own (maybe skewed) clock
+            date_header=False,  # the mock sends its own Date: see snippets/mock_api/asgi.py
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
-from snippets.client import NetworkError, RateLimitError, RequestTimeoutError, ServerError
+from snippets.client import (
+    NetworkError,
+    PromptOpsError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+)
 from snippets.client.clock import Clock, default_clock
 
 T = TypeVar("T")
@@ -21,10 +28,12 @@ class CircuitOpenError(Exception):
 
 class CircuitBreaker:
     """Opens after `failure_threshold` consecutive outage errors; after `reset_timeout` seconds
-    lets one probe call through; closes again when a call succeeds.
+    lets one probe call through; closes again when the API answers the probe.
 
     Only outages count (network, timeout, rate limit, 5xx): a wrong key or prompt id is your
-    bug, not the API being down, so it passes through without tripping the breaker.
+    bug, not the API being down, so it passes through without tripping the breaker. A probe
+    that gets no answer (cancelled, or failed before a request was sent) leaves it open. The
+    probe is a client call, so the client's deadline bounds it: the breaker is never stuck.
     """
 
     OUTAGES = (NetworkError, RequestTimeoutError, RateLimitError, ServerError)
@@ -32,8 +41,16 @@ class CircuitBreaker:
     def __init__(
         self, failure_threshold: int = 5, reset_timeout: float = 30.0, clock: Clock | None = None
     ) -> None:
+        if isinstance(failure_threshold, bool) or not isinstance(failure_threshold, int):
+            raise ValueError(f"failure_threshold must be an int, got {failure_threshold!r}")
+        if failure_threshold < 1:
+            raise ValueError(f"failure_threshold must be at least 1, got {failure_threshold}")
+        if isinstance(reset_timeout, bool) or not isinstance(reset_timeout, int | float):
+            raise ValueError(f"reset_timeout must be a number of seconds, got {reset_timeout!r}")
+        if not (math.isfinite(reset_timeout) and reset_timeout > 0):
+            raise ValueError(f"reset_timeout must be finite and > 0 seconds, got {reset_timeout}")
         self.failure_threshold = failure_threshold
-        self.reset_timeout = reset_timeout
+        self.reset_timeout = float(reset_timeout)
         self.clock = clock or default_clock()
         self.state: Literal["closed", "open", "half-open"] = "closed"
         self.failures = 0
@@ -47,16 +64,21 @@ class CircuitBreaker:
             self.state = "half-open"  # this call is the probe
         elif self.state == "half-open":
             raise CircuitOpenError(0)  # a probe is already in flight
+        probing = self.state == "half-open"
         try:
             result = await operation()
         except self.OUTAGES:
             self.failures += 1
-            if self.state == "half-open" or self.failures >= self.failure_threshold:
+            if probing or self.failures >= self.failure_threshold:
                 self.state, self.opened_at = "open", self.clock.monotonic()
             raise
+        except PromptOpsError as exc:
+            if probing:  # the API answered (401, 404, 422): it is up; no answer: still open
+                self.state = "closed" if exc.status_code is not None else "open"
+            raise
         except BaseException:
-            if self.state == "half-open":
-                self.state = "closed"  # the API answered: it is up
+            if probing:  # cancelled, or our own bug: we learnt nothing about the API
+                self.state = "open"
             raise
         self.state, self.failures = "closed", 0
         return result

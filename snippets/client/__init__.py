@@ -6,7 +6,14 @@ async with PromptOpsClient() as client:  # key from PROMPTOPS_API_KEY
 ```
 """
 
-from ._client import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, PromptOpsAuth, PromptOpsClient
+from ._client import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    PromptOpsAuth,
+    PromptOpsClient,
+    check_base_url,
+)
 from .errors import (
     ERROR_CATALOG,
     AuthenticationError,
@@ -41,4 +48,5 @@ __all__ = [
     "RequestTimeoutError",
     "ServerError",
     "ValidationError",
+    "check_base_url",
 ]

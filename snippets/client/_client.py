@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import functools
+import inspect
+import json as jsonlib
 import logging
 import math
 import os
 import random
 import socket
 import ssl
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 
 import httpx
 
 from .clock import Clock, default_clock
 from .errors import (
     ERRORS_BY_CODE,
-    AuthenticationError,
     ConfigurationError,
     NetworkError,
-    PromptNotFoundError,
     PromptOpsError,
     RateLimitError,
     RequestTimeoutError,
     ServerError,
-    ValidationError,
+    is_retryable,
+    spec_for_status,
 )
 from .models import (
     HealthStatus,
@@ -37,6 +39,7 @@ from .models import (
     RenderedPrompt,
     check_prompt_id,
 )
+from .redaction import printable, redact_url, scrub
 from .signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 logger = logging.getLogger("promptops")
@@ -54,6 +57,46 @@ JITTER: Final = 0.25
 MAX_RETRY_AFTER: Final = 60.0
 # The batch-render endpoint takes at most this many items per call.
 MAX_BATCH: Final = 50
+# A response body larger than this is refused while it streams in (10 MiB).
+MAX_RESPONSE_BYTES: Final = 10 * 1024 * 1024
+
+T = TypeVar("T")
+
+
+class _ScrubSecrets(logging.Filter):
+    """Takes every client's key, and any bearer token or signature, out of what httpx and
+    httpcore log: at DEBUG, httpcore logs response headers as received, and a server may echo
+    the key in one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = scrub(message, self.secrets)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True
+
+
+_LOG_SCRUBBER: Final = _ScrubSecrets()
+# A logger's filter sees only its own records, not its children's: name each one that logs.
+_TRANSPORT_LOGGERS: Final = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+)
+
+
+def _scrub_from_transport_logs(secret: str) -> None:
+    _LOG_SCRUBBER.secrets.add(secret)
+    for name in _TRANSPORT_LOGGERS:
+        transport_logger = logging.getLogger(name)
+        if _LOG_SCRUBBER not in transport_logger.filters:
+            transport_logger.addFilter(_LOG_SCRUBBER)
 
 
 class PromptOpsAuth(httpx.Auth):
@@ -85,15 +128,23 @@ class PromptOpsClient:
     Use one client per process and close it (`async with`, or `await client.aclose()`):
     it holds a connection pool and the prompt cache.
 
+    Only `PromptOpsError` subclasses leave its methods, whatever the server sends. Their
+    messages never contain the API key or a signature, and text that came from the server is
+    shown with control characters escaped, on one line.
+
     Args:
         api_key: Your API key; defaults to the `PROMPTOPS_API_KEY` environment variable.
         base_url: API root; defaults to `PROMPTOPS_BASE_URL`, else `https://api.promptops.com`.
-        timeout: Overall deadline in seconds for one call, retries and waits included.
+        timeout: Overall deadline in seconds for one call: connecting, every attempt, every
+            byte of every answer and every wait between retries.
         max_retries: Retries after the first attempt, for connect errors, timeouts, 408, 429, 5xx.
         cache_ttl: Seconds `get_prompt` results are cached; 0 turns the cache off.
         max_retry_after: Longest `retry_after` the client will wait; longer ones raise at once.
+        max_response_bytes: Largest response body accepted (10 MiB); a larger one is refused
+            while it streams in, so it never fills memory.
         limits: Connection pool limits (`httpx.Limits`); httpx's defaults otherwise.
         event_hooks: httpx event hooks (`{"request": [...], "response": [...]}`), for logging.
+            A hook that raises is logged and ignored: it never fails a call.
         transport: An httpx transport (tests, proxies); default is httpx's.
         clock: Where time comes from; tests pass a `FakeClock`.
     """
@@ -107,28 +158,32 @@ class PromptOpsClient:
         max_retries: int = 2,
         cache_ttl: float = 300.0,
         max_retry_after: float = MAX_RETRY_AFTER,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
         limits: httpx.Limits | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock | None = None,
     ) -> None:
-        api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-        if not isinstance(api_key, str) or not api_key.strip():
-            raise ConfigurationError(
-                f"No API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
-            )
-        self._api_key = api_key.strip()
-        self.base_url = _check_base_url(
-            base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        self._api_key = _check_api_key(
+            api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         )
+        _scrub_from_transport_logs(self._api_key)
+        if base_url is None:  # an empty PROMPTOPS_BASE_URL is a mistake, not "use the default"
+            self.base_url = check_base_url(
+                os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL), BASE_URL_ENV
+            )
+        else:
+            self.base_url = check_base_url(base_url, "base_url")
         self.timeout = _check_seconds("timeout", timeout, allow_zero=False)
         self.cache_ttl = _check_seconds("cache_ttl", cache_ttl, allow_zero=True)
         self.max_retry_after = _check_seconds("max_retry_after", max_retry_after, allow_zero=True)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ConfigurationError(f"max_retries must be an int >= 0, got {max_retries!r}")
-        self.max_retries = max_retries
+        self.max_retries = _check_count("max_retries", max_retries, minimum=0)
+        self.max_response_bytes = _check_count("max_response_bytes", max_response_bytes, minimum=1)
         self._limits = limits or httpx.Limits()
-        self._event_hooks = {name: list(hooks) for name, hooks in (event_hooks or {}).items()}
+        self._event_hooks = {
+            name: [self._guarded(hook) for hook in hooks]
+            for name, hooks in (event_hooks or {}).items()
+        }
         self._transport = transport
         self._clock = clock or default_clock()
         self._http: httpx.AsyncClient | None = None
@@ -155,6 +210,9 @@ class PromptOpsClient:
                 limits=self._limits,
                 event_hooks=self._event_hooks,
                 transport=self._transport,
+                # A redirect is an error: the signature covers the path, and following one
+                # could hand the key to another host.
+                follow_redirects=False,
             )
 
     async def aclose(self) -> None:
@@ -179,13 +237,22 @@ class PromptOpsClient:
 
     async def health_check(self) -> HealthStatus:
         """Check the API is up and accepts this client's key and signatures."""
-        data = await self._request("GET", "/v1/client/health")
-        return HealthStatus(status=data["status"], version=data["version"])
+
+        def parse(data: Any) -> HealthStatus:
+            return HealthStatus(
+                status=_field(data, "status", str), version=_field(data, "version", str)
+            )
+
+        return await self._request("GET", "/v1/client/health", parse)
 
     async def list_prompts(self) -> list[str]:
         """The ids of the prompts this API key can use."""
-        data = await self._request("GET", "/v1/client/prompts")
-        return [item["id"] for item in data["prompts"]]
+
+        def parse(data: Any) -> list[str]:
+            items = _field(data, "prompts", list)
+            return [_field(item, "id", str, f"data.prompts[{n}]") for n, item in enumerate(items)]
+
+        return await self._request("GET", "/v1/client/prompts", parse)
 
     async def get_prompt(self, prompt_id: str) -> Prompt:
         """Fetch a prompt; served from the cache for `cache_ttl` seconds after a fetch.
@@ -212,14 +279,20 @@ class PromptOpsClient:
                 del self._in_flight[prompt_id]
 
     async def _fetch_prompt(self, prompt_id: str) -> Prompt:
-        data = await self._request("GET", f"/v1/client/prompts/{prompt_id}")
-        prompt = Prompt(
-            id=data["id"],
-            name=data["name"],
-            template=data["template"],
-            variables=tuple(data["variables"]),
-            version=data["version"],
-        )
+        def parse(data: Any) -> Prompt:
+            _expect_id(_field(data, "id", str), prompt_id, "data.id")
+            variables = _field(data, "variables", list)
+            return Prompt(
+                id=prompt_id,
+                name=_field(data, "name", str),
+                template=_field(data, "template", str),
+                variables=tuple(
+                    _item(v, str, f"data.variables[{n}]") for n, v in enumerate(variables)
+                ),
+                version=_field(data, "version", int),
+            )
+
+        prompt = await self._request("GET", f"/v1/client/prompts/{prompt_id}", parse)
         if self.cache_ttl > 0:
             self._cache[prompt_id] = (self._clock.monotonic() + self.cache_ttl, prompt)
         return prompt
@@ -236,10 +309,17 @@ class PromptOpsClient:
             variables = PromptVariables()
         elif not isinstance(variables, PromptVariables):
             variables = PromptVariables(variables)  # checks names and values
-        data = await self._request(
-            "POST", f"/v1/client/prompts/{prompt_id}/render", json={"variables": dict(variables)}
+
+        def parse(data: Any) -> RenderedPrompt:
+            _expect_id(_field(data, "prompt_id", str), prompt_id, "data.prompt_id")
+            return RenderedPrompt(prompt_id=prompt_id, content=_field(data, "content", str))
+
+        return await self._request(
+            "POST",
+            f"/v1/client/prompts/{prompt_id}/render",
+            parse,
+            json={"variables": dict(variables)},
         )
-        return RenderedPrompt(prompt_id=data["prompt_id"], content=data["content"])
 
     async def batch_render(
         self, requests: Sequence[tuple[str, Mapping[str, Any]]]
@@ -248,27 +328,41 @@ class PromptOpsClient:
 
         Returns one result per request, in order: a `RenderedPrompt`, or the error for that
         item (an unknown id fails its item, not the batch). Every id and variable set is checked
-        before anything is sent.
+        before anything is sent; an answer with more or fewer results than items is an error.
         """
-        items = [
-            {"prompt_id": check_prompt_id(prompt_id), "variables": dict(PromptVariables(variables))}
+        checked = [
+            (check_prompt_id(prompt_id), dict(PromptVariables(variables)))
             for prompt_id, variables in requests
         ]
         results: list[RenderedPrompt | PromptOpsError] = []
-        for start in range(0, len(items), MAX_BATCH):
-            data = await self._request(
+        for start in range(0, len(checked), MAX_BATCH):
+            chunk = checked[start : start + MAX_BATCH]
+            results += await self._request(
                 "POST",
                 "/v1/client/prompts/batch-render",
-                json={"requests": items[start : start + MAX_BATCH]},
+                functools.partial(self._batch_results, [prompt_id for prompt_id, _ in chunk]),
+                json={"requests": [{"prompt_id": p, "variables": v} for p, v in chunk]},
             )
-            for result in data["results"]:
-                error = result.get("error")
-                if error is None:
-                    results.append(RenderedPrompt(result["prompt_id"], result["content"]))
-                else:
-                    spec = ERRORS_BY_CODE.get(error["code"])
-                    cls = spec.exception if spec else PromptOpsError
-                    results.append(cls(error["message"]))
+        return results
+
+    def _batch_results(
+        self, prompt_ids: list[str], data: Any
+    ) -> list[RenderedPrompt | PromptOpsError]:
+        answers = _field(data, "results", list)
+        if len(answers) != len(prompt_ids):
+            raise _Malformed(f"{len(answers)} results for {len(prompt_ids)} requests")
+        results: list[RenderedPrompt | PromptOpsError] = []
+        for n, (answer, prompt_id) in enumerate(zip(answers, prompt_ids, strict=True)):
+            where = f"data.results[{n}]"
+            error = _item(answer, dict, where).get("error")
+            if error is None:
+                _expect_id(_field(answer, "prompt_id", str, where), prompt_id, f"{where}.prompt_id")
+                results.append(RenderedPrompt(prompt_id, _field(answer, "content", str, where)))
+            else:
+                code = _field(error, "code", str, f"{where}.error")
+                message = self._server_text(_field(error, "message", str, f"{where}.error"))
+                spec = ERRORS_BY_CODE.get(code)
+                results.append(spec.exception(message) if spec else PromptOpsError(message))
         return results
 
     def get_cache_stats(self) -> dict[str, Any]:
@@ -288,35 +382,64 @@ class PromptOpsClient:
 
     # -- transport, retries ---------------------------------------------------------------
 
-    async def _request(self, method: str, path: str, json: Any = None) -> Any:
-        """Send one API call: retry what is worth retrying, within one overall deadline."""
+    async def _request(
+        self, method: str, path: str, parse: Callable[[Any], T], *, json: Any = None
+    ) -> T:
+        """Send one API call and `parse` its `data`: retry what is worth retrying, all within
+        one overall deadline."""
+        endpoint = f"{method} {path}"
+        try:
+            # The deadline on the event loop's own clock: it bounds connecting, every attempt,
+            # every byte and every wait, however slowly a server trickles its answer.
+            async with asyncio.timeout(self.timeout):
+                return await self._attempts(method, path, parse, json)
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"{endpoint}: no answer within the {self.timeout:g} s deadline"
+            ) from None
+
+    async def _attempts(self, method: str, path: str, parse: Callable[[Any], T], json: Any) -> T:
         await self.initialize()
-        assert self._http is not None
+        endpoint = f"{method} {path}"
         deadline = self._clock.monotonic() + self.timeout
         attempt = 0
         while True:
             remaining = deadline - self._clock.monotonic()
             if remaining <= 0:
-                raise RequestTimeoutError(f"No answer within the {self.timeout:g} s deadline")
+                raise RequestTimeoutError(
+                    f"{endpoint}: no answer within the {self.timeout:g} s deadline"
+                )
             error: PromptOpsError
             try:
-                response = await self._http.request(
-                    method, path, json=json, timeout=httpx.Timeout(remaining)
-                )
+                status, headers, body = await self._send(method, path, json, remaining)
             except httpx.TimeoutException:
-                error = RequestTimeoutError(f"{method} {path} timed out")
-            except httpx.TransportError as exc:
-                error = NetworkError(f"Could not reach {self.base_url}: {_transport_cause(exc)}")
+                error = RequestTimeoutError(f"{endpoint} timed out")
+            except PromptOpsError as exc:  # the body was too large or undecodable
+                error = exc
+            except Exception as exc:  # any other failure to send or receive: the network's
+                detail = self._server_text(_transport_cause(exc))
+                error = NetworkError(f"Could not reach {self.base_url}: {detail}")
             else:
-                body = _json_or_none(response)
-                if response.is_success and isinstance(body, dict) and body.get("success") is True:
-                    return body.get("data")
-                error = self._error_from(response, body)
+                envelope = _json_or_none(headers, body)
+                if (
+                    200 <= status < 300
+                    and isinstance(envelope, dict)
+                    and envelope.get("success") is True
+                ):
+                    try:
+                        return parse(envelope.get("data"))
+                    except _Malformed as exc:
+                        raise ServerError(
+                            f"{endpoint} answered HTTP {status} with a malformed body: {exc}",
+                            status_code=status,
+                        ) from None
+                error = self._error_from(endpoint, status, headers, len(body), envelope)
 
             delay = self._retry_delay(error, attempt)
             if delay is None or self._clock.monotonic() + delay >= deadline:
                 raise error
-            logger.info(
+            self._log(
+                logging.INFO,
                 "%s %s failed with %s; retry %d of %d in %.1f s",
                 method,
                 path,
@@ -328,34 +451,165 @@ class PromptOpsClient:
             await self._clock.sleep(delay)
             attempt += 1
 
-    def _retry_delay(self, error: PromptOpsError, attempt: int) -> float | None:
-        """Seconds to wait before retrying `error`, or None if it must not be retried."""
-        if attempt >= self.max_retries or not _is_retryable(error):
-            return None
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
-            return error.retry_after if error.retry_after <= self.max_retry_after else None
-        backoff = min(MAX_BACKOFF, INITIAL_BACKOFF * 2.0**attempt)
-        return backoff * (1 - JITTER * random.random())
+    async def _send(
+        self, method: str, path: str, json: Any, time_left: float
+    ) -> tuple[int, httpx.Headers, bytearray]:
+        """One attempt: the status, headers and body, read up to `max_response_bytes`."""
+        assert self._http is not None
+        async with self._http.stream(
+            method, path, json=json, timeout=httpx.Timeout(time_left)
+        ) as response:
+            status = response.status_code
 
-    def _error_from(self, response: httpx.Response, body: Any) -> PromptOpsError:
-        """Turn a failed response into the exception for its error code."""
-        status = response.status_code
-        envelope = body.get("error") if isinstance(body, dict) else None
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("code"), str):
-            content_type = response.headers.get("content-type", "no content type")
-            return ServerError(
-                f"HTTP {status} with a body that is not a PromptOps JSON envelope "
-                f"({content_type}, {len(response.content)} bytes)",
-                status_code=status,
+            def too_large(size: str) -> ServerError:
+                return ServerError(
+                    f"{method} {path} answered HTTP {status} with a body of {size}, over the "
+                    f"{self.max_response_bytes} byte limit (max_response_bytes)",
+                    status_code=status,
+                )
+
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.max_response_bytes:
+                raise too_large(f"{printable(declared, 30)} bytes")
+            body = bytearray()
+            try:
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > self.max_response_bytes:
+                        raise too_large("more bytes")
+            except httpx.DecodingError as exc:
+                raise ServerError(
+                    f"{method} {path} answered HTTP {status} with a body that could not be "
+                    f"decoded: {self._server_text(str(exc))}",
+                    status_code=status,
+                ) from None
+            return status, response.headers, body
+
+    def _retry_delay(self, error: PromptOpsError, attempt: int) -> float | None:
+        """Seconds to wait before retrying `error`, or None if it must not be retried.
+
+        The wait is the backoff, or the server's `retry_after` if that is longer: a
+        `Retry-After` of 0, negative, NaN or in the past never makes the client hammer the API.
+        """
+        if attempt >= self.max_retries or not is_retryable(error):
+            return None
+        backoff = min(MAX_BACKOFF, INITIAL_BACKOFF * 2.0**attempt)
+        backoff *= 1 - JITTER * random.random()
+        retry_after = error.retry_after if isinstance(error, RateLimitError) else None
+        if retry_after is None:
+            return backoff
+        if retry_after > self.max_retry_after:
+            return None
+        return max(retry_after, backoff)
+
+    def _error_from(
+        self,
+        endpoint: str,
+        status: int,
+        headers: httpx.Headers,
+        size: int,
+        envelope: Any,
+    ) -> PromptOpsError:
+        """The exception for a failed answer. Its class follows the HTTP status (the body may
+        lie: a 401 that says RATE_LIMIT_ERROR is an AuthenticationError); only for a status the
+        catalog does not map does the body's code choose it."""
+        spec = spec_for_status(status)
+        error = envelope.get("error") if isinstance(envelope, dict) else None
+        if isinstance(error, dict) and isinstance(error.get("code"), str):
+            code = error["code"]
+            message = self._server_text(str(error.get("message", "")))
+            by_code = ERRORS_BY_CODE.get(code)
+            if spec is None:
+                spec = by_code
+            if spec is None or spec is not by_code:  # say what the body claimed
+                message = f"{printable(code, 50)}: {message}"
+            fallback: type[PromptOpsError] = PromptOpsError  # an envelope: an API we do not know
+            body_retry_after = error.get("retry_after")
+        else:
+            content_type = self._server_text(headers.get("Content-Type", "no content type"))
+            message = (
+                f"{endpoint} answered HTTP {status} with a body that is not a PromptOps JSON "
+                f"envelope ({content_type}, {size} bytes)"
             )
-        message = str(envelope.get("message", ""))
-        spec = ERRORS_BY_CODE.get(envelope["code"])
-        if spec is None:
-            return _error_for_status(status, f"{envelope['code']}: {message}")
-        if spec.exception is RateLimitError:
-            retry_after = _retry_after(envelope.get("retry_after"), response, self._clock)
+            if 300 <= status < 400:
+                location = redact_url(self._server_text(headers.get("Location", "nowhere")))
+                message += f": a redirect to {location}, which the client does not follow"
+            fallback = ServerError  # not an envelope: something else answered, or misbehaved
+            body_retry_after = None
+        cls = spec.exception if spec else fallback
+        if cls is RateLimitError:
+            retry_after = _retry_after(body_retry_after, headers, self._clock)
             return RateLimitError(message, status_code=status, retry_after=retry_after)
-        return spec.exception(message, status_code=status)
+        return cls(message, status_code=status)
+
+    def _server_text(self, text: str) -> str:
+        """Text from outside the client, safe to raise: no key or signature, one line."""
+        return printable(scrub(text, [self._api_key]))
+
+    def _guarded(self, hook: Callable[..., Any]) -> Callable[[Any], Awaitable[None]]:
+        """Wrap an event hook so that its failure is logged, not raised: logging a call must
+        never fail it."""
+        name = getattr(hook, "__name__", repr(hook))
+
+        async def run(subject: Any) -> None:
+            try:
+                result = hook(subject)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:
+                self._log(
+                    logging.WARNING,
+                    "event hook %s failed, ignored: %s",
+                    name,
+                    self._server_text(f"{type(exc).__name__}: {exc}"),
+                )
+
+        return run
+
+    @staticmethod
+    def _log(level: int, message: str, *args: Any) -> None:
+        """Log; a broken handler or filter must not turn a working call into a failure."""
+        with contextlib.suppress(Exception):
+            logger.log(level, message, *args)
+
+
+class _Malformed(Exception):
+    """A success body without what its endpoint promises; the message says what is wrong."""
+
+
+_JSON_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    list: "a list",
+    dict: "an object",
+    type(None): "null",
+}
+
+
+def _item(value: Any, kind: type[T], where: str) -> T:
+    """`value`, checked to be a `kind` (JSON's true is not an integer)."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        found = _JSON_NAMES.get(type(value), type(value).__name__)
+        raise _Malformed(f"{where} is {found}, not {_JSON_NAMES[kind]}")
+    return value
+
+
+def _field(obj: Any, name: str, kind: type[T], where: str = "data") -> T:
+    """`obj[name]`, checked to be a `kind`; `where` names `obj` in the error message."""
+    if not isinstance(obj, dict):
+        _item(obj, dict, where)
+    if name not in obj:
+        raise _Malformed(f"{where}.{name} is missing")
+    return _item(obj[name], kind, f"{where}.{name}")
+
+
+def _expect_id(answered: str, requested: str, where: str) -> None:
+    if answered != requested:
+        raise _Malformed(
+            f"{where} is {printable(answered, 130)!r}, not the requested {requested!r}"
+        )
 
 
 @functools.cache
@@ -367,12 +621,6 @@ def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     `SSL_CERT_FILE` still takes effect.
     """
     return httpx.create_ssl_context()
-
-
-def _is_retryable(error: PromptOpsError) -> bool:
-    if isinstance(error, NetworkError | RequestTimeoutError | RateLimitError):
-        return True
-    return isinstance(error, ServerError) and (error.status_code or 0) >= 500
 
 
 def _transport_cause(exc: BaseException) -> str:
@@ -393,59 +641,85 @@ def _transport_cause(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _error_for_status(status: int, message: str) -> PromptOpsError:
-    """For an error code this client does not know: pick the class by HTTP status."""
-    by_status: dict[int, type[PromptOpsError]] = {
-        401: AuthenticationError,
-        403: AuthenticationError,
-        404: PromptNotFoundError,
-        408: RequestTimeoutError,
-        422: ValidationError,
-        429: RateLimitError,
-        504: RequestTimeoutError,
-    }
-    cls = by_status.get(status, ServerError if status >= 500 else PromptOpsError)
-    return cls(message, status_code=status)
-
-
-def _retry_after(value: Any, response: httpx.Response, clock: Clock) -> float | None:
-    """`retry_after` from the body, else the `Retry-After` header (seconds or HTTP date)."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    header = response.headers.get("Retry-After")
+def _retry_after(value: Any, headers: httpx.Headers, clock: Clock) -> float | None:
+    """Seconds to wait from the body's `retry_after`, else the `Retry-After` header (seconds or
+    an HTTP date); None when neither gives a wait above 0 (0, negative, NaN, a past date)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and _positive(value):
+        return _positive(value)
+    header = headers.get("Retry-After")
     if header is None:
         return None
     try:
-        return max(0.0, float(header))
+        return _positive(float(header))
     except ValueError:
         pass
     try:
         when = email.utils.parsedate_to_datetime(header)
-    except (TypeError, ValueError):
+        return _positive(when.timestamp() - clock.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - clock.time())
 
 
-def _json_or_none(response: httpx.Response) -> Any:
-    """The parsed body, or None if it is not JSON (a proxy's page, cut off, mislabelled)."""
-    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+def _positive(seconds: float) -> float | None:
+    """`seconds` as a float if it is above 0 (a 400-digit integer is infinity), else None."""
+    try:
+        value = float(seconds)
+    except OverflowError:
+        value = math.inf
+    return value if value > 0 else None  # NaN > 0 is False
+
+
+def _json_or_none(headers: httpx.Headers, body: bytes | bytearray) -> Any:
+    """The parsed body, or None if it is not JSON (a proxy's page, cut off, mislabelled, or
+    nested too deeply to parse)."""
+    content_type = headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json" and not content_type.endswith("+json"):
         return None
     try:
-        return response.json()
-    except ValueError:  # not JSON, truncated JSON, or not UTF-8
+        return jsonlib.loads(body)
+    except (ValueError, RecursionError):  # not JSON, truncated, not UTF-8, or too deep
         return None
 
 
-def _check_base_url(base_url: str) -> str:
+def _check_api_key(api_key: object) -> str:
+    """The key, stripped; rejected if it is missing or has whitespace or control characters
+    inside (a line break copied from a file would be sent as part of a header)."""
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise ConfigurationError(
+            f"No API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
+        )
+    api_key = api_key.strip()
+    for position, char in enumerate(api_key, start=1):
+        if char.isspace() or not char.isprintable() or not char.isascii():
+            kind = "a space or line break" if char.isspace() else "a control or non-ASCII character"
+            raise ConfigurationError(
+                f"The API key has {kind} at character {position}: copy it again, without "
+                "spaces, quotes or line breaks (nothing was sent)"
+            )
+    return api_key
+
+
+def check_base_url(base_url: object, name: str = "base_url") -> str:
+    """The API root as a URL string: http(s), a host, a valid port, no credentials or query;
+    else `ConfigurationError`, naming the setting (`name`) and never showing credentials."""
+    shown = redact_url(base_url) if isinstance(base_url, str) else repr(base_url)
     try:
         url = httpx.URL(base_url) if isinstance(base_url, str) else None
     except httpx.InvalidURL:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise ConfigurationError(
-            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {base_url!r}"
+            f"{name} must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {shown!r}"
         )
+    if url.userinfo:
+        raise ConfigurationError(
+            f"{name} must not contain a user or password ({shown!r}): the client signs in with "
+            "the API key"
+        )
+    if url.query or url.fragment:
+        raise ConfigurationError(f"{name} must not have a query string or fragment, got {shown!r}")
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise ConfigurationError(f"{name} has port {url.port}: ports are 1 to 65535")
     return str(url).rstrip("/")
 
 
@@ -462,3 +736,9 @@ def _check_seconds(name: str, value: float, *, allow_zero: bool) -> float:
             f"{name} must be a finite number of seconds {bound}, got {value!r}"
         )
     return float(value)
+
+
+def _check_count(name: str, value: int, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigurationError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return value

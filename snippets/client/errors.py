@@ -99,6 +99,8 @@ class ErrorSpec:
     cause: str
     solution: str
     prevention: str
+    other_statuses: tuple[int, ...] = ()
+    """Statuses that gateways and proxies send for the same failure (403, 408)."""
 
     @property
     def code(self) -> str:
@@ -113,6 +115,7 @@ ERROR_CATALOG: tuple[ErrorSpec, ...] = (
         cause="Invalid API key, bad signature, or clock skew over 300 s",
         solution="Check `PROMPTOPS_API_KEY`; sync the clock (NTP)",
         prevention="Keep keys in a secret store; rotate with overlap",
+        other_statuses=(403,),
     ),
     ErrorSpec(
         RateLimitError,
@@ -129,6 +132,7 @@ ERROR_CATALOG: tuple[ErrorSpec, ...] = (
         cause="Slow network or overloaded server",
         solution="Retry; raise `timeout` if large renders need it",
         prevention="Smaller payloads, pooled connections",
+        other_statuses=(408,),
     ),
     ErrorSpec(
         PromptNotFoundError,
@@ -165,6 +169,38 @@ ERROR_CATALOG: tuple[ErrorSpec, ...] = (
 )
 
 ERRORS_BY_CODE: dict[str, ErrorSpec] = {spec.code: spec for spec in ERROR_CATALOG}
+_SPECS_BY_STATUS: dict[int, ErrorSpec] = {
+    status: spec
+    for spec in ERROR_CATALOG
+    for status in (spec.status, *spec.other_statuses)
+    if status is not None
+}
+_SPECS_BY_CLASS: dict[type[PromptOpsError], ErrorSpec] = {
+    spec.exception: spec for spec in ERROR_CATALOG
+}
+
+
+def spec_for_status(status: int) -> ErrorSpec | None:
+    """The catalog row for an HTTP error status: its own, else `SERVER_ERROR` for any other
+    5xx; None for a status that is not one of the API's errors (2xx, 3xx, 400, 418, ...)."""
+    spec = _SPECS_BY_STATUS.get(status)
+    if spec is None and 500 <= status <= 599:
+        spec = _SPECS_BY_CLASS[ServerError]
+    return spec
+
+
+def is_retryable(error: PromptOpsError) -> bool:
+    """The client's one retry rule, read from the catalog.
+
+    An answer is retried if the catalog marks its HTTP status retryable, whatever its body
+    says (a 401 is never retried). A failure without an answer (no status: network error,
+    timeout) is retried if the catalog marks its class retryable.
+    """
+    if error.status_code is None:
+        spec = _SPECS_BY_CLASS.get(type(error))
+    else:
+        spec = spec_for_status(error.status_code)
+    return spec is not None and spec.retryable
 
 
 def error_matrix_markdown() -> str:

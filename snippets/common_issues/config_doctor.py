@@ -16,7 +16,8 @@ from typing import Any, Literal
 import httpx
 
 from snippets.cli import run_script
-from snippets.client import PromptOpsClient
+from snippets.client import DEFAULT_BASE_URL, PromptOpsClient
+from snippets.client.redaction import redact_url
 
 
 @dataclass(frozen=True)
@@ -39,31 +40,47 @@ def diagnose(environ: Mapping[str, str], **client_settings: Any) -> list[Finding
         report("ERROR", "API key", "PROMPTOPS_API_KEY is not set")
     elif key != key.strip() or key[0] in "'\"":
         report("ERROR", "API key", "PROMPTOPS_API_KEY has spaces or quotes around it")
+    elif any(char.isspace() or not char.isprintable() or not char.isascii() for char in key):
+        report(
+            "ERROR",
+            "API key",
+            "PROMPTOPS_API_KEY has a space, line break or control character inside",
+        )
     elif not key.startswith("po_"):
         report("WARN", "API key", "PROMPTOPS_API_KEY does not start with 'po_'")
     else:
         report("OK", "API key", f"PROMPTOPS_API_KEY is set ({len(key)} characters)")
 
-    # The endpoint: the API root over HTTPS.
+    # The endpoint: the API root over HTTPS. Shown without any user, password or query.
     base_url = environ.get("PROMPTOPS_BASE_URL")
-    if base_url:
-        url = httpx.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            report("ERROR", "Endpoint", f"PROMPTOPS_BASE_URL is not an http(s) URL: {base_url}")
+    if base_url is not None:
+        shown = redact_url(base_url)
+        try:
+            url = httpx.URL(base_url)
+        except httpx.InvalidURL:
+            url = httpx.URL()
+        if not base_url:
+            report("ERROR", "Endpoint", "PROMPTOPS_BASE_URL is empty: unset it for the default")
+        elif url.scheme not in ("http", "https") or not url.host:
+            report("ERROR", "Endpoint", f"PROMPTOPS_BASE_URL is not an http(s) URL: {shown}")
+        elif url.userinfo or url.query:
+            report("ERROR", "Endpoint", f"PROMPTOPS_BASE_URL has credentials or a query: {shown}")
         elif url.path.rstrip("/"):
             report("WARN", "Endpoint", f"PROMPTOPS_BASE_URL has a path ({url.path}); use the root")
         elif url.scheme == "http" and url.host not in ("localhost", "127.0.0.1"):
             report("WARN", "Endpoint", "PROMPTOPS_BASE_URL is plain http: keys travel unencrypted")
         else:
-            report("OK", "Endpoint", base_url)
+            report("OK", "Endpoint", shown)
     else:
         report("OK", "Endpoint", "default (https://api.promptops.com)")
 
     # Proxies: httpx uses HTTPS_PROXY unless NO_PROXY names the host.
     proxy = environ.get("HTTPS_PROXY") or environ.get("https_proxy")
     if proxy:
-        shown = httpx.URL(proxy).copy_with(username=None, password=None)
-        report("WARN", "Proxy", f"requests go through {shown}: check it allows api.promptops.com")
+        proxy_url = httpx.URL(proxy).copy_with(username=None, password=None)
+        report(
+            "WARN", "Proxy", f"requests go through {proxy_url}: check it allows api.promptops.com"
+        )
     else:
         report("OK", "Proxy", "none")
 
@@ -76,9 +93,14 @@ def diagnose(environ: Mapping[str, str], **client_settings: Any) -> list[Finding
     else:
         report("OK", "TLS", f"CA bundle: {cert_file or 'default (certifi)'}")
 
-    # Client settings: what the constructor accepts, and what works well in practice.
+    # Client settings: what the constructor accepts, and what works well in practice. A
+    # stand-in key: the real one was checked above.
     try:
-        client = PromptOpsClient(api_key=key or "unset", base_url=base_url, **client_settings)
+        client = PromptOpsClient(
+            api_key="po_stand_in",
+            base_url=DEFAULT_BASE_URL if base_url is None else base_url,
+            **client_settings,
+        )
     except ValueError as exc:
         report("ERROR", "Client", str(exc))
         return findings

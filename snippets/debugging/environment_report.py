@@ -11,11 +11,14 @@ import sys
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 
+from snippets.client.redaction import redact_url
+
 PACKAGES = ("promptops-troubleshooting-docs", "httpx", "httpcore", "respx", "certifi")
 
 
 def environment_report(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """OS, Python, package versions and PromptOps settings, with secrets reduced to set/unset."""
+    """OS, Python, package versions and PromptOps settings, with secrets reduced to set/unset
+    (and a base URL shown without any user, password or query)."""
     report = {
         "OS": platform.platform(),
         "Python": f"{platform.python_version()} ({platform.python_implementation()})",
@@ -26,7 +29,8 @@ def environment_report(environ: Mapping[str, str] = os.environ) -> dict[str, str
         except PackageNotFoundError:
             report[package] = "not installed"
     report["PROMPTOPS_API_KEY"] = "set" if environ.get("PROMPTOPS_API_KEY") else "not set"
-    report["PROMPTOPS_BASE_URL"] = environ.get("PROMPTOPS_BASE_URL", "not set (default)")
+    base_url = environ.get("PROMPTOPS_BASE_URL")
+    report["PROMPTOPS_BASE_URL"] = "not set (default)" if base_url is None else redact_url(base_url)
     report["HTTPS_PROXY"] = "set" if environ.get("HTTPS_PROXY") else "not set"
     return report
 

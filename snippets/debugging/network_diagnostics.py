@@ -19,10 +19,14 @@ from typing import Literal
 import httpx
 
 from snippets.cli import run_script
-from snippets.client import BASE_URL_ENV, DEFAULT_BASE_URL
+from snippets.client import BASE_URL_ENV, DEFAULT_BASE_URL, check_base_url
 from snippets.client.clock import Clock, default_clock
+from snippets.client.redaction import printable
 
 Resolver = Callable[[str], Awaitable[list[str]]]
+
+
+TIME_LIMIT = 10.0  # seconds for each check, whatever the network does
 
 
 @dataclass(frozen=True)
@@ -41,37 +45,54 @@ async def system_resolver(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-async def check_dns(hosts: Sequence[str], resolve: Resolver = system_resolver) -> list[Check]:
+async def check_dns(
+    hosts: Sequence[str], resolve: Resolver = system_resolver, *, time_limit: float = TIME_LIMIT
+) -> list[Check]:
     checks = []
     for host in hosts:
         try:
-            addresses = await resolve(host)
+            async with asyncio.timeout(time_limit):
+                addresses = await resolve(host)
             checks.append(Check("PASS", f"DNS {host}", ", ".join(addresses)))
+        except TimeoutError:
+            checks.append(Check("FAIL", f"DNS {host}", f"no answer within {time_limit:g} s"))
         except OSError as exc:
-            checks.append(Check("FAIL", f"DNS {host}", str(exc)))
+            checks.append(Check("FAIL", f"DNS {host}", printable(str(exc))))
     return checks
 
 
 async def check_http(
-    base_url: str, paths: Sequence[str], *, clock: Clock | None = None
+    base_url: str,
+    paths: Sequence[str],
+    *,
+    clock: Clock | None = None,
+    time_limit: float = TIME_LIMIT,
 ) -> list[Check]:
-    """GET each path without a key: any PromptOps answer, even 401, proves the path is open."""
+    """GET each path without a key: any PromptOps answer, even 401, proves the path is open.
+
+    Only the status line and headers are read, each GET within `time_limit` seconds.
+    """
     clock = clock or default_clock()
     checks = []
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=base_url, timeout=time_limit) as http:
         for path in paths:
             start = clock.monotonic()
             try:
-                response = await http.get(path)
+                async with asyncio.timeout(time_limit), http.stream("GET", path) as response:
+                    status = response.status_code
+                    content_type = response.headers.get("content-type", "")
+            except TimeoutError:
+                checks.append(Check("FAIL", f"GET {path}", f"no answer within {time_limit:g} s"))
+                continue
             except httpx.HTTPError as exc:
-                checks.append(Check("FAIL", f"GET {path}", f"{type(exc).__name__}: {exc}"))
+                error = printable(f"{type(exc).__name__}: {exc}")
+                checks.append(Check("FAIL", f"GET {path}", error))
                 continue
             elapsed_ms = (clock.monotonic() - start) * 1000
-            detail = f"HTTP {response.status_code} in {elapsed_ms:.0f} ms"
-            is_promptops = "application/json" in response.headers.get("content-type", "")
-            if response.status_code >= 500 or not is_promptops:
+            detail = f"HTTP {status} in {elapsed_ms:.0f} ms"
+            if status >= 500 or "application/json" not in content_type:
                 checks.append(Check("FAIL", f"GET {path}", f"{detail}, not a PromptOps answer"))
-            elif response.status_code == 401:
+            elif status == 401:
                 checks.append(Check("PASS", f"GET {path}", f"{detail}, reachable (needs a key)"))
             else:
                 checks.append(Check("PASS", f"GET {path}", detail))
@@ -86,27 +107,29 @@ async def check_tls(
     context: ssl.SSLContext | None = None,
     clock: Clock | None = None,
     warn_days: int = 14,
+    time_limit: float = TIME_LIMIT,
 ) -> Check:
     """Connect, verify the certificate for `hostname`, and report who issued it and its expiry."""
     clock = clock or default_clock()
     context = context or ssl.create_default_context()
     try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(
+        async with asyncio.timeout(time_limit):
+            _, writer = await asyncio.open_connection(
                 connect_to or hostname, port, ssl=context, server_hostname=hostname
-            ),
-            timeout=10,
-        )
-    except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
-        return Check("FAIL", f"TLS {hostname}", str(exc))
+            )
+    except TimeoutError:
+        return Check("FAIL", f"TLS {hostname}", f"no handshake within {time_limit:g} s")
+    except OSError as exc:  # ssl.SSLError is an OSError
+        return Check("FAIL", f"TLS {hostname}", printable(str(exc)))
     cert = writer.get_extra_info("peercert")
     writer.close()
     subject = dict(item[0] for item in cert["subject"])
     issuer = dict(item[0] for item in cert["issuer"])
     expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), UTC)
     days_left = int((expires.timestamp() - clock.time()) // 86400)
-    detail = (
-        f"{subject.get('commonName')}, issued by {issuer.get('organizationName')}, "
+    detail = (  # names in a certificate are the server's text: shown escaped
+        f"{printable(str(subject.get('commonName')))}, issued by "
+        f"{printable(str(issuer.get('organizationName')))}, "
         f"expires {expires:%Y-%m-%d} ({days_left} days left)"
     )
     return Check("WARN" if days_left < warn_days else "PASS", f"TLS {hostname}", detail)
@@ -122,17 +145,37 @@ async def run_network_diagnostics(
     tls_port: int | None = None,
     tls_connect_to: str | None = None,
     tls_context: ssl.SSLContext | None = None,
+    time_limit: float = TIME_LIMIT,
 ) -> int:
-    """Check the host, port and scheme the client would use (`PROMPTOPS_BASE_URL`, else the
-    default API), print every check and return 1 if any failed. A failing check does not stop
-    the others; TLS is checked when the URL is https."""
-    url = httpx.URL(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
-    checks = [*await check_dns([url.host], resolve), *await check_http(str(url), PATHS)]
+    """Print every check; return 1 if any failed. A failing check does not stop the others.
+
+    Checks the host, port and scheme the client would use: `base_url`, else
+    `PROMPTOPS_BASE_URL`, else the default.
+    """
+    if base_url is None:
+        base_url = os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL)
+    try:
+        url = httpx.URL(check_base_url(base_url, BASE_URL_ENV))
+    except ValueError as exc:  # ConfigurationError: nothing to test
+        print(f"FAIL  Configuration: {exc}")
+        return 1
+    checks = [
+        *await check_dns([url.host], resolve, time_limit=time_limit),
+        *await check_http(str(url), PATHS, time_limit=time_limit),
+    ]
     if url.scheme == "https":
         port = tls_port or url.port or 443
         checks.append(
-            await check_tls(url.host, port, connect_to=tls_connect_to, context=tls_context)
+            await check_tls(
+                url.host,
+                port,
+                connect_to=tls_connect_to,
+                context=tls_context,
+                time_limit=time_limit,
+            )
         )
+    else:
+        checks.append(Check("WARN", f"TLS {url.host}", "not used: the base URL is plain http"))
     for check in checks:
         print(check)
     failed = sum(check.status == "FAIL" for check in checks)

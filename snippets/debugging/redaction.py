@@ -9,19 +9,20 @@ import logging
 import re
 from collections.abc import Iterable
 
+from snippets.client.redaction import scrub
+
+# Beyond what the client scrubs from its own errors (its key, bearer tokens, signatures):
+# anything shaped like a PromptOps key, and secrets in query strings.
 SECRET_PATTERNS = (
-    (re.compile(r"(?i)\bbearer\s+[^\s'\",]+"), "Bearer ***"),  # Authorization header values
-    (re.compile(r"\bpo_[A-Za-z0-9_]{4,}"), "po_***"),  # anything shaped like a PromptOps key
-    (re.compile(r"\bv1=[0-9a-f]{64}\b"), "v1=***"),  # request signatures
-    (re.compile(r"(?i)([?&](?:api_key|key|token|signature)=)[^&\s'\"]+"), r"\1***"),  # queries
+    (re.compile(r"\bpo_[A-Za-z0-9_]{4,}"), "po_***"),
+    (re.compile(r"(?i)([?&](?:api_key|key|token|signature)=)[^&\s'\"]+"), r"\1***"),
 )
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Replace known secrets, then anything shaped like one, with `***`."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+    """Replace known secrets, bearer tokens, signatures and anything shaped like a key or a
+    secret query parameter with `***`."""
+    text = scrub(text, secrets)
     for pattern, replacement in SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text

@@ -1,6 +1,10 @@
 """The mock API behind a real HTTP server: an ASGI app around `MockPromptOpsAPI.handle`.
 
-    uvicorn snippets.mock_api.asgi:app --port 8080   # then PROMPTOPS_BASE_URL=http://127.0.0.1:8080
+    uvicorn snippets.mock_api.asgi:app --no-date-header --port 8080
+    # then PROMPTOPS_BASE_URL=http://127.0.0.1:8080
+
+`--no-date-header`: the mock sends its own `Date` (from its clock, skewed by `clock_skew`);
+uvicorn would add a second one, and a client reading the first would see no skew.
 
 For benchmarks and real-socket tests; everything else uses the respx mount, which needs no port.
 """
@@ -48,8 +52,8 @@ class MockASGIApp:
         target = scope["raw_path"] + (b"?" + query if query else b"")
         request = httpx.Request(
             scope["method"],
-            f"{scope['scheme']}://{host}:{port}{target.decode('ascii')}",
-            headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
+            f"{scope['scheme']}://{host}:{port}{target.decode('latin-1')}",
+            headers=list(scope["headers"]),  # bytes as received: any byte is a valid header byte
             content=body,
         )
         if self.latency:
@@ -65,5 +69,6 @@ class MockASGIApp:
         await send({"type": "http.response.body", "body": response.content})
 
 
-# `uvicorn snippets.mock_api.asgi:app`; PROMPTOPS_MOCK_LATENCY adds seconds per request.
+# `uvicorn snippets.mock_api.asgi:app --no-date-header`; PROMPTOPS_MOCK_LATENCY adds seconds
+# per request.
 app = MockASGIApp(latency=float(os.environ.get("PROMPTOPS_MOCK_LATENCY", "0")))

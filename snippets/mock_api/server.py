@@ -63,6 +63,15 @@ _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PROMPT_PATH = re.compile(r"/v1/client/prompts/([^/]+)")
 _RENDER_PATH = re.compile(r"/v1/client/prompts/([^/]+)/render")
+# The method each path answers (the batch path before the prompt path it also matches).
+_ENDPOINTS: Final = (
+    (re.compile(r"/v1/health"), "GET"),
+    (re.compile(r"/v1/client/health"), "GET"),
+    (re.compile(r"/v1/client/prompts"), "GET"),
+    (re.compile(r"/v1/client/prompts/batch-render"), "POST"),
+    (_RENDER_PATH, "POST"),
+    (_PROMPT_PATH, "GET"),
+)
 
 Responder = Callable[[httpx.Request], httpx.Response]
 
@@ -70,9 +79,16 @@ Responder = Callable[[httpx.Request], httpx.Response]
 class _Reject(Exception):
     """Internal: stop handling a request and answer with this error envelope."""
 
-    def __init__(self, error: type[PromptOpsError], message: str, status: int | None = None):
+    def __init__(
+        self,
+        error: type[PromptOpsError],
+        message: str,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.error, self.message = error, message
         self.status = status
+        self.headers = headers
 
 
 Stage = Literal["transport", "edge", "app"]
@@ -287,6 +303,7 @@ class MockPromptOpsAPI:
             if fault is not None:
                 return fault.apply(request)
         try:
+            self._check_method(request)  # routing comes first, as in most web frameworks
             if path != "/v1/health":
                 self._authenticate(request)
             fault = self._next_fault(path, "app")
@@ -294,7 +311,28 @@ class MockPromptOpsAPI:
                 return fault.apply(request)
             return self._ok(self._route(request))
         except _Reject as rejection:
-            return self._error(rejection.error, rejection.message, status=rejection.status)
+            return self._error(
+                rejection.error,
+                rejection.message,
+                status=rejection.status,
+                headers=rejection.headers,
+            )
+
+    @staticmethod
+    def _check_method(request: httpx.Request) -> None:
+        """404 for a path the API does not have; 405 with `Allow` for a method it does not
+        answer there."""
+        path = request.url.path
+        allowed = next((method for pattern, method in _ENDPOINTS if pattern.fullmatch(path)), None)
+        if allowed is None:
+            raise _Reject(PromptNotFoundError, f"No endpoint {path}")
+        if request.method != allowed:
+            raise _Reject(
+                ValidationError,
+                f"Method {request.method} not allowed for {path}; use {allowed}",
+                status=405,
+                headers={"Allow": allowed},
+            )
 
     def _next_fault(self, path: str, stage: Stage) -> _Fault | None:
         for fault in self._faults:
@@ -336,8 +374,10 @@ class MockPromptOpsAPI:
         if method == "POST" and path == "/v1/client/prompts/batch-render":
             return self._batch_render(self._json_body(request))
         if method == "POST" and (match := _RENDER_PATH.fullmatch(path)):
-            variables = self._json_body(request).get("variables", {})
-            return self._render(match[1], variables)
+            body = self._json_body(request)
+            if "variables" not in body:
+                raise _Reject(ValidationError, "'variables' is required")
+            return self._render(match[1], body["variables"])
         if method == "GET" and (match := _PROMPT_PATH.fullmatch(path)):
             prompt = self._prompt(match[1])
             return {
@@ -345,7 +385,7 @@ class MockPromptOpsAPI:
                 **prompt,
                 "variables": sorted(set(_VARIABLE.findall(prompt["template"]))),
             }
-        raise _Reject(ValidationError, f"No endpoint {method} {path}", status=404)
+        raise AssertionError(f"{method} {path} passed _check_method but has no route")
 
     def _prompt(self, prompt_id: str) -> dict[str, Any]:
         try:
@@ -358,12 +398,8 @@ class MockPromptOpsAPI:
         return {"name": prompt["name"], "version": prompt["version"]}
 
     def _render(self, prompt_id: str, variables: Any) -> dict[str, str]:
+        self._check_variables(variables, "variables")
         template = self._prompt(prompt_id)["template"]
-        if not isinstance(variables, dict):
-            raise _Reject(ValidationError, "'variables' must be a JSON object")
-        bad = sorted(name for name in variables if not _NAME.fullmatch(name))
-        if bad:
-            raise _Reject(ValidationError, f"Invalid variable name(s): {', '.join(bad)}")
         missing = sorted({name for name in _VARIABLE.findall(template) if name not in variables})
         if missing:
             raise _Reject(
@@ -378,20 +414,31 @@ class MockPromptOpsAPI:
         return {"prompt_id": prompt_id, "content": _VARIABLE.sub(value, template)}
 
     def _batch_render(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A request that breaks the schema is refused whole (422); an unknown prompt or a
+        missing template variable fails its own item only."""
         items = body.get("requests")
         if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
             raise _Reject(ValidationError, f"'requests' must be a list of 1 to {MAX_BATCH} items")
+        for number, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("prompt_id"), str):
+                raise _Reject(ValidationError, f"requests[{number}] needs a string 'prompt_id'")
+            self._check_variables(item.get("variables", {}), f"requests[{number}].variables")
         results: list[dict[str, Any]] = []
         for item in items:
-            prompt_id = item.get("prompt_id") if isinstance(item, dict) else None
             try:
-                if not isinstance(prompt_id, str):
-                    raise _Reject(ValidationError, "Each request needs a 'prompt_id'")
-                results.append(self._render(prompt_id, item.get("variables", {})))
+                results.append(self._render(item["prompt_id"], item.get("variables", {})))
             except _Reject as rejection:
                 error = {"code": rejection.error.code, "message": rejection.message}
-                results.append({"prompt_id": prompt_id, "error": error})
+                results.append({"prompt_id": item["prompt_id"], "error": error})
         return {"results": results}
+
+    @staticmethod
+    def _check_variables(variables: Any, where: str) -> None:
+        if not isinstance(variables, dict):
+            raise _Reject(ValidationError, f"'{where}' must be a JSON object")
+        bad = sorted(name for name in variables if not _NAME.fullmatch(name))
+        if bad:
+            raise _Reject(ValidationError, f"Invalid variable name(s): {', '.join(bad)}")
 
     @staticmethod
     def _json_body(request: httpx.Request) -> dict[str, Any]:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
+from typing import Any
 
 import pytest
 
 from snippets.api_errors.circuit_breaker import CircuitBreaker, CircuitOpenError
-from snippets.client import PromptNotFoundError, PromptOpsClient, ServerError
+from snippets.client import PromptNotFoundError, PromptOpsClient, ServerError, ValidationError
 from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 
@@ -116,3 +119,87 @@ def test_open_error_says_when_to_retry(clock: FakeClock) -> None:
         asyncio.run(breaker.call(fail))
     assert caught.value.retry_in == 18
     assert not isinstance(caught.value, PromptNotFoundError)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"failure_threshold": 0}, "failure_threshold must be at least 1, got 0"),
+        ({"failure_threshold": -3}, "failure_threshold must be at least 1, got -3"),
+        ({"failure_threshold": 2.5}, "failure_threshold must be an int, got 2.5"),
+        ({"failure_threshold": True}, "failure_threshold must be an int, got True"),
+        ({"reset_timeout": math.inf}, "reset_timeout must be finite and > 0 seconds, got inf"),
+        ({"reset_timeout": math.nan}, "reset_timeout must be finite and > 0 seconds, got nan"),
+        ({"reset_timeout": -1}, "reset_timeout must be finite and > 0 seconds, got -1"),
+        ({"reset_timeout": 0}, "reset_timeout must be finite and > 0 seconds, got 0"),
+        ({"reset_timeout": "30"}, "reset_timeout must be a number of seconds, got '30'"),
+    ],
+)
+def test_bad_settings_are_refused(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        CircuitBreaker(**settings)
+    assert str(caught.value) == message
+
+
+def half_open(clock: FakeClock) -> CircuitBreaker:
+    """A breaker whose next call is the probe."""
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=10, clock=clock)
+
+    async def fail() -> None:
+        raise ServerError("down", status_code=503)
+
+    with pytest.raises(ServerError):
+        asyncio.run(breaker.call(fail))
+    clock.advance(10)
+    return breaker
+
+
+def test_a_cancelled_probe_leaves_it_open_and_the_next_call_probes_again(
+    clock: FakeClock,
+) -> None:
+    breaker = half_open(clock)
+
+    async def cancelled_probe() -> None:
+        probe = asyncio.ensure_future(breaker.call(asyncio.Event().wait))
+        await asyncio.sleep(0)
+        assert breaker.state == "half-open"
+        probe.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await probe
+
+    asyncio.run(cancelled_probe())
+    assert breaker.state == "open"
+
+    async def ok() -> str:
+        return "ok"
+
+    assert asyncio.run(breaker.call(ok)) == "ok"  # no new cool-down: it probes at once
+    assert str(breaker.state) == "closed"  # str(): mypy narrowed the state to "open" above
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ValidationError("bad variable, caught before sending"), RuntimeError("our own bug")],
+)
+def test_a_probe_that_failed_before_reaching_the_api_does_not_close_it(
+    clock: FakeClock, error: Exception
+) -> None:
+    breaker = half_open(clock)
+
+    async def fail() -> None:
+        raise error
+
+    with pytest.raises(type(error)):
+        asyncio.run(breaker.call(fail))
+    assert breaker.state == "open"
+
+
+def test_a_probe_the_api_answered_with_a_client_error_closes_it(clock: FakeClock) -> None:
+    breaker = half_open(clock)
+
+    async def not_found() -> None:
+        raise PromptNotFoundError("no such prompt", status_code=404)
+
+    with pytest.raises(PromptNotFoundError):
+        asyncio.run(breaker.call(not_found))
+    assert breaker.state == "closed"

@@ -255,6 +255,7 @@ def uvicorn_process(latency: float, tls: bool = False) -> Iterator[str]:
         "asgi3",
         "--log-level",
         "warning",
+        "--no-date-header",  # the mock sends its own Date
     ]
     with tempfile.TemporaryDirectory() as keys, contextlib.ExitStack() as undo:
         if tls:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import inspect
 import math
+import re
 import socket
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -252,3 +256,12 @@ def test_a_refused_connection_on_a_real_socket_says_connection_refused() -> None
     with pytest.raises(NetworkError) as caught:
         asyncio.run(main())
     assert caught.value.message == f"Could not reach {nowhere}: [Errno 111] Connection refused"
+
+
+def test_the_settings_table_on_common_issues_shows_the_client_s_defaults() -> None:
+    page = (Path(__file__).parents[2] / "docs/common-issues.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", page, flags=re.M)
+    defaults = inspect.signature(PromptOpsClient).parameters
+    assert len(rows) == 5
+    for name, shown in rows:
+        assert ast.literal_eval(shown) == defaults[name].default, name

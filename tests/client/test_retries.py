@@ -112,9 +112,10 @@ def test_retry_after_over_the_cap_is_raised_at_once(
     assert clock.sleeps == []
 
 
-def test_retry_after_header_is_used_when_the_body_has_none(
+def test_429_without_retry_after_waits_the_normal_backoff(
     mock_api: MockPromptOpsAPI, clock: FakeClock
 ) -> None:
+    """The Retry-After header itself is read in test_untrusted_answers.py's table."""
     mock_api.rate_limit(times=1, retry_after=None)  # no retry_after: exponential backoff
     run(lambda c: c.get_prompt("hello-world"))
     assert len(clock.sleeps) == 1 and clock.sleeps[0] <= INITIAL_BACKOFF

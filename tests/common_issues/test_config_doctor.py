@@ -134,3 +134,49 @@ def test_a_bad_base_url_is_reported_once_for_the_environment_and_once_for_the_cl
     findings = diagnose({"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": "ftp://x.io"})
     assert [(f.level, f.topic) for f in findings][-2:] == [("OK", "TLS"), ("ERROR", "Client")]
     assert "base_url must be an http(s) URL" in findings[-1].message
+
+
+@pytest.mark.parametrize("inside", ["\n", " ", "\t", "\x00", "\x1b", "é"])
+def test_a_key_with_whitespace_or_control_characters_inside_is_an_error(inside: str) -> None:
+    """The client refuses such a key; the doctor must not call it OK."""
+    key = f"po_live_4f9c{inside}2a7d1e8b"
+    assert (
+        "ERROR",
+        "API key",
+        "PROMPTOPS_API_KEY has a space, line break or control character inside",
+    ) in [(f.level, f.topic, f.message) for f in diagnose({"PROMPTOPS_API_KEY": key})]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        (
+            "https://alice:po_live_in_url@api.promptops.com",
+            "PROMPTOPS_BASE_URL has credentials or a query: https://***@api.promptops.com",
+        ),
+        (
+            "https://api.promptops.com?api_key=po_live_in_url",
+            "PROMPTOPS_BASE_URL has credentials or a query: https://api.promptops.com?***",
+        ),
+        ("", "PROMPTOPS_BASE_URL is empty: unset it for the default"),
+        ("http://[::1", "PROMPTOPS_BASE_URL is not an http(s) URL: http://[::1"),
+    ],
+)
+def test_bad_base_urls_are_errors_shown_without_secrets(
+    base_url: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    findings = diagnose({"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": base_url})
+    assert ("ERROR", "Endpoint", message) in [(f.level, f.topic, f.message) for f in findings]
+    assert findings[-1].level == "ERROR" and findings[-1].topic == "Client"
+    print_report(findings)
+    output = capsys.readouterr().out
+    assert "po_live_in_url" not in output and "alice" not in output
+
+
+def test_the_client_check_reads_the_environment_given_not_the_process_s(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROMPTOPS_BASE_URL", "ftp://wrong")
+    assert levels({"PROMPTOPS_API_KEY": KEY}) == dict.fromkeys(
+        ["API key", "Endpoint", "Proxy", "TLS", "Client"], "OK"
+    )

@@ -48,3 +48,9 @@ def test_base_url_is_shown_it_is_not_a_secret() -> None:
         environment_report({"PROMPTOPS_BASE_URL": "http://localhost:8080"})["PROMPTOPS_BASE_URL"]
         == "http://localhost:8080"
     )
+
+
+def test_credentials_and_a_query_in_the_base_url_are_not_shown() -> None:
+    environ = {"PROMPTOPS_BASE_URL": "https://alice:po_live_in_url@api.promptops.com/?token=t0k"}
+    report = environment_report(environ)
+    assert report["PROMPTOPS_BASE_URL"] == "https://***@api.promptops.com/?***"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from snippets.client.clock import FakeClock
+from snippets.client.clock import FakeClock, system_clock
 from snippets.debugging import network_diagnostics
 from snippets.debugging.network_diagnostics import (
     PATHS,
@@ -20,8 +20,11 @@ from snippets.debugging.network_diagnostics import (
     system_resolver,
 )
 from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.asgi import MockASGIApp
 from snippets.mock_api.tls import local_tls_server
 from snippets.offline import simulated_resolver
+
+from ..local_server import serve
 
 BASE = "https://api.promptops.com"
 
@@ -171,6 +174,59 @@ def test_the_host_port_and_scheme_come_from_promptops_base_url(
     output = capsys.readouterr().out.splitlines()
     assert output[0].startswith("PASS  DNS localhost: ")
     assert [line.split()[1] for line in output[1:4]] == ["GET", "GET", "GET"]
-    assert not any("TLS" in line for line in output), "plain http: there is no TLS to check"
-    assert output[-1] == "All 4 checks passed"
+    assert output[4] == "WARN  TLS localhost: not used: the base URL is plain http"
+    assert output[-1] == "All 5 checks passed"
     assert {str(r.url.netloc, "ascii") for r in mock_api.requests} == {"localhost:8080"}
+
+
+async def loopback_only(host: str) -> list[str]:
+    """A resolver that knows 127.0.0.1 only: no DNS query leaves the machine."""
+    if host != "127.0.0.1":
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return ["127.0.0.1"]
+
+
+def test_the_checks_follow_promptops_base_url(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The common issues page sends readers with a wrong base URL here: test that one."""
+    api = MockPromptOpsAPI(clock=system_clock)
+    with serve(MockASGIApp(api)) as base_url:
+        monkeypatch.setenv("PROMPTOPS_BASE_URL", base_url)
+        assert asyncio.run(run_network_diagnostics(resolve=loopback_only)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [" ".join(line.split()[:3]).rstrip(":") for line in lines] == [
+        "PASS DNS 127.0.0.1",
+        "PASS GET /v1/health",
+        "PASS GET /v1/client/health",
+        "PASS GET /v1/client/prompts",
+        "WARN TLS 127.0.0.1",
+        "All 5 checks",
+    ]
+    assert [r.url.port for r in api.requests] == [int(base_url.rsplit(":", 1)[1])] * 3
+
+
+def test_an_unusable_base_url_is_reported_not_raised(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PROMPTOPS_BASE_URL", "https://user:po_live_in_url@api.promptops.com")
+    assert asyncio.run(run_network_diagnostics(resolve=loopback_only)) == 1
+    assert capsys.readouterr().out == (
+        "FAIL  Configuration: PROMPTOPS_BASE_URL must not contain a user or password "
+        "('https://***@api.promptops.com'): the client signs in with the API key\n"
+    )
+
+
+def test_a_tls_port_in_the_base_url_is_the_one_checked(clock: FakeClock) -> None:
+    async def main() -> int:
+        async with local_tls_server() as tls:
+            base_url = f"https://api.promptops.com:{tls.port}"
+            with MockPromptOpsAPI(clock=clock, base_url=base_url):  # answers on that port
+                return await run_network_diagnostics(
+                    base_url=base_url,
+                    resolve=simulated_resolver,
+                    tls_connect_to=tls.host,
+                    tls_context=tls.client_context,
+                )
+
+    assert asyncio.run(main()) == 0

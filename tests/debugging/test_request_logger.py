@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import stat
 import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from snippets.client import PromptOpsClient
 from snippets.debugging.request_logger import RequestLogger
@@ -86,3 +89,51 @@ def test_concurrent_threads_never_interleave(tmp_path: Path) -> None:
     assert {(e["data"]["thread"], e["data"]["i"]) for e in logged} == {
         (n, i) for n in range(8) for i in range(50)
     }
+
+
+def test_the_log_file_is_created_readable_by_its_owner_only(tmp_path: Path) -> None:
+    RequestLogger(tmp_path / "requests.jsonl")
+    assert stat.S_IMODE((tmp_path / "requests.jsonl").stat().st_mode) == 0o600
+
+
+def test_an_existing_log_file_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    path.write_text("")
+    path.chmod(0o644)
+    RequestLogger(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_symbolic_link_is_refused_when_the_logger_is_made(tmp_path: Path) -> None:
+    """A planted link could point the log (URLs, request ids) at any file we can write."""
+    target = tmp_path / "elsewhere"
+    target.write_text("precious\n")
+    (tmp_path / "requests.jsonl").symlink_to(target)
+    with pytest.raises(ValueError, match="is a symbolic link: refusing to log requests to it"):
+        RequestLogger(tmp_path / "requests.jsonl")
+    assert target.read_text() == "precious\n"
+
+
+def test_a_bad_path_fails_when_the_logger_is_made_not_at_the_first_request(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(FileNotFoundError):
+        RequestLogger(tmp_path / "no-such-directory" / "requests.jsonl")
+
+
+def test_a_write_error_is_logged_and_the_api_call_still_succeeds(
+    mock_api: MockPromptOpsAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "requests.jsonl"
+    log = RequestLogger(path)
+    path.unlink()
+    path.mkdir()  # every later write fails (as a full disk would)
+
+    async def main() -> str:
+        async with PromptOpsClient(event_hooks=log.event_hooks()) as client:
+            return (await client.health_check()).status
+
+    assert asyncio.run(main()) == "healthy"
+    assert [r.getMessage() for r in caplog.records if r.name == "promptops.request_logger"] == [
+        f"request log {path} not written: Is a directory"
+    ] * 2

@@ -99,3 +99,18 @@ def test_command_line_without_mock_uses_the_environment(
 ) -> None:
     monkeypatch.setenv("PROMPTOPS_API_KEY", "po_wrong_key")
     assert health_check.main([]) == 1
+
+
+def test_credentials_in_the_base_url_are_refused_and_not_printed(
+    mock_api: MockPromptOpsAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PROMPTOPS_BASE_URL", "https://alice:po_live_in_url@api.promptops.com")
+    assert asyncio.run(run_health_checks()) == 1
+    output = capsys.readouterr().out
+    assert "po_live_in_url" not in output and "alice" not in output
+    assert output.splitlines()[1] == (
+        "FAIL  Initialization         PROMPTOPS_BASE_URL must not contain a user or password "
+        "('https://***@api.promptops.com'): the client signs in with the API key"
+    )

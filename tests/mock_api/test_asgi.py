@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import json
+import socket
+import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from snippets.client import AuthenticationError, PromptOpsClient, PromptVariables
@@ -44,3 +49,48 @@ def test_wrong_key_over_a_real_socket(server: tuple[str, MockPromptOpsAPI]) -> N
 
     with pytest.raises(AuthenticationError):
         asyncio.run(main())
+
+
+def raw_exchange(base_url: str, request: bytes) -> bytes:
+    """Send raw bytes (no client library tidying them up) and read the whole answer."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_non_ascii_header_bytes_get_a_json_answer_not_a_500(
+    server: tuple[str, MockPromptOpsAPI],
+) -> None:
+    base_url, _ = server
+    for path in (b"/v1/health", b"/v1/client/health"):
+        answer = raw_exchange(
+            base_url,
+            b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nX-Note: caf\xe9\r\n"
+            b"Authorization: Bearer po_\xff\r\nConnection: close\r\n\r\n",
+        )
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith((b"HTTP/1.1 200", b"HTTP/1.1 401")), head
+        assert json.loads(body)["success"] is (path == b"/v1/health")
+
+
+def test_one_date_header_the_mock_s_own(server: tuple[str, MockPromptOpsAPI]) -> None:
+    """uvicorn's Date would come first, so clock_skew would read no skew."""
+    base_url, api = server
+    with api.scenario():
+        api.clock_skew(-3600)
+        response = httpx.get(f"{base_url}/v1/health")
+    dates = response.headers.get_list("Date")
+    assert len(dates) == 1
+    offset = email.utils.parsedate_to_datetime(dates[0]).timestamp() - time.time()
+    assert -3605 < offset < -3595
+
+
+def test_an_undeclared_method_is_405_with_allow(server: tuple[str, MockPromptOpsAPI]) -> None:
+    base_url, _ = server
+    response = httpx.request("DELETE", f"{base_url}/v1/client/prompts/hello-world")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET"
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"

@@ -95,6 +95,8 @@ def signed(clock: FakeClock, key: str, method: str, path: str, body: bytes) -> h
         ("POST", "/v1/client/prompts/hello-world/render", b'{"variables": []}'),
         ("POST", "/v1/client/prompts/batch-render", b'{"requests": []}'),
         ("POST", "/v1/client/prompts/batch-render", json.dumps({"requests": [{}]}).encode()),
+        ("POST", "/v1/client/prompts/batch-render", b'{"requests": [{"prompt_id": 7}]}'),
+        ("POST", "/v1/client/prompts/hello-world/render", b"{}"),
     ],
 )
 def test_answers_to_requests_the_client_never_sends(
@@ -123,3 +125,34 @@ def test_a_drifted_response_is_caught(mock_api: MockPromptOpsAPI) -> None:
     drifted = httpx.Response(200, json={"success": True, "data": {"state": "healthy"}})
     with pytest.raises(Exception, match="(?i)invalid|valid"):
         check_response(request, drifted)
+
+
+def _answer(status: int, code: str, **headers: str) -> httpx.Response:
+    body = {"success": False, "error": {"code": code, "message": "m"}}
+    headers = {"X-Request-Id": "req_1", "Date": "Thu, 01 Jan 2026 00:00:00 GMT", **headers}
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def test_the_contract_pins_one_error_code_per_status() -> None:
+    request = httpx.Request("GET", "https://api.promptops.com/v1/client/health")
+    check_response(request, _answer(401, "AUTHENTICATION_ERROR"))
+    with pytest.raises(Exception, match="(?i)invalid|valid"):
+        check_response(request, _answer(401, "RATE_LIMIT_ERROR"))
+    with pytest.raises(Exception, match="(?i)invalid|valid"):
+        check_response(request, _answer(503, "TIMEOUT_ERROR"))
+
+
+@pytest.mark.parametrize("missing", ["X-Request-Id", "Date"])
+def test_every_response_must_carry_a_request_id_and_a_date(missing: str) -> None:
+    """The FAQ's hook reads X-Request-Id; clock_skew reads Date."""
+    request = httpx.Request("GET", "https://api.promptops.com/v1/client/health")
+    response = _answer(401, "AUTHENTICATION_ERROR")
+    del response.headers[missing]
+    with pytest.raises(Exception, match="(?i)missing|required|header"):
+        check_response(request, response)
+
+
+def test_every_operation_has_a_unique_operation_id() -> None:
+    spec = yaml.safe_load(SPEC_PATH.read_text())
+    ids = [op.get("operationId") for item in spec["paths"].values() for op in item.values()]
+    assert None not in ids and len(set(ids)) == len(ids) == 6

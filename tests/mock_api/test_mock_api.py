@@ -126,6 +126,60 @@ def test_batch_render_reports_each_item(mock_api: MockPromptOpsAPI) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("requests", "message"),
+    [
+        ([{"prompt_id": 7}], "requests[0] needs a string 'prompt_id'"),
+        ([{"variables": {}}], "requests[0] needs a string 'prompt_id'"),
+        (["hello-world"], "requests[0] needs a string 'prompt_id'"),
+        (
+            [{"prompt_id": "hello-world"}, {"prompt_id": "nope", "variables": []}],
+            "'requests[1].variables' must be a JSON object",
+        ),
+        ([{"prompt_id": "hello-world", "variables": {"a-b": 1}}], "Invalid variable name(s): a-b"),
+    ],
+)
+def test_a_batch_that_breaks_the_request_schema_is_refused_whole(
+    mock_api: MockPromptOpsAPI, requests: list[Any], message: str
+) -> None:
+    """Answering 200 (and echoing a non-string prompt_id) would break the response schema."""
+    body = {"requests": requests}
+    response = send(signed(mock_api, "POST", "/v1/client/prompts/batch-render", body))
+    assert error_of(response) == (422, "VALIDATION_ERROR")
+    assert response.json()["error"]["message"] == message
+
+
+def test_render_needs_variables(mock_api: MockPromptOpsAPI) -> None:
+    response = send(signed(mock_api, "POST", "/v1/client/prompts/hello-world/render", {}))
+    assert error_of(response) == (422, "VALIDATION_ERROR")
+    assert response.json()["error"]["message"] == "'variables' is required"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/v1/client/prompts/hello-world", "GET"),
+        ("POST", "/v1/client/prompts", "GET"),
+        ("GET", "/v1/client/prompts/hello-world/render", "POST"),
+        ("PUT", "/v1/health", "GET"),
+    ],
+)
+def test_an_undeclared_method_is_405_with_allow_before_authentication(
+    mock_api: MockPromptOpsAPI, method: str, path: str, allow: str
+) -> None:
+    response = send(httpx.Request(method, BASE + path))  # unsigned: routing comes first
+    assert error_of(response) == (405, "VALIDATION_ERROR")
+    assert response.headers["Allow"] == allow
+
+
+def test_an_unknown_path_is_404_prompt_not_found_the_code_of_404(
+    mock_api: MockPromptOpsAPI,
+) -> None:
+    response = send(signed(mock_api, "GET", "/v1/client/nothing-here"))
+    assert error_of(response) == (404, "PROMPT_NOT_FOUND")
+    assert response.json()["error"]["message"] == "No endpoint /v1/client/nothing-here"
+
+
 def test_invalid_json_body_is_422(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
     path = "/v1/client/prompts/hello-world/render"
     timestamp = int(clock.time())

@@ -1,0 +1,442 @@
+"""Whatever a server answers, only documented `PromptOpsError`s leave the client, with clear,
+secret-free, one-line messages. Fake time, in-memory transports: the same faults over real
+sockets and real time are in tests/hostile."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from snippets.client import (
+    AuthenticationError,
+    ConfigurationError,
+    NetworkError,
+    PromptOpsClient,
+    PromptOpsError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+)
+from snippets.client._client import INITIAL_BACKOFF, JITTER, MAX_RESPONSE_BYTES
+from snippets.client.clock import FakeClock
+
+KEY = "po_live_untrusted_5c8e1a"
+Respond = Callable[[httpx.Request], httpx.Response]
+
+METHODS: dict[str, tuple[str, Callable[[PromptOpsClient], Awaitable[Any]]]] = {
+    "health_check": ("GET /v1/client/health", lambda c: c.health_check()),
+    "list_prompts": ("GET /v1/client/prompts", lambda c: c.list_prompts()),
+    "get_prompt": ("GET /v1/client/prompts/hello-world", lambda c: c.get_prompt("hello-world")),
+    "render_prompt": (
+        "POST /v1/client/prompts/hello-world/render",
+        lambda c: c.render_prompt("hello-world", {"name": "Ada"}),
+    ),
+    "batch_render": (
+        "POST /v1/client/prompts/batch-render",
+        lambda c: c.batch_render([("hello-world", {"name": "Ada"}), ("hello-world", {})]),
+    ),
+}
+
+
+def call(
+    method: str, respond: Respond, clock: FakeClock | None = None, **settings: Any
+) -> tuple[Any, list[httpx.Request]]:
+    """Run one client method against `respond`; return its result and the requests sent."""
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return respond(request)
+
+    async def main() -> Any:
+        transport = httpx.MockTransport(handler)
+        async with PromptOpsClient(
+            KEY, transport=transport, clock=clock or FakeClock(), **settings
+        ) as client:
+            return await METHODS[method][1](client)
+
+    return asyncio.run(main()), sent
+
+
+def raised(method: str, respond: Respond, **settings: Any) -> PromptOpsError:
+    with pytest.raises(PromptOpsError) as caught:
+        call(method, respond, **settings)
+    return caught.value
+
+
+def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Respond:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return lambda request: httpx.Response(status, content=content, headers=headers)
+
+
+ODD_SUCCESS_BODIES = {
+    "no data": {"success": True},
+    "data is a list": {"success": True, "data": []},
+    "data is null": {"success": True, "data": None},
+    "data is empty": {"success": True, "data": {}},
+    "fields of the wrong type": {
+        "success": True,
+        "data": {
+            "status": 1,
+            "version": [],
+            "prompts": {},
+            "id": None,
+            "prompt_id": 7,
+            "results": "none",
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("body", ODD_SUCCESS_BODIES)
+def test_an_odd_success_body_is_a_server_error_naming_the_endpoint(method: str, body: str) -> None:
+    error = raised(method, answer(ODD_SUCCESS_BODIES[body]))
+    assert type(error) is ServerError
+    endpoint = METHODS[method][0]
+    assert error.message.startswith(f"{endpoint} answered HTTP 200 with a malformed body: data")
+
+
+def test_the_message_says_which_field_is_wrong() -> None:
+    body = {"success": True, "data": {"status": "ok", "version": 2}}
+    assert raised("health_check", answer(body)).message == (
+        "GET /v1/client/health answered HTTP 200 with a malformed body: "
+        "data.version is an integer, not a string"
+    )
+
+
+def test_a_prompt_with_a_boolean_version_is_malformed() -> None:
+    data = {"id": "hello-world", "name": "n", "template": "t", "variables": [], "version": True}
+    error = raised("get_prompt", answer({"success": True, "data": data}))
+    assert error.message.endswith("data.version is a boolean, not an integer")
+
+
+def test_a_prompt_other_than_the_one_asked_for_is_malformed() -> None:
+    data = {"id": "other", "name": "n", "template": "t", "variables": [], "version": 1}
+    error = raised("get_prompt", answer({"success": True, "data": data}))
+    assert error.message.endswith("data.id is 'other', not the requested 'hello-world'")
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_a_batch_answer_with_another_number_of_results_is_malformed(count: int) -> None:
+    result = {"prompt_id": "hello-world", "content": "Hello, Ada!"}
+    body = {"success": True, "data": {"results": [result] * count}}
+    error = raised("batch_render", answer(body))
+    assert type(error) is ServerError
+    assert error.message.endswith(f"malformed body: {count} results for 2 requests")
+
+
+def test_a_batch_answer_with_one_result_per_request_is_accepted() -> None:
+    ok = {"prompt_id": "hello-world", "content": "Hello, Ada!"}
+    failed = {"prompt_id": "hello-world", "error": {"code": "VALIDATION_ERROR", "message": "m"}}
+    results, _ = call("batch_render", answer({"success": True, "data": {"results": [ok, failed]}}))
+    assert [type(r).__name__ for r in results] == ["RenderedPrompt", "ValidationError"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_deeply_nested_json_is_a_server_error_not_a_recursion_error(method: str) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    error = raised(method, answer(deep))
+    assert type(error) is ServerError and "not a PromptOps JSON envelope" in error.message
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_body_over_the_size_limit_is_refused_while_it_streams(method: str) -> None:
+    """An endless body: the client stops reading just past its limit."""
+    streamed = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal streamed
+        while True:
+            streamed += 65_536
+            yield b" " * 65_536
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Type": "application/json"}, content=endless())
+
+    error = raised(method, respond, max_response_bytes=1_000_000)
+    assert type(error) is ServerError
+    assert "over the 1000000 byte limit (max_response_bytes)" in error.message
+    assert 1_000_000 < streamed <= 1_000_000 + 2 * 65_536
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading() -> None:
+    respond = answer(b"{}", headers={"Content-Length": str(10**12)})
+    error = raised("health_check", respond)
+    assert error.message.endswith(
+        f"a body of 1000000000000 bytes, over the {MAX_RESPONSE_BYTES} byte limit "
+        "(max_response_bytes)"
+    )
+
+
+def test_the_default_limit_is_10_mib() -> None:
+    assert PromptOpsClient(KEY).max_response_bytes == 10 * 1024 * 1024
+
+
+def envelope(code: str, message: str = "m", **extra: Any) -> dict[str, Any]:
+    return {"success": False, "error": {"code": code, "message": message, **extra}}
+
+
+def test_a_401_that_says_rate_limit_is_an_authentication_error_and_not_retried() -> None:
+    sent: list[httpx.Request] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return answer(envelope("RATE_LIMIT_ERROR", "slow down", retry_after=1), 401)(request)
+
+    error = raised("health_check", respond, max_retries=5)
+    assert type(error) is AuthenticationError and error.status_code == 401
+    assert error.message == "RATE_LIMIT_ERROR: slow down"
+    assert len(sent) == 1
+
+
+def test_a_503_that_says_not_found_is_a_server_error_and_retried() -> None:
+    sent: list[int] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        sent.append(1)
+        return answer(envelope("PROMPT_NOT_FOUND"), 503)(request)
+
+    with pytest.raises(ServerError):
+        call("get_prompt", respond, max_retries=2)
+    assert len(sent) == 3
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "header"),
+    [
+        (0, None),
+        (-5, None),
+        (None, "0"),
+        (None, "-3"),
+        (None, "NaN"),
+        (None, "soon"),
+        (None, "Thu, 01 Jan 2015 00:00:00 GMT"),  # in the past
+        (0, "0"),
+    ],
+)
+def test_a_retry_after_of_no_time_falls_back_to_the_normal_backoff(
+    retry_after: int | None, header: str | None
+) -> None:
+    extra: dict[str, Any] = {} if retry_after is None else {"retry_after": retry_after}
+    headers = {} if header is None else {"Retry-After": header}
+    clock = FakeClock()
+    with pytest.raises(RateLimitError) as caught:
+        call(
+            "health_check",
+            answer(envelope("RATE_LIMIT_ERROR", **extra), 429, headers),
+            clock=clock,
+            max_retries=3,
+        )
+    assert caught.value.retry_after is None
+    assert len(clock.sleeps) == 3
+    for attempt, slept in enumerate(clock.sleeps):
+        assert slept >= INITIAL_BACKOFF * 2**attempt * (1 - JITTER)
+
+
+NOW = FakeClock().time()
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "header", "expected"),
+    [
+        (None, "3", 3.0),
+        (None, "2.5", 2.5),
+        (None, email.utils.formatdate(NOW + 20, usegmt=True), 20.0),
+        (4, "9", 4.0),  # the body wins
+        (0, "9", 9.0),  # an unusable body value: the header
+        (None, "1" + "0" * 400, math.inf),
+        (10**400, None, math.inf),
+        (None, "1e999", math.inf),
+    ],
+)
+def test_retry_after_is_read_from_the_body_then_the_header(
+    retry_after: int | None, header: str | None, expected: float
+) -> None:
+    extra: dict[str, Any] = {} if retry_after is None else {"retry_after": retry_after}
+    headers = {} if header is None else {"Retry-After": header}
+    respond = answer(envelope("RATE_LIMIT_ERROR", **extra), 429, headers)
+    error = raised("health_check", respond, max_retries=0)
+    assert isinstance(error, RateLimitError) and error.retry_after == expected
+
+
+def test_a_huge_retry_after_is_raised_at_once_without_waiting() -> None:
+    clock = FakeClock()
+    respond = answer(envelope("RATE_LIMIT_ERROR", retry_after=10**400), 429)
+    with pytest.raises(RateLimitError):
+        call("health_check", respond, clock=clock, max_retries=5)
+    assert clock.sleeps == []
+
+
+def test_retry_after_is_a_minimum_the_backoff_still_grows() -> None:
+    clock = FakeClock()
+    respond = answer(envelope("RATE_LIMIT_ERROR", retry_after=1), 429)
+    with pytest.raises(RateLimitError):
+        call("health_check", respond, clock=clock, max_retries=4)
+    assert clock.sleeps[:2] == [1.0, 1.0]
+    assert clock.sleeps[3] >= 4 * (1 - JITTER)
+
+
+def test_a_key_the_server_echoes_back_is_scrubbed_from_the_error() -> None:
+    signatures: list[str] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        signatures.append(request.headers["X-PromptOps-Signature"])
+        echoed = f"rejected {request.headers['Authorization']} {signatures[-1]} key={KEY}"
+        return answer(envelope("AUTHENTICATION_ERROR", echoed), 401)(request)
+
+    error = raised("health_check", respond)
+    assert error.message == "rejected Bearer *** v1=*** key=***"
+    text = f"{error} {error!r}"
+    assert KEY not in text and signatures[0] not in text
+
+
+def test_server_text_is_shown_on_one_line_with_control_characters_escaped() -> None:
+    message = "bad\n2026-01-01 INFO forged line\x1b[2J\u202e"
+    error = raised("health_check", answer(envelope("SERVER_ERROR", message), 500))
+    assert error.message == "bad\\n2026-01-01 INFO forged line\\x1b[2J\\u202e"
+    assert error.message.isprintable()
+
+
+def test_a_long_server_message_is_cut() -> None:
+    error = raised("health_check", answer(envelope("SERVER_ERROR", "x" * 10_000), 500))
+    assert error.message.endswith("... (9500 more characters)")
+
+
+def test_a_redirect_is_not_followed() -> None:
+    headers = {"Location": "https://elsewhere.example/steal?k=1", "Content-Type": "text/html"}
+    respond = answer(b"", 302, headers)
+    error = raised("health_check", respond)
+    assert type(error) is ServerError and error.status_code == 302
+    assert error.message.endswith(
+        "a redirect to https://elsewhere.example/steal?***, which the client does not follow"
+    )
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [OverflowError("port out of range"), ExceptionGroup("x", [OverflowError()]), RuntimeError()],
+)
+def test_any_transport_failure_is_a_network_error(failure: Exception) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    error = raised("health_check", respond, max_retries=0)
+    assert type(error) is NetworkError
+
+
+def test_a_failing_event_hook_is_logged_and_does_not_fail_the_call(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken_logger(request: httpx.Request) -> None:
+        raise OSError(28, "No space left on device")
+
+    def broken_sync_hook(response: httpx.Response) -> None:
+        raise KeyError("X-Request-Id")
+
+    ok = answer({"success": True, "data": {"status": "healthy", "version": "1"}})
+    hooks = {"request": [broken_logger], "response": [broken_sync_hook]}
+    with caplog.at_level(logging.WARNING, "promptops"):
+        health, _ = call("health_check", ok, event_hooks=hooks)
+    assert health.status == "healthy"
+    assert [r.getMessage() for r in caplog.records] == [
+        "event hook broken_logger failed, ignored: OSError: [Errno 28] No space left on device",
+        "event hook broken_sync_hook failed, ignored: KeyError: 'X-Request-Id'",
+    ]
+
+
+def test_a_call_that_never_gets_an_answer_ends_at_the_deadline() -> None:
+    """The deadline holds on the event loop's real clock, even with a fake clock for waits."""
+
+    class Silent(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await asyncio.Event().wait()  # never set
+            raise AssertionError("unreachable")
+
+    async def main() -> None:
+        async with PromptOpsClient(KEY, transport=Silent(), timeout=0.05, clock=FakeClock()) as c:
+            await c.health_check()
+
+    with pytest.raises(RequestTimeoutError, match="no answer within the 0.05 s deadline"):
+        asyncio.run(main())
+
+
+@pytest.mark.parametrize(
+    ("key", "kind", "position"),
+    [
+        ("po_live_abc\ndef", "a space or line break", 12),
+        ("po_live_abc def", "a space or line break", 12),
+        ("po_live_abc\x00def", "a control or non-ASCII character", 12),
+        ("po_live_abc\x1bdef", "a control or non-ASCII character", 12),
+        ("po_live_abcé", "a control or non-ASCII character", 12),
+    ],
+)
+def test_a_key_with_whitespace_or_control_characters_inside_is_rejected(
+    key: str, kind: str, position: int
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        PromptOpsClient(key)
+    assert str(caught.value) == (
+        f"The API key has {kind} at character {position}: copy it again, without spaces, "
+        "quotes or line breaks (nothing was sent)"
+    )
+
+
+def test_spaces_and_a_line_break_around_the_key_are_stripped() -> None:
+    assert PromptOpsClient(f"  {KEY}\n")._api_key == KEY
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        (
+            "https://alice:s3cret@api.promptops.com",
+            "base_url must not contain a user or password ('https://***@api.promptops.com'): "
+            "the client signs in with the API key",
+        ),
+        (
+            "https://api.promptops.com/?api_key=s3cret",
+            "base_url must not have a query string or fragment, got "
+            "'https://api.promptops.com/?***'",
+        ),
+        ("https://api.promptops.com:99999", "base_url has port 99999: ports are 1 to 65535"),
+        ("https://api.promptops.com:0", "base_url has port 0: ports are 1 to 65535"),
+        (
+            "http://[::1",
+            "base_url must be an http(s) URL such as 'https://api.promptops.com', got 'http://[::1'",
+        ),
+    ],
+)
+def test_bad_base_urls_are_rejected_without_showing_credentials(
+    base_url: str, message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        PromptOpsClient(KEY, base_url=base_url)
+    assert str(caught.value) == message
+
+
+def test_an_empty_base_url_variable_is_an_error_not_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROMPTOPS_BASE_URL", "")
+    with pytest.raises(ConfigurationError, match="PROMPTOPS_BASE_URL must be an http"):
+        PromptOpsClient(KEY)
+
+
+def test_a_proxy_s_html_429_is_a_rate_limit_error_retried_after_its_header() -> None:
+    """The class and the retry follow the status even without a PromptOps envelope."""
+    clock = FakeClock()
+    headers = {"Content-Type": "text/html", "Retry-After": "7"}
+    with pytest.raises(RateLimitError) as caught:
+        call("health_check", answer(b"<h1>Too Many Requests</h1>", 429, headers), clock=clock)
+    assert caught.value.retry_after == 7.0
+    assert clock.sleeps == [7.0, 7.0]
