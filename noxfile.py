@@ -71,7 +71,10 @@ def docs(session: nox.Session) -> None:
     # Not --quiet: it hides warnings from --strict, so a broken link would pass.
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
     # Both cores: each test is small, and a worker starts in about a second.
-    session.run("pytest", "-n", "2", *session.posargs, env={"DOCS_SITE_DIR": "site"})
+    # worksteal: a worker that runs out takes tests from the other (a few are slow).
+    session.run(
+        "pytest", "-n", "2", "--dist", "worksteal", *session.posargs, env={"DOCS_SITE_DIR": "site"}
+    )
 
 
 @nox.session(python=PYTHON)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from html.parser import HTMLParser
 from pathlib import Path
-
-from bs4 import BeautifulSoup, Tag
 
 from ..docs_blocks import DOCS, PYTHON_LANGS, Block, pages, shown_blocks
 
@@ -48,53 +47,118 @@ def html_file(site: Path, page: Path) -> Path:
     return site / ("index.html" if relative.name == "index" else relative / "index.html")
 
 
-def copied_text(code: Tag) -> str:
-    """What Material's copy button copies: the code element's text, minus the code annotations
-    it hides while copying, with trailing whitespace trimmed (`innerText.trimEnd()` in its
-    clipboard integration). The browser session checks this against the real button."""
-    parts = [
-        str(node)
-        for node in code.find_all(string=True)
-        if not any("md-annotation" in parent.get_attribute_list("class") for parent in node.parents)
-    ]
-    return "".join(parts).rstrip()
-
-
-def _code_box(box: Tag) -> CodeBox:
-    classes = box.get_attribute_list("class")
-    lang = next((c.removeprefix("language-") for c in classes if c.startswith("language-")), "")
-    title = box.find("span", class_="filename", recursive=False)
-    code = box.find("code")
-    assert isinstance(code, Tag)
-    return CodeBox(lang, title.get_text() if title else None, copied_text(code))
-
-
 @cache
 def rendered_file(path: Path) -> RenderedPage:
     return rendered(path.read_text(encoding="utf-8"))
 
 
 def rendered(html: str) -> RenderedPage:
-    """Read a built page's HTML."""
-    soup = BeautifulSoup(html, "html.parser")
-    article = soup.find("article") or soup
-    for generated in article.select("div.doc"):  # mkdocstrings: docstrings, not this Markdown
-        generated.decompose()
-    boxes = [_code_box(box) for box in article.select("div.highlight") if box.find("code")]
-    headings = []
-    for h in article.find_all(re.compile(r"^h[1-6]$")):
-        anchor = h.get("id")
-        anchor = anchor if isinstance(anchor, str) else None
-        permalink = h.find("a", class_="headerlink", href=f"#{anchor}") is not None
-        text = h.get_text().removesuffix("¶").strip()
-        headings.append(Heading(int(h.name[1]), text, anchor, permalink))
-    inline = [c.get_text() for c in article.find_all("code") if c.find_parent("pre") is None]
-    prose = [
-        str(text)
-        for text in article.find_all(string=True)
-        if text.find_parent(["code", "pre", "script", "style"]) is None and text.strip()
-    ]
-    return RenderedPage(boxes, headings, prose, inline)
+    """Read a built page's HTML: the `<article>` (the whole text if it has none)."""
+    reader = _PageReader(whole=bool("<article" not in html))
+    reader.feed(html)
+    reader.close()
+    return RenderedPage(reader.code_boxes, reader.headings, reader.prose, reader.inline_code)
+
+
+# Elements without an end tag: never on the stack of open elements.
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr"}
+
+
+class _PageReader(HTMLParser):
+    """One pass over the page, keeping the stack of open elements (a tree, with lookups of
+    each text's parents, costs seconds per page in pure Python).
+
+    A code box's copy text is what Material's copy button copies: the code element's
+    `innerText` with its annotations hidden (`.md-annotation`), trailing whitespace trimmed. The
+    browser session checks this against the real button.
+    """
+
+    def __init__(self, *, whole: bool) -> None:
+        super().__init__(convert_charrefs=True)
+        self.code_boxes: list[CodeBox] = []
+        self.headings: list[Heading] = []
+        self.prose: list[str] = []
+        self.inline_code: list[str] = []
+        self._open: list[tuple[str, list[str]]] = [("article", [])] if whole else []
+        self._box: tuple[int, str] | None = None  # (depth, language) of the open code box
+        self._title: list[str] | None = None  # text of the box's file name bar, being read
+        self._code: list[str] | None = None  # text of the box's code element, being read
+        self._boxed: dict[str, str] = {}  # what was read of the open box
+        self._heading: tuple[int, str | None, list[str]] | None = None
+        self._permalink = False
+        self._inline: list[str] | None = None
+
+    def _inside(self, tag: str, css_class: str | None = None) -> bool:
+        return any(t == tag and (css_class is None or css_class in c) for t, c in self._open)
+
+    def _reading(self) -> bool:
+        """In the page's own content: the article, but not the API reference (`div.doc`)."""
+        return self._inside("article") and not self._inside("div", "doc")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            return
+        attributes = {name: value or "" for name, value in attrs}
+        classes = attributes.get("class", "").split()
+        self._open.append((tag, classes))
+        if not self._reading():
+            return
+        if self._box is None and tag == "div" and "highlight" in classes:
+            lang = next((c.removeprefix("language-") for c in classes if "language-" in c), "")
+            self._box, self._boxed = (len(self._open), lang), {}
+        elif self._box is not None and tag == "span" and "filename" in classes:
+            self._title = []
+        elif self._box is not None and tag == "code":
+            self._code = []
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self._heading, self._permalink = (int(tag[1]), attributes.get("id"), []), False
+        elif self._heading and tag == "a" and "headerlink" in classes:
+            self._permalink = attributes.get("href") == f"#{self._heading[1]}"
+        elif tag == "code" and not self._inside("pre"):
+            self._inline = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID or not any(t == tag for t, _ in self._open):
+            return
+        while self._open:  # close what was left open inside it, as browsers do
+            closed, classes = self._open.pop()
+            if closed == tag:
+                break
+        if self._box is not None:
+            if closed == "span" and self._title is not None and "filename" in classes:
+                self._boxed["title"], self._title = "".join(self._title), None
+            elif closed == "code" and self._code is not None:
+                self._boxed["copied"], self._code = "".join(self._code).rstrip(), None
+            elif closed == "div" and len(self._open) < self._box[0]:
+                if "copied" in self._boxed:
+                    title = self._boxed.get("title")
+                    self.code_boxes.append(CodeBox(self._box[1], title, self._boxed["copied"]))
+                self._box = None
+        elif self._heading and closed == f"h{self._heading[0]}":
+            level, anchor, texts = self._heading
+            text = "".join(texts).removesuffix("¶").strip()
+            self.headings.append(Heading(level, text, anchor, self._permalink))
+            self._heading = None
+        elif closed == "code" and self._inline is not None:
+            self.inline_code.append("".join(self._inline))
+            self._inline = None
+
+    def handle_data(self, data: str) -> None:
+        if not self._reading():
+            return
+        if self._title is not None:
+            self._title.append(data)
+        if self._code is not None and not self._inside("span", "md-annotation"):
+            self._code.append(data)  # annotations are hidden while copying
+        if self._heading is not None:
+            self._heading[2].append(data)
+        if self._inline is not None:
+            self._inline.append(data)
+        elif self._box is None and data.strip() and not self._in_code_or_script():
+            self.prose.append(data)
+
+    def _in_code_or_script(self) -> bool:
+        return any(self._inside(tag) for tag in ("pre", "code", "script", "style"))
 
 
 @dataclass(frozen=True)

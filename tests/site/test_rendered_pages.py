@@ -18,7 +18,7 @@ from pathlib import Path
 
 import markdown
 import pytest
-from mkdocs.config import load_config
+import yaml
 
 from ..docs_blocks import DOCS, FENCE_INFO, ROOT, Block, blocks, pages, shown_blocks
 from .built_site import built_site
@@ -178,12 +178,13 @@ print("hi")
 
 
 def _render_like_the_site(source: str) -> RenderedPage:
-    config = load_config(str(ROOT / "mkdocs.yml"))
-    html = markdown.markdown(
-        source,
-        extensions=config["markdown_extensions"],
-        extension_configs=config["mdx_configs"],
-    )
+    """Markdown with the site's own extensions and settings, read from mkdocs.yml (loading the
+    whole MkDocs configuration would load every plugin, for seconds)."""
+    listed = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    extensions = listed["markdown_extensions"]
+    names = [next(iter(e)) if isinstance(e, dict) else e for e in extensions]
+    configs = {next(iter(e)): next(iter(e.values())) for e in extensions if isinstance(e, dict)}
+    html = markdown.markdown(source, extensions=names, extension_configs=configs)
     return rendered(f"<article>{html}</article>")
 
 
