@@ -33,18 +33,16 @@ os.environ.setdefault("UV_COMPILE_BYTECODE", "1")
 
 
 def _expose_pyenv_pythons() -> None:
-    """With pyenv, only the global version resolves; make every installed 3.11+ visible too."""
+    """With pyenv, only the global version resolves: put every installed 3.11+ on PATH, so
+    that nox and uv find `python3.12` and friends, even when nox itself runs on a python3 that
+    is not pyenv's (Debian's /usr/bin/python3, say)."""
     root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     if not (root / "versions").is_dir():
         return
-    # pyenv's shim exports PYENV_VERSION (the global version) to the Python it runs: extend it.
-    active = os.environ.get("PYENV_VERSION", "").split(":")
-    if not active[0] and (root / "version").exists():
-        active = (root / "version").read_text().split()
     modern = sorted(
-        p.name for p in (root / "versions").iterdir() if re.fullmatch(r"3\.(1[1-9])\.\d+", p.name)
+        p / "bin" for p in (root / "versions").iterdir() if re.fullmatch(r"3\.1[1-9]\.\d+", p.name)
     )
-    os.environ["PYENV_VERSION"] = ":".join(dict.fromkeys([*active, *modern]))
+    os.environ["PATH"] = os.pathsep.join([*map(str, modern), os.environ.get("PATH", "")])
 
 
 _expose_pyenv_pythons()
