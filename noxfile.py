@@ -146,7 +146,11 @@ def schemathesis(session: nox.Session) -> None:
 def serve(session: nox.Session) -> None:
     """Serve the site with live reload at http://127.0.0.1:8000."""
     _install(session, "docs")
-    session.run("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", *session.posargs)
+    # Also reload when a snippet changes: the pages include them.
+    session.run(
+        *("mkdocs", "serve", "--dev-addr", "127.0.0.1:8000", "--watch", "snippets"),
+        *session.posargs,
+    )
 
 
 @nox.session(python=PYTHON)
