@@ -1,8 +1,9 @@
 """What `--mock` does for each script, in one place: the scripts themselves know only the client.
 
-Every script runs against `MockPromptOpsAPI` with its key in `PROMPTOPS_API_KEY`. Some need
-more: simulated latency on fake time (so the durations they print are the ones the pages show),
-or, for the network diagnostics, simulated DNS and a real TLS server on 127.0.0.1.
+Every script runs against `MockPromptOpsAPI`, with its key in `PROMPTOPS_API_KEY`, on fake time
+(`FakeClock.event_loop`). Some need more: simulated latency (so the durations they print are
+the ones the pages show) or, for the network diagnostics, simulated DNS and a real TLS server
+on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import ipaddress
 import os
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ import httpx
 
 from snippets.cli import ScriptMain
 from snippets.client import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from snippets.client.clock import FakeClock, default_clock, use_clock
+from snippets.client.clock import FakeClock
 from snippets.debugging.network_diagnostics import run_network_diagnostics
 from snippets.mock_api.server import MockPromptOpsAPI
 from snippets.mock_api.tls import local_tls_server
@@ -68,28 +70,36 @@ async def network_diagnostics_offline() -> int:
 
 @dataclass(frozen=True)
 class Offline:
-    """How one script runs with `--mock`."""
+    """How one script runs with `--mock`, beyond the mock API itself."""
 
-    latency: float = 0.0  # seconds the mock spends on each request
-    fake_time: bool = False  # spend it on a FakeClock: no real waiting, exact durations
+    latency: float = 0.0  # seconds the mock spends on each request (simulated: no real wait)
     main: ScriptMain | None = None  # runs instead of the script's own main
 
 
 OFFLINE: dict[str, Offline] = {
-    "network-diagnostics": Offline(0.035, fake_time=True, main=network_diagnostics_offline),
-    "profiler": Offline(0.050, fake_time=True),
-    "debug-client": Offline(0.050, fake_time=True),
+    "network-diagnostics": Offline(0.035, main=network_diagnostics_offline),
+    "profiler": Offline(0.050),
+    "debug-client": Offline(0.050),
 }
 
 
+class OfflineClock(FakeClock):
+    """Fake time for a `--mock` run: the mock spends its latency on it and the script's event
+    loop runs on it, so waits take no time and durations are exactly the simulated ones. Its
+    wall-clock time is the real one (plus any simulated wait), as the script's own: the script
+    signs its requests and reads the server's `Date` with the real clock."""
+
+    def time(self) -> float:
+        return time.time() + self.monotonic()
+
+
 def run_offline(name: str, main: ScriptMain) -> int:
-    """Run a script's `main` against the mock API, as `OFFLINE[name]` (if any) says."""
+    """Run a script's `main` against the mock API, on an `OfflineClock`."""
     setup = OFFLINE.get(name, Offline())
-    clock = FakeClock() if setup.fake_time else default_clock()
-    previous = use_clock(clock)
-    try:
-        with offline(MockPromptOpsAPI(clock=clock)) as api:
-            api.simulate_latency(setup.latency)
-            return asyncio.run((setup.main or main)())
-    finally:
-        use_clock(previous)
+    clock = OfflineClock()
+    with (
+        offline(MockPromptOpsAPI(clock=clock)) as api,
+        asyncio.Runner(loop_factory=clock.event_loop) as runner,
+    ):
+        api.simulate_latency(setup.latency)
+        return runner.run((setup.main or main)())

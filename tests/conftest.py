@@ -54,19 +54,35 @@ WATCHED = ("promptops", "httpx", "httpcore")
 
 
 @pytest.fixture(autouse=True)
-def canary_never_logged() -> Iterator[None]:
+def restore_logging() -> Iterator[None]:
+    """Each test starts with logging as a reader's program does (the root logger at WARNING)
+    and leaves it as it found it: handlers it added removed and closed, levels put back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    levels = {name: logging.getLogger(name).level for name in WATCHED}
+    root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for handler in set(root.handlers) - set(handlers):
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)
+        for name, saved in levels.items():
+            logging.getLogger(name).setLevel(saved)
+
+
+@pytest.fixture(autouse=True)
+def canary_never_logged(restore_logging: None) -> Iterator[None]:
     collector = _Collector()
     root = logging.getLogger()
     root.addHandler(collector)
-    levels = {name: logging.getLogger(name).level for name in WATCHED}
     for name in WATCHED:
         logging.getLogger(name).setLevel(logging.DEBUG)
     try:
         yield
     finally:
         root.removeHandler(collector)
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
     leaked = [text for text in collector.texts if CANARY in text]
     assert not leaked, f"the API key was logged: {leaked[:3]}"
 
@@ -92,7 +108,8 @@ def pytest_runtest_makereport(
 
 
 class _SleepMeter:
-    """Adds up the real sleeping the suite's own thread asks for (servers' threads may sleep)."""
+    """Adds up the real time the suite's own thread spends sleeping (servers' threads may
+    sleep). A sleep on an event loop that runs on a `FakeClock` takes no real time."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
@@ -100,21 +117,27 @@ class _SleepMeter:
 
     def wrap_time(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
         def metered(seconds: float) -> None:
-            self._count(seconds)
-            sleep(seconds)
+            started = time.perf_counter()
+            try:
+                sleep(seconds)
+            finally:
+                self._count(seconds, time.perf_counter() - started)
 
         return metered
 
     def wrap_asyncio(self, sleep: Callable[..., Any]) -> Callable[..., Any]:
-        def metered(delay: float, *args: Any, **kwargs: Any) -> Any:
-            self._count(delay)
-            return sleep(delay, *args, **kwargs)
+        async def metered(delay: float, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await sleep(delay, *args, **kwargs)
+            finally:
+                self._count(delay, time.perf_counter() - started)
 
         return metered
 
-    def _count(self, seconds: float) -> None:
-        if seconds > 0 and threading.current_thread() is threading.main_thread():
-            self.seconds += seconds
+    def _count(self, asked: float, spent: float) -> None:
+        if asked > 0 and threading.current_thread() is threading.main_thread():
+            self.seconds += spent
             self.calls += 1
 
 

@@ -19,6 +19,8 @@ _FENCE = re.compile(
 )
 _SETTING = re.compile(r"""([\w-]+)=(["'])(.*?)\2""")
 _INCLUDE = re.compile(r"""^[ ]*--8<--[ ]+(["'])(?P<target>[^"']+)\1[ ]*$""", re.M)
+# A line of output under the code that printed it: `#> text`.
+OUTPUT_LINE = re.compile(r"^ *#> ?(?P<text>.*)$", re.M)
 # `# --8<-- [start:name]` / `[end:name]` in a snippet file: where a shown section begins and ends.
 _SECTION_MARKER = re.compile(r"^.*--8<--[ \t]*\[[ \t]*(?P<kind>start|end)[ \t]*:(?P<name>[\w-]+)\]")
 # The one fence syntax every tool reads (pymdownx, Pygments, pytest-examples, this harness):
@@ -56,8 +58,7 @@ class Block:
 
     @property
     def is_include_only(self) -> bool:
-        """The block's whole body is `--8<--` lines: it shows files, it has no code of its own."""
-        return bool(self.includes) and not _INCLUDE.sub("", self.body).strip()
+        return is_include_only(self.body)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,12 @@ class Include:
             elif self.section is not None and marker["name"] == self.section:
                 inside = marker["kind"] == "start"
         return "".join(lines)
+
+
+def is_include_only(code: str) -> bool:
+    """The code is only `--8<--` lines: it shows files, it has no code of its own to run (the
+    files have their own tests)."""
+    return bool(_INCLUDE.search(code)) and not _INCLUDE.sub("", code).strip()
 
 
 def pages() -> list[Path]:

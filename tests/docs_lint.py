@@ -25,7 +25,7 @@ from textwrap import indent
 from pytest_examples import CodeExample, find_examples
 from ruff.__main__ import find_ruff_bin
 
-from .docs_blocks import DOCS, ROOT
+from .docs_blocks import DOCS, ROOT, is_include_only
 
 CONFIG = ["--config", str(ROOT / "pyproject.toml")]
 EXAMPLE_RULES = ["--extend-ignore", "E501"]  # `#>` output lines are as long as the output
@@ -35,7 +35,7 @@ def examples() -> list[CodeExample]:
     return [
         ex
         for ex in find_examples(DOCS)
-        if "includes" not in ex.path.relative_to(DOCS).parts and "--8<--" not in ex.source
+        if "includes" not in ex.path.relative_to(DOCS).parts and not is_include_only(ex.source)
     ]
 
 

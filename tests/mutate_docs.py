@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from pytest_examples import CodeExample, EvalExample
 
-from .docs_blocks import ROOT, Block, Include, includes, pages
+from .docs_blocks import OUTPUT_LINE, ROOT, Block, Include, includes, pages
 from .test_docs import RUNNABLE, check_example, check_json_block, docs_env  # noqa: F401
-
-_OUTPUT = re.compile(r"^ *#> ")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,7 +35,7 @@ def _output_mutants() -> list[Mutant]:
     for example in RUNNABLE:
         lines = example.source.splitlines()
         for index, line in enumerate(lines):
-            if not _OUTPUT.match(line):
+            if not OUTPUT_LINE.match(line):
                 continue
             where = f"{example.path.relative_to(ROOT)}:{example.start_line + index + 1}"
             for kind, new_lines in (

@@ -5,23 +5,24 @@
 - A `#>` line under a line that printed nothing is stale, and fails.
 - A ```json {mock="..."} block must be exactly the body the mock answers in that scenario.
 
+Each example runs on the docs' `FakeClock`: the mock API spends its time on it, and the event
+loop that `asyncio.run` makes in the example runs on it (`FakeClock.event_loop`), so retries
+take no time and durations print the same everywhere. Wall-clock time stands still at the
+clock's start, 2026-01-01T00:00:00Z, so dates print the same too.
+
 Failures name `docs/<page>.md:<line>`. After an intended change, rewrite the outputs with
-`pytest tests/test_docs.py --update-examples`.
+`pytest tests/test_docs.py --update-examples` (`nox -s update`).
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
-import difflib
-import inspect
 import json
-import logging
 import re
-import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
@@ -33,22 +34,18 @@ from snippets.client import PromptOpsAuth
 from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 
-from .docs_blocks import DOCS, ROOT, SNIPPETS, Block, blocks, pages
-from .docs_scenarios import SCENARIOS
-
-_OUTPUT_LINE = re.compile(r"^ *#> ")
+from .docs_blocks import DOCS, OUTPUT_LINE, ROOT, SNIPPETS, Block, blocks, is_include_only, pages
+from .scenarios import SCENARIOS
 
 
 def _runnable_examples() -> list[CodeExample]:
     """Inline Python blocks; include-only blocks are covered by their snippet's own tests."""
-    examples = []
-    for example in find_examples(DOCS):
-        if "includes" in example.path.relative_to(DOCS).parts:
-            continue
-        body = re.sub(r'^ *--8<-- +"[^"]+" *$', "", example.source, flags=re.M)
-        if body.strip():
-            examples.append(example)
-    return examples
+    return [
+        example
+        for example in find_examples(DOCS)
+        if "includes" not in example.path.relative_to(DOCS).parts
+        and not is_include_only(example.source)
+    ]
 
 
 def json_blocks() -> list[Block]:
@@ -58,25 +55,35 @@ def json_blocks() -> list[Block]:
 RUNNABLE = _runnable_examples()
 
 
-@pytest.fixture
-def docs_env(clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Wall time frozen at the fake clock's start (dates print the same), an empty working
-    directory, and logging as it was once the example is done."""
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    levels = {name: logging.getLogger(name).level for name in ("promptops", "httpx", "httpcore")}
-    root.setLevel(logging.WARNING)  # logging as a reader's program starts with it
+class _LoopsOnClock(asyncio.DefaultEventLoopPolicy):
+    """asyncio's own extension point: every loop `asyncio.run` makes runs on `clock`."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self._clock = clock
+
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        return self._clock.event_loop()
+
+
+@contextmanager
+def on_the_docs_clock(clock: FakeClock) -> Iterator[None]:
+    """Run code that reads the real clocks (a docs example) on `clock`: its event loops run on
+    it, and wall-clock time stands still at its start."""
+    asyncio.set_event_loop_policy(_LoopsOnClock(clock))
     try:
         with time_machine.travel(clock.time(), tick=False):
             yield
     finally:
-        for handler in set(root.handlers) - set(handlers):
-            root.removeHandler(handler)
-            handler.close()
-        root.setLevel(level)
-        for name, saved in levels.items():
-            logging.getLogger(name).setLevel(saved)
+        asyncio.set_event_loop_policy(None)
+
+
+@pytest.fixture
+def docs_env(clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An example's world: the docs clock and an empty working directory."""
+    monkeypatch.chdir(tmp_path)
+    with on_the_docs_clock(clock):
+        yield
 
 
 def _where(example: CodeExample, line_in_example: int) -> str:
@@ -104,12 +111,13 @@ def check_example(
 
     printed_at: set[int] = set()
 
-    def include_print(path: Path, frame: inspect.FrameInfo, args: Sequence[Any]) -> bool:
-        """Check prints of the example itself and of the snippets it calls."""
+    def include_print(path: Path, frame: Any, args: Sequence[Any]) -> bool:
+        """Check prints of the example itself and of the snippets it calls, and note the line
+        of the example that made each (through any calls in between)."""
         filename = Path(frame.filename)
         if not (filename == path or filename.is_relative_to(SNIPPETS)):
             return False
-        caller: FrameType | None = frame.frame
+        caller = frame.frame
         while caller is not None and Path(caller.f_code.co_filename) != path:
             caller = caller.f_back
         if caller is not None:
@@ -117,69 +125,38 @@ def check_example(
         return True
 
     eval_example.include_print = include_print
-    request.getfixturevalue("monkeypatch").setattr(inspect, "stack", _frames_without_source)
     eval_example.set_config(line_length=160)  # log lines stay on one #> line each
-    if eval_example.update_examples:
-        eval_example.run_print_update(example)
-        indented = _indent_outputs(example.source)
-        if indented != example.source:
-            example.source = indented
-            eval_example._mark_for_update(example)  # written back at the session's end
-        return
-
-    # `_run` is pytest-examples' own runner (version pinned in uv.lock); we call it to keep the
-    # recorded prints, so a mismatch can be reported at its Markdown line.
     # No assertion rewriting: examples print, they do not assert, and rewriting costs a compile.
-    insert_print, _ = eval_example._run(example, "check", None, False, None)
-    expected = insert_print.updated_print_statements(example)
-    # The indent of a `#>` line is cosmetic: pytest-examples puts the output of a print made
-    # inside an imported function at column 0, while the page indents it under the call.
-    if expected is not None and _dedent_output(expected) != _dedent_output(example.source):
-        old, new = example.source.splitlines(), expected.splitlines()
-        first = next(
-            (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b),
-            min(len(old), len(new)),
-        )
-        diff = "\n".join(difflib.unified_diff(old, new, "page", "printed", lineterm=""))
-        pytest.fail(
-            f"{_where(example, first + 1)}: printed output differs from the #> lines\n{diff}",
-            pytrace=False,
-        )
+    if eval_example.update_examples:
+        eval_example.run_print_update(example, rewrite_assertions=False)
+        return
+    try:
+        eval_example.run_print_check(example, rewrite_assertions=False)
+    except pytest.fail.Exception as failure:
+        diff = str(failure.msg).split("\n", 1)[-1]
+        line = _first_changed_line(diff) or example.start_line + 1
+        where = f"{example.path.relative_to(ROOT)}:{line}"
+        pytest.fail(f"{where}: printed output differs from the #> lines\n{diff}", pytrace=False)
     stale = _stale_output_lines(example.source, printed_at)
     if stale:
         lines = ", ".join(_where(example, n) for n in stale)
         pytest.fail(f"{lines}: #> output under a line that printed nothing", pytrace=False)
 
 
-def _frames_without_source(context: int = 1) -> list[inspect.FrameInfo]:
-    """`inspect.stack()` without reading source files: the frames, files and line numbers that
-    pytest-examples' print mock uses. The real one finds each frame's module and source on every
-    print, which was most of the docs examples' run time."""
-    frames = []
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        code = frame.f_code
-        frames.append(
-            inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None)
-        )
-        frame = frame.f_back
-    return frames
-
-
-def _indent_outputs(source: str) -> str:
-    """Indent each run of `#>` lines like the code line above it (the line that printed)."""
-    lines = source.splitlines()
-    indent = ""
-    for number, line in enumerate(lines):
-        if _OUTPUT_LINE.match(line):
-            lines[number] = indent + line.lstrip()
-        elif line.strip():
-            indent = line[: len(line) - len(line.lstrip())]
-    return "\n".join(lines) + "\n"
-
-
-def _dedent_output(source: str) -> str:
-    return re.sub(r"^[ ]+(#> )", r"\1", source.rstrip("\n"), flags=re.M)
+def _first_changed_line(diff: str) -> int | None:
+    """The page line of the first changed line in pytest-examples' diff, whose hunk headers
+    (`@@ -137,7 +137,7 @@`) already count lines of the Markdown file."""
+    line = None
+    for row in diff.splitlines():
+        row = row.strip()
+        header = re.match(r"@@ -(\d+)", row)
+        if header:
+            line = int(header[1])
+        elif line is not None and row.startswith(("-", "+")) and not row.startswith(("---", "+++")):
+            return line
+        elif line is not None and not row.startswith("+"):
+            line += 1
+    return None
 
 
 def _stale_output_lines(source: str, printed_at: set[int]) -> list[int]:
@@ -189,7 +166,7 @@ def _stale_output_lines(source: str, printed_at: set[int]) -> list[int]:
     statements = [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
     stale = []
     for number, line in enumerate(lines, start=1):
-        if not _OUTPUT_LINE.match(line) or (number > 1 and _OUTPUT_LINE.match(lines[number - 2])):
+        if not OUTPUT_LINE.match(line) or (number > 1 and OUTPUT_LINE.match(lines[number - 2])):
             continue
         above = number - 1
         owners = [s for s in statements if s.end_lineno == above]
@@ -217,10 +194,12 @@ def check_json_block(block: Block, mock_api: MockPromptOpsAPI, clock: FakeClock)
     scenario = SCENARIOS[name]
     scenario.setup(mock_api)
 
+    shown = scenario.request
+
     async def fetch() -> httpx.Response:
-        auth = PromptOpsAuth(scenario.api_key, clock)
+        auth = PromptOpsAuth(shown.api_key, clock)
         async with httpx.AsyncClient(base_url=mock_api.base_url, auth=auth) as http:
-            return await http.request(scenario.method, scenario.path, json=scenario.body)
+            return await http.request(shown.method, shown.path, json=shown.body)
 
     response = asyncio.run(fetch())
     assert json.loads(block.body) == response.json(), (

@@ -24,7 +24,7 @@ from .docs_blocks import (
     pages,
     snippet_test_path,
 )
-from .docs_scenarios import SCENARIOS
+from .scenarios import SCENARIOS
 from .test_docs import RUNNABLE
 
 # Languages that are not run, and why: they are shown, not executed against the API.

@@ -13,7 +13,7 @@ from snippets.client import (
     RequestTimeoutError,
     ServerError,
 )
-from snippets.client.clock import Clock, default_clock
+from snippets.client.clock import SYSTEM_CLOCK, Clock
 
 T = TypeVar("T")
 
@@ -39,7 +39,7 @@ class CircuitBreaker:
     OUTAGES = (NetworkError, RequestTimeoutError, RateLimitError, ServerError)
 
     def __init__(
-        self, failure_threshold: int = 5, reset_timeout: float = 30.0, clock: Clock | None = None
+        self, failure_threshold: int = 5, reset_timeout: float = 30.0, clock: Clock = SYSTEM_CLOCK
     ) -> None:
         if isinstance(failure_threshold, bool) or not isinstance(failure_threshold, int):
             raise ValueError(f"failure_threshold must be an int, got {failure_threshold!r}")
@@ -51,7 +51,7 @@ class CircuitBreaker:
             raise ValueError(f"reset_timeout must be finite and > 0 seconds, got {reset_timeout}")
         self.failure_threshold = failure_threshold
         self.reset_timeout = float(reset_timeout)
-        self.clock = clock or default_clock()
+        self.clock = clock
         self.state: Literal["closed", "open", "half-open"] = "closed"
         self.failures = 0
         self.opened_at = 0.0

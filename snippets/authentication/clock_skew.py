@@ -14,17 +14,16 @@ import httpx
 
 from snippets.cli import run_script
 from snippets.client import BASE_URL_ENV, DEFAULT_BASE_URL
-from snippets.client.clock import Clock, default_clock
+from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.client.signing import TIMESTAMP_TOLERANCE
 
 
-async def measure_clock_skew(base_url: str | None = None, *, clock: Clock | None = None) -> float:
+async def measure_clock_skew(base_url: str | None = None, *, clock: Clock = SYSTEM_CLOCK) -> float:
     """Seconds this machine's clock is ahead of the API's (negative: behind).
 
     Uses the public health endpoint, so it works even when authentication fails. The `Date`
     header has 1 s resolution, so offsets of a second or two are noise.
     """
-    clock = clock or default_clock()
     base_url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
         sent = clock.time()
@@ -35,13 +34,15 @@ async def measure_clock_skew(base_url: str | None = None, *, clock: Clock | None
 
 
 def explain_skew(offset: float) -> str:
+    """The verdict on an offset, in whole seconds: the `Date` header counts no fractions."""
     direction = "ahead of" if offset > 0 else "behind"
-    if abs(offset) <= 5:
-        return f"OK: clock within {abs(offset):.0f} s of the server"
-    if abs(offset) <= TIMESTAMP_TOLERANCE:
-        return f"WARN: clock {abs(offset):.0f} s {direction} the server; sync it (NTP)"
+    seconds = int(abs(offset))
+    if seconds <= 5:
+        return f"OK: clock within {seconds} s of the server"
+    if seconds <= TIMESTAMP_TOLERANCE:
+        return f"WARN: clock {seconds} s {direction} the server; sync it (NTP)"
     return (
-        f"ERROR: clock {abs(offset):.0f} s {direction} the server, over the "
+        f"ERROR: clock {seconds} s {direction} the server, over the "
         f"{TIMESTAMP_TOLERANCE} s window: every request is rejected. Sync it (NTP)"
     )
 

@@ -20,7 +20,7 @@ from typing import Any, Final, Self, TypeVar
 
 import httpx
 
-from .clock import Clock, default_clock
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import (
     ERRORS_BY_CODE,
     ConfigurationError,
@@ -106,10 +106,10 @@ class PromptOpsAuth(httpx.Auth):
 
     def __init__(self, api_key: str, clock: Clock) -> None:
         self._api_key = api_key
-        self._clock = clock
+        self.clock = clock
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        timestamp = int(self._clock.time())
+        timestamp = int(self.clock.time())
         path = request.url.raw_path.decode("ascii")
         request.headers["Authorization"] = f"Bearer {self._api_key}"
         request.headers[TIMESTAMP_HEADER] = str(timestamp)
@@ -162,7 +162,7 @@ class PromptOpsClient:
         limits: httpx.Limits | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        clock: Clock | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._api_key = _check_api_key(
             api_key if api_key is not None else os.environ.get(API_KEY_ENV)
@@ -185,7 +185,7 @@ class PromptOpsClient:
             for name, hooks in (event_hooks or {}).items()
         }
         self._transport = transport
-        self._clock = clock or default_clock()
+        self.clock = clock
         self._http: httpx.AsyncClient | None = None
         self._cache: dict[str, tuple[float, Prompt]] = {}
         self._in_flight: dict[str, asyncio.Task[Prompt]] = {}
@@ -205,7 +205,7 @@ class PromptOpsClient:
                 verify=_tls_context(
                     os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
                 ),
-                auth=PromptOpsAuth(self._api_key, self._clock),
+                auth=PromptOpsAuth(self._api_key, self.clock),
                 headers={"User-Agent": "promptops-docs-client/0.1"},
                 limits=self._limits,
                 event_hooks=self._event_hooks,
@@ -261,7 +261,7 @@ class PromptOpsClient:
         wait for its result (and count as cache hits).
         """
         cached = self._cache.get(prompt_id) if isinstance(prompt_id, str) else None
-        if cached is not None and cached[0] > self._clock.monotonic():
+        if cached is not None and cached[0] > self.clock.monotonic():
             self._hits += 1  # only valid ids are ever cached: no need to check it again
             return cached[1]
         check_prompt_id(prompt_id)
@@ -294,7 +294,7 @@ class PromptOpsClient:
 
         prompt = await self._request("GET", f"/v1/client/prompts/{prompt_id}", parse)
         if self.cache_ttl > 0:
-            self._cache[prompt_id] = (self._clock.monotonic() + self.cache_ttl, prompt)
+            self._cache[prompt_id] = (self.clock.monotonic() + self.cache_ttl, prompt)
         return prompt
 
     async def render_prompt(
@@ -367,7 +367,7 @@ class PromptOpsClient:
 
     def get_cache_stats(self) -> dict[str, Any]:
         """Cache counters: `hits`, `misses`, `hit_rate` (0.0-1.0) and `size` (live entries)."""
-        now = self._clock.monotonic()
+        now = self.clock.monotonic()
         lookups = self._hits + self._misses
         return {
             "hits": self._hits,
@@ -401,10 +401,10 @@ class PromptOpsClient:
     async def _attempts(self, method: str, path: str, parse: Callable[[Any], T], json: Any) -> T:
         await self.initialize()
         endpoint = f"{method} {path}"
-        deadline = self._clock.monotonic() + self.timeout
+        deadline = self.clock.monotonic() + self.timeout
         attempt = 0
         while True:
-            remaining = deadline - self._clock.monotonic()
+            remaining = deadline - self.clock.monotonic()
             if remaining <= 0:
                 raise RequestTimeoutError(
                     f"{endpoint}: no answer within the {self.timeout:g} s deadline"
@@ -436,7 +436,7 @@ class PromptOpsClient:
                 error = self._error_from(endpoint, status, headers, len(body), envelope)
 
             delay = self._retry_delay(error, attempt)
-            if delay is None or self._clock.monotonic() + delay >= deadline:
+            if delay is None or self.clock.monotonic() + delay >= deadline:
                 raise error
             self._log(
                 logging.INFO,
@@ -448,7 +448,7 @@ class PromptOpsClient:
                 self.max_retries,
                 delay,
             )
-            await self._clock.sleep(delay)
+            await self.clock.sleep(delay)
             attempt += 1
 
     async def _send(
@@ -538,7 +538,7 @@ class PromptOpsClient:
             body_retry_after = None
         cls = spec.exception if spec else fallback
         if cls is RateLimitError:
-            retry_after = _retry_after(body_retry_after, headers, self._clock)
+            retry_after = _retry_after(body_retry_after, headers, self.clock)
             return RateLimitError(message, status_code=status, retry_after=retry_after)
         return cls(message, status_code=status)
 

@@ -1,12 +1,16 @@
-"""Time, injected: the client and the mock API read and spend time only through a `Clock`.
+"""Time, passed in: whatever reads or spends time takes a `clock=` argument, as httpx takes
+`transport=`, and uses the real clock, `SYSTEM_CLOCK`, when none is given.
 
-Tests and docs examples swap in `FakeClock`, so a 2 s `retry_after` takes no
-real time and every printed duration is the same on every machine.
+`FakeClock` is the one way to fake time: hand it to what you test, and a 2 s `retry_after`
+takes no real time and every duration printed is the same on every machine. Code that builds
+its own client (a script, a docs example) runs on `FakeClock.event_loop()`: an asyncio event
+loop whose time is the fake clock, so its sleeps, timeouts and measured durations are fake too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import selectors
 import time
 from typing import Protocol
 
@@ -30,13 +34,17 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clock."""
+    """The real clock. Its monotonic time is the running event loop's, as asyncio's own
+    timeouts are: the same thing, unless the loop runs on a `FakeClock`."""
 
     def time(self) -> float:
         return time.time()
 
     def monotonic(self) -> float:
-        return time.monotonic()
+        try:
+            return asyncio.get_running_loop().time()
+        except RuntimeError:  # no event loop running
+            return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -45,19 +53,23 @@ class SystemClock:
         time.sleep(seconds)
 
 
+SYSTEM_CLOCK = SystemClock()
+
+
 class FakeClock:
     """A clock that only moves when something sleeps or blocks; it records every sleep."""
 
     def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
-        self._now = start
         self._start = start
+        # Kept apart from `start`: added to a Unix time, small steps would be lost to rounding.
+        self._elapsed = 0.0
         self.sleeps: list[float] = []
 
     def time(self) -> float:
-        return self._now
+        return self._start + self._elapsed
 
     def monotonic(self) -> float:
-        return self._now - self._start
+        return self._elapsed
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -68,22 +80,43 @@ class FakeClock:
         self.advance(seconds)
 
     def advance(self, seconds: float) -> None:
-        self._now += max(0.0, seconds)
+        self._elapsed += max(0.0, seconds)
+
+    def event_loop(self) -> asyncio.AbstractEventLoop:
+        """A new asyncio event loop that runs on this clock: `asyncio.Runner(loop_factory=
+        clock.event_loop)`. While only timers are pending, it moves the clock to the next one
+        at once; while it waits for real I/O (a socket), time passes as it really does."""
+        return _FakeTimeLoop(self)
 
 
-system_clock = SystemClock()
+class _FakeTimeLoop(asyncio.SelectorEventLoop):
+    def __init__(self, clock: FakeClock) -> None:
+        selector = _JumpingSelector(clock)
+        super().__init__(selector)
+        selector.own_files = len(selector.get_map())  # the loop's wake-up pipe
+        self._clock = clock
 
-_default_clock: Clock = system_clock
+    def time(self) -> float:
+        return self._clock.monotonic()
 
 
-def default_clock() -> Clock:
-    """The clock a client or mock uses when none is passed (the system clock, unless a
-    test harness swapped it with `use_clock`)."""
-    return _default_clock
+class _JumpingSelector(selectors.DefaultSelector):
+    """Asked to wait, it returns at once with the clock moved to the deadline, unless a real
+    file (a socket) is being watched: then it waits for real, and the clock moves as much."""
 
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self._clock = clock
+        self.own_files = 0
 
-def use_clock(clock: Clock) -> Clock:
-    """Make `clock` the default for clients created from now on; returns the previous one."""
-    global _default_clock
-    previous, _default_clock = _default_clock, clock
-    return previous
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = super().select(0)
+        if ready or timeout == 0:
+            return ready
+        if len(self.get_map()) > self.own_files or timeout is None:
+            started = time.monotonic()
+            ready = super().select(timeout)
+            self._clock.advance(time.monotonic() - started)
+            return ready
+        self._clock.advance(timeout)
+        return []

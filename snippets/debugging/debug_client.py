@@ -15,7 +15,7 @@ from typing import Any
 
 from snippets.cli import run_script
 from snippets.client import PromptNotFoundError, PromptOpsClient, PromptOpsError, PromptVariables
-from snippets.client.clock import Clock, default_clock
+from snippets.client.clock import Clock
 from snippets.debugging.debug_logging import setup_debug_logging
 
 
@@ -33,7 +33,7 @@ class DebugPromptOpsClient:
     ) -> None:
         self.client = client
         self.logger = logger or logging.getLogger("promptops.debug")
-        self.clock = clock or default_clock()
+        self.clock = clock or client.clock  # durations on the client's own clock
 
     async def call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
         shown = [_show(a) for a in args] + [f"{k}={_show(v)}" for k, v in kwargs.items()]

@@ -20,7 +20,7 @@ import httpx
 
 from snippets.cli import run_script
 from snippets.client import BASE_URL_ENV, DEFAULT_BASE_URL, check_base_url
-from snippets.client.clock import Clock, default_clock
+from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.client.redaction import printable
 
 Resolver = Callable[[str], Awaitable[list[str]]]
@@ -65,14 +65,13 @@ async def check_http(
     base_url: str,
     paths: Sequence[str],
     *,
-    clock: Clock | None = None,
+    clock: Clock = SYSTEM_CLOCK,
     time_limit: float = TIME_LIMIT,
 ) -> list[Check]:
     """GET each path without a key: any PromptOps answer, even 401, proves the path is open.
 
     Only the status line and headers are read, each GET within `time_limit` seconds.
     """
-    clock = clock or default_clock()
     checks = []
     async with httpx.AsyncClient(base_url=base_url, timeout=time_limit) as http:
         for path in paths:
@@ -105,12 +104,11 @@ async def check_tls(
     *,
     connect_to: str | None = None,
     context: ssl.SSLContext | None = None,
-    clock: Clock | None = None,
+    clock: Clock = SYSTEM_CLOCK,
     warn_days: int = 14,
     time_limit: float = TIME_LIMIT,
 ) -> Check:
     """Connect, verify the certificate for `hostname`, and report who issued it and its expiry."""
-    clock = clock or default_clock()
     context = context or ssl.create_default_context()
     try:
         async with asyncio.timeout(time_limit):

@@ -1,8 +1,9 @@
 """pytest fixtures for testing code that uses the PromptOps client, offline.
 
 Enable in your own `conftest.py` with `pytest_plugins = ["snippets.mock_api.pytest_plugin"]`,
-then take `mock_api` in a test: every request to api.promptops.com is answered by the mock,
-`PROMPTOPS_API_KEY` holds its key, and time is fake, so retries and backoff take no time.
+then take `mock_api` in a test: every request to api.promptops.com is answered by the mock and
+`PROMPTOPS_API_KEY` holds its key. Time is passed in, as httpx takes `transport=`: give clients
+the `clock` fixture, `PromptOpsClient(clock=clock)`, and retries and backoff take no time.
 """
 
 from __future__ import annotations
@@ -11,19 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from snippets.client.clock import FakeClock, use_clock
+from snippets.client.clock import FakeClock
 from snippets.mock_api.server import MockPromptOpsAPI
 
 
 @pytest.fixture
-def clock() -> Iterator[FakeClock]:
-    """A fake clock, also the default for clients created during the test: nothing really sleeps."""
-    fake = FakeClock()
-    previous = use_clock(fake)
-    try:
-        yield fake
-    finally:
-        use_clock(previous)
+def clock() -> FakeClock:
+    """A fake clock, the mock's: pass it to clients (`clock=clock`) and nothing really sleeps."""
+    return FakeClock()
 
 
 @pytest.fixture

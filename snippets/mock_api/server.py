@@ -22,7 +22,7 @@ import httpx
 import respx
 
 from snippets.client._client import BASE_URL_ENV, DEFAULT_BASE_URL, MAX_BATCH
-from snippets.client.clock import Clock, default_clock
+from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.client.errors import (
     ERRORS_BY_CODE,
     AuthenticationError,
@@ -125,7 +125,7 @@ class MockPromptOpsAPI:
     extra_keys: set[str] = field(default_factory=set, repr=False)
     # Where clients send requests: the mock answers where they point (PROMPTOPS_BASE_URL).
     base_url: str = field(default_factory=lambda: os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
-    clock: Clock = field(default_factory=default_clock)
+    clock: Clock = SYSTEM_CLOCK
     prompts: dict[str, dict[str, Any]] = field(
         default_factory=lambda: {k: dict(v) for k, v in SEED_PROMPTS.items()}
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 from snippets.cli import run_script
 from snippets.client import PromptOpsClient, PromptVariables
-from snippets.client.clock import Clock, default_clock
+from snippets.client.clock import SYSTEM_CLOCK, Clock
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
@@ -41,8 +41,8 @@ class Measurement:
 class PerformanceProfiler:
     """Collects one `Measurement` per profiled call."""
 
-    def __init__(self, *, clock: Clock | None = None, track_memory: bool = False) -> None:
-        self.clock = clock or default_clock()
+    def __init__(self, *, clock: Clock = SYSTEM_CLOCK, track_memory: bool = False) -> None:
+        self.clock = clock
         self.track_memory = track_memory  # tracemalloc slows Python down: opt in
         self.measurements: list[Measurement] = []
 

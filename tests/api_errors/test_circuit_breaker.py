@@ -19,7 +19,7 @@ def attempt(breaker: CircuitBreaker, prompt_id: str = "hello-world") -> str:
     """One breaker-guarded call; returns "ok" or the exception's class name."""
 
     async def main() -> str:
-        async with PromptOpsClient(max_retries=0) as client:
+        async with PromptOpsClient(max_retries=0, clock=breaker.clock) as client:
             try:
                 await breaker.call(lambda: client.get_prompt(prompt_id))
             except Exception as exc:
@@ -32,7 +32,7 @@ def attempt(breaker: CircuitBreaker, prompt_id: str = "hello-world") -> str:
 def test_opens_after_n_consecutive_failures_then_stops_calling(
     mock_api: MockPromptOpsAPI, clock: FakeClock
 ) -> None:
-    breaker = CircuitBreaker(failure_threshold=3, reset_timeout=30)
+    breaker = CircuitBreaker(failure_threshold=3, reset_timeout=30, clock=clock)
     mock_api.server_error(times=100)
     assert [attempt(breaker) for _ in range(3)] == ["ServerError"] * 3
     assert breaker.state == "open"
@@ -41,8 +41,8 @@ def test_opens_after_n_consecutive_failures_then_stops_calling(
     assert len(mock_api.requests) == sent  # no request while open
 
 
-def test_success_resets_the_count(mock_api: MockPromptOpsAPI) -> None:
-    breaker = CircuitBreaker(failure_threshold=3)
+def test_success_resets_the_count(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
+    breaker = CircuitBreaker(failure_threshold=3, clock=clock)
     mock_api.server_error(times=2)
     assert [attempt(breaker) for _ in range(4)] == ["ServerError", "ServerError", "ok", "ok"]
     mock_api.server_error(times=2)
@@ -53,7 +53,7 @@ def test_success_resets_the_count(mock_api: MockPromptOpsAPI) -> None:
 def test_one_probe_after_the_cool_down_closes_on_success(
     mock_api: MockPromptOpsAPI, clock: FakeClock
 ) -> None:
-    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=30)
+    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=30, clock=clock)
     mock_api.server_error(times=2)
     attempt(breaker), attempt(breaker)
     clock.advance(29)
@@ -66,7 +66,7 @@ def test_one_probe_after_the_cool_down_closes_on_success(
 def test_a_failed_probe_reopens_for_another_cool_down(
     mock_api: MockPromptOpsAPI, clock: FakeClock
 ) -> None:
-    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=30)
+    breaker = CircuitBreaker(failure_threshold=2, reset_timeout=30, clock=clock)
     mock_api.server_error(times=3)
     attempt(breaker), attempt(breaker)
     clock.advance(30)
@@ -79,14 +79,14 @@ def test_a_failed_probe_reopens_for_another_cool_down(
 
 
 def test_only_one_probe_at_a_time(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
-    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=5)
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=5, clock=clock)
     mock_api.server_error(times=1)
     attempt(breaker)
     clock.advance(5)
     mock_api.simulate_latency(1)
 
     async def main() -> list[str]:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=clock) as client:
 
             async def guarded() -> str:
                 try:
@@ -100,14 +100,14 @@ def test_only_one_probe_at_a_time(mock_api: MockPromptOpsAPI, clock: FakeClock) 
     assert sorted(asyncio.run(main())) == ["ok", "rejected", "rejected"]
 
 
-def test_caller_mistakes_do_not_trip_it(mock_api: MockPromptOpsAPI) -> None:
-    breaker = CircuitBreaker(failure_threshold=2)
+def test_caller_mistakes_do_not_trip_it(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
+    breaker = CircuitBreaker(failure_threshold=2, clock=clock)
     assert [attempt(breaker, "missing") for _ in range(5)] == ["PromptNotFoundError"] * 5
     assert breaker.state == "closed"
 
 
 def test_open_error_says_when_to_retry(clock: FakeClock) -> None:
-    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=30)
+    breaker = CircuitBreaker(failure_threshold=1, reset_timeout=30, clock=clock)
 
     async def fail() -> None:
         raise ServerError("down", status_code=503)

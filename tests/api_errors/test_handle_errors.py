@@ -18,16 +18,18 @@ from snippets.client import (
 from snippets.mock_api import MockPromptOpsAPI
 
 
-def render(prompt_id: str = "hello-world", api_key: str | None = None) -> str:
+def render(
+    api: MockPromptOpsAPI, prompt_id: str = "hello-world", api_key: str | None = None
+) -> str:
     async def main() -> str:
-        async with PromptOpsClient(api_key) as client:
+        async with PromptOpsClient(api_key, clock=api.clock) as client:
             return await render_or_fallback(client, prompt_id, {"name": "Ada"}, "Hello!")
 
     return asyncio.run(main())
 
 
 def test_success_returns_the_rendered_text(mock_api: MockPromptOpsAPI) -> None:
-    assert render() == "Hello, Ada!"
+    assert render(mock_api) == "Hello, Ada!"
 
 
 @pytest.mark.parametrize(
@@ -46,7 +48,7 @@ def test_lasting_transient_failures_serve_the_fallback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fault(mock_api)
-    assert render() == "Hello!"
+    assert render(mock_api) == "Hello!"
     assert "using fallback for hello-world" in caplog.text
 
 
@@ -54,7 +56,7 @@ def test_a_transient_failure_that_clears_is_retried_not_fallen_back(
     mock_api: MockPromptOpsAPI,
 ) -> None:
     mock_api.server_error(times=2)
-    assert render() == "Hello, Ada!"
+    assert render(mock_api) == "Hello, Ada!"
 
 
 @pytest.mark.parametrize(
@@ -69,4 +71,4 @@ def test_mistakes_are_raised_not_hidden(
     mock_api: MockPromptOpsAPI, prompt_id: str, api_key: str | None, error: type[PromptOpsError]
 ) -> None:
     with pytest.raises(error):
-        render(prompt_id, api_key)
+        render(mock_api, prompt_id, api_key)

@@ -15,19 +15,25 @@ NEXT_KEY = "po_live_next_9d3b1f"
 def test_rotation_steps(mock_api: MockPromptOpsAPI, capsys: pytest.CaptureFixture[str]) -> None:
     current = mock_api.api_key
     keys = {"current": current, "next": NEXT_KEY}
-    assert asyncio.run(check_keys(keys)) == {
+    assert asyncio.run(check_keys(keys, clock=mock_api.clock)) == {
         "current": "accepted",
         "next": "AUTHENTICATION_ERROR",
     }
     mock_api.add_key(NEXT_KEY)  # 1. create the new key: both work
-    assert asyncio.run(check_keys(keys)) == {"current": "accepted", "next": "accepted"}
+    assert asyncio.run(check_keys(keys, clock=mock_api.clock)) == {
+        "current": "accepted",
+        "next": "accepted",
+    }
     mock_api.revoke_key(current)  # 3. after deploying the new key, revoke the old one
-    assert asyncio.run(check_keys(keys)) == {"current": "AUTHENTICATION_ERROR", "next": "accepted"}
+    assert asyncio.run(check_keys(keys, clock=mock_api.clock)) == {
+        "current": "AUTHENTICATION_ERROR",
+        "next": "accepted",
+    }
     output = capsys.readouterr().out
     assert current not in output and NEXT_KEY not in output
     assert "next: accepted" in output
 
 
 def test_a_failing_check_makes_exactly_one_request(mock_api: MockPromptOpsAPI) -> None:
-    asyncio.run(check_keys({"bad": "po_bad"}))
+    asyncio.run(check_keys({"bad": "po_bad"}, clock=mock_api.clock))
     assert len(mock_api.requests) == 1

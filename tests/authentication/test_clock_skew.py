@@ -14,7 +14,9 @@ from snippets.mock_api import MockPromptOpsAPI
 @pytest.mark.parametrize("server_ahead", [0, 42, -420, 3600])
 def test_measures_the_offset_the_server_has(mock_api: MockPromptOpsAPI, server_ahead: int) -> None:
     mock_api.clock_skew(server_ahead)
-    assert asyncio.run(measure_clock_skew()) == pytest.approx(-server_ahead, abs=1)
+    assert asyncio.run(measure_clock_skew(clock=mock_api.clock)) == pytest.approx(
+        -server_ahead, abs=1
+    )
 
 
 def test_works_with_a_wrong_key(
@@ -22,7 +24,7 @@ def test_works_with_a_wrong_key(
 ) -> None:
     monkeypatch.setenv("PROMPTOPS_API_KEY", "po_wrong")
     mock_api.clock_skew(-420)
-    assert asyncio.run(measure_clock_skew()) == pytest.approx(420, abs=1)
+    assert asyncio.run(measure_clock_skew(clock=mock_api.clock)) == 420
 
 
 @pytest.mark.parametrize(
@@ -39,7 +41,7 @@ def test_direction_is_worded_from_this_machine() -> None:
 
 
 def test_command_line_mock_run(
-    clock: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
     assert clock_skew.main(["--mock"]) == 0

@@ -9,10 +9,9 @@ import json
 
 import httpx
 import pytest
-import time_machine
 
 from snippets.authentication.sign_request import signed_headers
-from snippets.client.clock import FakeClock
+from snippets.client.clock import SYSTEM_CLOCK, FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 
 # The worked example on docs/authentication.md, recomputed here from the contract alone.
@@ -40,13 +39,12 @@ def send(headers: dict[str, str], path: str, body: bytes) -> httpx.Response:
     return asyncio.run(main())
 
 
-def test_headers_from_the_wall_clock_are_accepted(
-    mock_api: MockPromptOpsAPI, clock: FakeClock
-) -> None:
+def test_headers_from_the_wall_clock_are_accepted() -> None:
+    """Without `timestamp`, the snippet reads the wall clock: an API on real time accepts it."""
     body = json.dumps({"variables": {"name": "Ada"}}).encode()
-    with time_machine.travel(clock.time(), tick=False):  # the snippet reads time.time()
-        headers = signed_headers(mock_api.api_key, "POST", EXAMPLE_PATH, body)
-    response = send(headers, EXAMPLE_PATH, body)
+    with MockPromptOpsAPI(clock=SYSTEM_CLOCK) as api:
+        headers = signed_headers(api.api_key, "POST", EXAMPLE_PATH, body)
+        response = send(headers, EXAMPLE_PATH, body)
     assert response.json()["data"]["content"] == "Hello, Ada!"
 
 

@@ -27,18 +27,17 @@ from typing import Any
 
 import httpx
 import pytest
-import time_machine
 import trustme
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
 from snippets.client import PromptOpsAuth, PromptOpsClient
-from snippets.client.clock import FakeClock, system_clock, use_clock
+from snippets.client.clock import SYSTEM_CLOCK, FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.performance_issues.render_many import render_many
 
 from ..docs_blocks import ROOT
-from ..docs_scenarios import SCENARIOS
+from ..scenarios import SCENARIOS
 
 ROUNDS = 7
 
@@ -71,19 +70,17 @@ class _Durations:
 
 def _exec_example(source: str, filename: str, scenario: str, workdir: str) -> None:
     """Run an example as a reader would, with the same mock scenario, and nothing checked."""
+    from ..test_docs import on_the_docs_clock
+
     clock = FakeClock()
-    previous = use_clock(clock)
     os.environ["PROMPTOPS_API_KEY"] = MockPromptOpsAPI.api_key
-    try:
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
-            stack.enter_context(time_machine.travel(clock.time(), tick=False))
-            stack.enter_context(contextlib.chdir(workdir))
-            if scenario != "off":
-                SCENARIOS[scenario].setup(stack.enter_context(MockPromptOpsAPI(clock=clock)))
-            exec(compile(source, filename, "exec"), {"__name__": "__main__"})
-    finally:
-        use_clock(previous)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.redirect_stdout(io.StringIO()))
+        stack.enter_context(on_the_docs_clock(clock))
+        stack.enter_context(contextlib.chdir(workdir))
+        if scenario != "off":
+            SCENARIOS[scenario].setup(stack.enter_context(MockPromptOpsAPI(clock=clock)))
+        exec(compile(source, filename, "exec"), {"__name__": "__main__"})
 
 
 def harness_vs_exec() -> dict[str, float]:
@@ -121,16 +118,16 @@ N = 300
 def client_vs_raw_httpx() -> dict[str, float]:
     """The same signed GET through the client (validation, envelope, retry loop) and through a
     raw httpx.AsyncClient with the same auth, on the same in-memory transport."""
-    api = MockPromptOpsAPI(clock=system_clock)
+    api = MockPromptOpsAPI(clock=SYSTEM_CLOCK)
     transport = httpx.MockTransport(api.handle)
 
     async def with_client() -> None:
-        async with PromptOpsClient(api.api_key, transport=transport, clock=system_clock) as client:
+        async with PromptOpsClient(api.api_key, transport=transport, clock=SYSTEM_CLOCK) as client:
             for _ in range(N):
                 await client.health_check()
 
     async def with_raw_httpx() -> None:
-        auth = PromptOpsAuth(api.api_key, system_clock)
+        auth = PromptOpsAuth(api.api_key, SYSTEM_CLOCK)
         async with httpx.AsyncClient(base_url=api.base_url, auth=auth, transport=transport) as http:
             for _ in range(N):
                 body = (await http.get("/v1/client/health")).json()
@@ -141,13 +138,13 @@ def client_vs_raw_httpx() -> dict[str, float]:
 
 
 def cache_hit_vs_miss() -> dict[str, float]:
-    api = MockPromptOpsAPI(clock=system_clock)
+    api = MockPromptOpsAPI(clock=SYSTEM_CLOCK)
     transport = httpx.MockTransport(api.handle)
 
     def fetches(cache_ttl: float) -> Callable[[], Coroutine[Any, Any, None]]:
         async def run() -> None:
             async with PromptOpsClient(
-                api.api_key, transport=transport, clock=system_clock, cache_ttl=cache_ttl
+                api.api_key, transport=transport, clock=SYSTEM_CLOCK, cache_ttl=cache_ttl
             ) as client:
                 await client.get_prompt("hello-world")  # warm: the cached run starts with a hit
                 for _ in range(N):
@@ -170,7 +167,7 @@ def pooling_and_batching() -> dict[str, float]:
     results: dict[str, float] = {}
 
     def client(base_url: str) -> PromptOpsClient:
-        return PromptOpsClient(MockPromptOpsAPI.api_key, base_url=base_url, clock=system_clock)
+        return PromptOpsClient(MockPromptOpsAPI.api_key, base_url=base_url, clock=SYSTEM_CLOCK)
 
     # Pooling: what a new client and connection cost, with no server time to hide them; over
     # plain HTTP, and over TLS (a certificate from a throwaway CA), as against the real API.

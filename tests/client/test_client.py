@@ -37,9 +37,9 @@ def test_missing_api_key_names_the_environment_variable(
 ) -> None:
     monkeypatch.delenv("PROMPTOPS_API_KEY")
     with pytest.raises(ConfigurationError, match="PROMPTOPS_API_KEY"):
-        PromptOpsClient()
+        PromptOpsClient(clock=mock_api.clock)
     with pytest.raises(ConfigurationError, match="PROMPTOPS_API_KEY"):
-        PromptOpsClient("   ")
+        PromptOpsClient("   ", clock=mock_api.clock)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_bad_prompt_ids_are_rejected_before_any_request(
     mock_api: MockPromptOpsAPI, prompt_id: Any
 ) -> None:
     async def main() -> None:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
             with pytest.raises(ValidationError, match="Invalid prompt id"):
                 await client.get_prompt(prompt_id)
             with pytest.raises(ValidationError, match="Invalid prompt id"):
@@ -106,7 +106,7 @@ def test_bad_variables_are_rejected_before_any_request(
         PromptVariables(variables)
 
     async def main() -> None:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
             with pytest.raises(ValidationError, match=message):
                 await client.render_prompt("hello-world", variables)  # a plain dict is checked too
 
@@ -118,7 +118,7 @@ def test_missing_template_variable_is_a_validation_error_from_the_api(
     mock_api: MockPromptOpsAPI,
 ) -> None:
     async def main() -> None:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
             await client.render_prompt("welcome-message", PromptVariables(name="Ada"))
 
     with pytest.raises(ValidationError, match="Missing variable.*company") as caught:
@@ -129,7 +129,7 @@ def test_missing_template_variable_is_a_validation_error_from_the_api(
 def test_cache_hits_misses_and_ttl(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
     async def main() -> list[dict[str, Any]]:
         stats = []
-        async with PromptOpsClient(cache_ttl=60) as client:
+        async with PromptOpsClient(cache_ttl=60, clock=clock) as client:
             await client.get_prompt("hello-world")
             await client.get_prompt("hello-world")
             stats.append(client.get_cache_stats())
@@ -148,7 +148,7 @@ def test_cache_hits_misses_and_ttl(mock_api: MockPromptOpsAPI, clock: FakeClock)
 
 def test_cache_ttl_zero_turns_the_cache_off(mock_api: MockPromptOpsAPI) -> None:
     async def main() -> dict[str, Any]:
-        async with PromptOpsClient(cache_ttl=0) as client:
+        async with PromptOpsClient(cache_ttl=0, clock=mock_api.clock) as client:
             await client.get_prompt("hello-world")
             await client.get_prompt("hello-world")
             return client.get_cache_stats()
@@ -157,7 +157,7 @@ def test_cache_ttl_zero_turns_the_cache_off(mock_api: MockPromptOpsAPI) -> None:
 
 
 def test_the_api_key_is_not_in_repr_or_errors(mock_api: MockPromptOpsAPI) -> None:
-    client = PromptOpsClient("po_secret_canary_123")
+    client = PromptOpsClient("po_secret_canary_123", clock=mock_api.clock)
     assert "po_secret_canary_123" not in repr(client)
 
     async def main() -> None:
@@ -171,7 +171,7 @@ def test_the_api_key_is_not_in_repr_or_errors(mock_api: MockPromptOpsAPI) -> Non
 
 def test_list_prompts(mock_api: MockPromptOpsAPI) -> None:
     async def main() -> list[str]:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
             return await client.list_prompts()
 
     assert asyncio.run(main()) == ["hello-world", "welcome-message", "customer-service"]
@@ -179,7 +179,7 @@ def test_list_prompts(mock_api: MockPromptOpsAPI) -> None:
 
 def test_aclose_twice_and_reuse_after_close(mock_api: MockPromptOpsAPI) -> None:
     async def main() -> str:
-        client = PromptOpsClient()
+        client = PromptOpsClient(clock=mock_api.clock)
         await client.aclose()
         await client.initialize()
         await client.aclose()
@@ -213,7 +213,7 @@ def test_an_error_code_this_client_does_not_know_is_mapped_by_status(
     transport = httpx.MockTransport(lambda request: httpx.Response(status, json=body))
 
     async def main() -> None:
-        async with PromptOpsClient("k", transport=transport, max_retries=0) as client:
+        async with PromptOpsClient("k", transport=transport, max_retries=0, clock=clock) as client:
             await client.health_check()
 
     with pytest.raises(expected) as caught:
@@ -233,7 +233,9 @@ def test_408_is_retried(clock: FakeClock) -> None:
         return httpx.Response(status, json=ok if status == 200 else timeout)
 
     async def main() -> str:
-        async with PromptOpsClient("k", transport=httpx.MockTransport(respond)) as client:
+        async with PromptOpsClient(
+            "k", transport=httpx.MockTransport(respond), clock=clock
+        ) as client:
             return (await client.health_check()).status
 
     assert asyncio.run(main()) == "healthy"

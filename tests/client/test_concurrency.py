@@ -18,7 +18,7 @@ def test_concurrent_get_prompt_of_one_id_makes_one_request(
     mock_api.simulate_latency(0.1)
 
     async def main() -> tuple[list[Any], dict[str, Any]]:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=clock) as client:
             prompts = await asyncio.gather(*(client.get_prompt("hello-world") for _ in range(50)))
             return prompts, client.get_cache_stats()
 
@@ -32,7 +32,7 @@ def test_concurrent_get_prompt_of_different_ids_are_not_merged(mock_api: MockPro
     ids = ["hello-world", "welcome-message", "customer-service"] * 10
 
     async def main() -> list[str]:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
             return [p.id for p in await asyncio.gather(*(client.get_prompt(i) for i in ids))]
 
     assert asyncio.run(main()) == ids
@@ -43,7 +43,7 @@ def test_a_shared_failure_reaches_every_waiter_and_is_not_cached(
     mock_api: MockPromptOpsAPI,
 ) -> None:
     async def main() -> list[Any]:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
             results = await asyncio.gather(
                 *(client.get_prompt("missing") for _ in range(5)), return_exceptions=True
             )
@@ -63,7 +63,7 @@ def test_a_cancelled_waiter_does_not_cancel_the_shared_fetch(
     mock_api.rate_limit(times=1, retry_after=1)  # the fetch sleeps once: room to cancel
 
     async def main() -> str:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=clock) as client:
             first = asyncio.ensure_future(client.get_prompt("hello-world"))
             second = asyncio.ensure_future(client.get_prompt("hello-world"))
             await asyncio.sleep(0)
@@ -79,7 +79,7 @@ def test_cache_stays_right_across_ttl_expiry_under_concurrency(
     mock_api: MockPromptOpsAPI, clock: FakeClock, rounds: int
 ) -> None:
     async def main() -> None:
-        async with PromptOpsClient(cache_ttl=60) as client:
+        async with PromptOpsClient(cache_ttl=60, clock=clock) as client:
             for version in range(1, rounds + 1):
                 mock_api.prompts["hello-world"]["version"] = version
                 prompts = await asyncio.gather(

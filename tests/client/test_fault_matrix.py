@@ -1,11 +1,11 @@
-"""Every fault the mock can inject x every public client method: the documented exception and
-code, the documented number of attempts, and a bounded (fake) time. Nothing hangs."""
+"""Every fault of the scenario table (tests/scenarios.py) x every public client method: the
+documented exception and code, the documented number of attempts, and a bounded (fake) time.
+Nothing hangs."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -13,95 +13,14 @@ import pytest
 
 from snippets.client import (
     AuthenticationError,
-    NetworkError,
     PromptOpsClient,
-    PromptOpsError,
-    RateLimitError,
-    RequestTimeoutError,
-    ServerError,
 )
-from snippets.client._client import INITIAL_BACKOFF, MAX_BACKOFF
 from snippets.client.clock import FakeClock
 from snippets.index.health_check import run_health_checks
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.offline import network_diagnostics_offline
 
-TIMEOUT = 30.0  # the client's default deadline
-RETRIES = 2
-ALL_ATTEMPTS = 1 + RETRIES
-# Faults last the whole test (99 times), so every retry meets them too.
-# Backoff before retry n is at most min(8, 0.5 * 2**n): 0.5 s + 1 s for two retries.
-BACKOFF_TOTAL = sum(min(MAX_BACKOFF, INITIAL_BACKOFF * 2**n) for n in range(RETRIES))
-
-
-@dataclass(frozen=True)
-class Fault:
-    inject: Callable[[MockPromptOpsAPI], None]
-    error: type[PromptOpsError]
-    attempts: int
-    max_seconds: float  # the most (fake) time the call may take
-    tamper_signature: bool = False
-
-
-FAULTS: dict[str, Fault] = {
-    "connection refused": Fault(
-        lambda api: api.connection_refused(times=99), NetworkError, ALL_ATTEMPTS, BACKOFF_TOTAL
-    ),
-    "connect timeout": Fault(
-        lambda api: api.connect_timeout(times=99), RequestTimeoutError, 1, TIMEOUT
-    ),
-    "read timeout": Fault(lambda api: api.timeout(times=99), RequestTimeoutError, 1, TIMEOUT),
-    "429 with Retry-After": Fault(
-        lambda api: api.rate_limit(times=99, retry_after=2), RateLimitError, ALL_ATTEMPTS, 4
-    ),
-    "429 without Retry-After": Fault(
-        lambda api: api.rate_limit(times=99, retry_after=None),
-        RateLimitError,
-        ALL_ATTEMPTS,
-        BACKOFF_TOTAL,
-    ),
-    "429 retry_after over the cap": Fault(
-        lambda api: api.rate_limit(times=99, retry_after=3600), RateLimitError, 1, 0
-    ),
-    "500": Fault(
-        lambda api: api.server_error(times=99, status=500), ServerError, ALL_ATTEMPTS, BACKOFF_TOTAL
-    ),
-    "502": Fault(
-        lambda api: api.server_error(times=99, status=502), ServerError, ALL_ATTEMPTS, BACKOFF_TOTAL
-    ),
-    "503": Fault(
-        lambda api: api.server_error(times=99, status=503), ServerError, ALL_ATTEMPTS, BACKOFF_TOTAL
-    ),
-    "504": Fault(
-        lambda api: api.gateway_timeout(times=99), RequestTimeoutError, ALL_ATTEMPTS, BACKOFF_TOTAL
-    ),
-    "malformed JSON": Fault(
-        lambda api: api.malformed_body(times=99, body=b"{success: true, data: }"), ServerError, 1, 0
-    ),
-    "HTML error page from a proxy": Fault(
-        lambda api: api.malformed_body(
-            times=99,
-            status=502,
-            body=b"<html><h1>502 Bad Gateway</h1></html>",
-            content_type="text/html",
-        ),
-        ServerError,
-        ALL_ATTEMPTS,
-        BACKOFF_TOTAL,
-    ),
-    "truncated body": Fault(lambda api: api.malformed_body(times=99), ServerError, 1, 0),
-    "wrong content type": Fault(
-        lambda api: api.malformed_body(
-            times=99, body=b'{"success": true, "data": {}}', content_type="text/plain"
-        ),
-        ServerError,
-        1,
-        0,
-    ),
-    "bad key": Fault(lambda api: api.revoke_key(api.api_key), AuthenticationError, 1, 0),
-    "bad signature": Fault(lambda api: None, AuthenticationError, 1, 0, tamper_signature=True),
-    "clock skew": Fault(lambda api: api.clock_skew(-301), AuthenticationError, 1, 0),
-}
+from ..scenarios import FAULTS, TIMEOUT
 
 METHODS: dict[str, Callable[[PromptOpsClient], Awaitable[Any]]] = {
     "health_check": lambda c: c.health_check(),
@@ -112,51 +31,61 @@ METHODS: dict[str, Callable[[PromptOpsClient], Awaitable[Any]]] = {
 }
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("name", FAULTS)
+def test_fault_gives_documented_error_attempts_and_time(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, name: str, method: str
+) -> None:
+    outcome = FAULTS[name].outcome
+    assert outcome is not None and outcome.error is not None
+    FAULTS[name].setup(mock_api)
+    start = clock.monotonic()
+
+    async def main() -> None:
+        async with asyncio.timeout(5):  # real seconds: a hang fails instead of blocking CI
+            async with PromptOpsClient(clock=clock) as client:
+                await METHODS[method](client)
+
+    with pytest.raises(outcome.error) as caught:
+        asyncio.run(main())
+    error = caught.value
+    assert type(error) is outcome.error and error.code == outcome.error.code
+    assert len(mock_api.requests) == outcome.attempts
+    elapsed = clock.monotonic() - start
+    assert elapsed <= outcome.max_seconds
+    assert elapsed <= TIMEOUT
+    assert MOCK_API_KEY not in f"{error} {error!r}"
+
+
 async def _break_signature(request: httpx.Request) -> None:
     """An httpx request hook runs after signing: this one corrupts the signature."""
     request.headers["X-PromptOps-Signature"] = "v1=" + "0" * 64
 
 
-def _client(fault: Fault) -> PromptOpsClient:
-    hooks = {"request": [_break_signature]} if fault.tamper_signature else None
-    return PromptOpsClient(timeout=TIMEOUT, max_retries=RETRIES, event_hooks=hooks)
-
-
 @pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("fault_name", FAULTS)
-def test_fault_gives_documented_error_attempts_and_time(
-    mock_api: MockPromptOpsAPI, clock: FakeClock, fault_name: str, method: str
+def test_a_bad_signature_is_an_authentication_error_not_retried(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, method: str
 ) -> None:
-    fault = FAULTS[fault_name]
-    fault.inject(mock_api)
-    start = clock.monotonic()
-
     async def main() -> None:
-        async with asyncio.timeout(5):  # real seconds: a hang fails instead of blocking CI
-            async with _client(fault) as client:
-                await METHODS[method](client)
+        hooks = {"request": [_break_signature]}
+        async with PromptOpsClient(clock=clock, event_hooks=hooks) as client:
+            await METHODS[method](client)
 
-    with pytest.raises(fault.error) as caught:
+    with pytest.raises(AuthenticationError):
         asyncio.run(main())
-    error = caught.value
-    assert type(error) is fault.error and error.code == fault.error.code
-    assert len(mock_api.requests) == fault.attempts
-    elapsed = clock.monotonic() - start
-    assert elapsed <= fault.max_seconds
-    assert elapsed <= TIMEOUT
-    assert MOCK_API_KEY not in f"{error} {error!r}"
+    assert len(mock_api.requests) == 1
+    assert clock.sleeps == []
 
 
 HEALTH_CHECKS = ["API connectivity", "Prompt retrieval", "Caching", "Variable substitution"]
 
 
-@pytest.mark.parametrize("fault_name", FAULTS)
+@pytest.mark.parametrize("name", FAULTS)
 def test_health_check_reports_fail_and_goes_on(
-    mock_api: MockPromptOpsAPI, fault_name: str, capsys: pytest.CaptureFixture[str]
+    mock_api: MockPromptOpsAPI, clock: FakeClock, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fault = FAULTS[fault_name]
-    fault.inject(mock_api)
-    code = asyncio.run(run_health_checks(lambda: _client(fault)))
+    FAULTS[name].setup(mock_api)
+    code = asyncio.run(run_health_checks(lambda: PromptOpsClient(clock=clock)))
     lines = capsys.readouterr().out.splitlines()
     verdicts = {line[6:28].strip(): line[:4] for line in lines if line[:4] in ("PASS", "FAIL")}
     assert code == 1
@@ -164,22 +93,25 @@ def test_health_check_reports_fail_and_goes_on(
     assert lines[-1] == "4 check(s) failed"
 
 
-TRANSPORT_FAULTS = [
-    "connection refused",
-    "connect timeout",
-    "read timeout",
-    "500",
-    "502",
-    "503",
-    "HTML error page from a proxy",
+# The faults that keep the unauthenticated GETs of the network diagnostics from a PromptOps
+# answer: no connection, no answer, a 5xx, a proxy's page.
+DIAGNOSED_FAULTS = [
+    "connection-refused",
+    "connect-timeout",
+    "read-timeout",
+    "server-error",
+    "server-error-500",
+    "server-error-502",
+    "gateway-timeout",
+    "proxy-error-page",
 ]
 
 
-@pytest.mark.parametrize("fault_name", TRANSPORT_FAULTS)
+@pytest.mark.parametrize("name", DIAGNOSED_FAULTS)
 def test_network_diagnostics_report_fail_and_go_on(
-    mock_api: MockPromptOpsAPI, fault_name: str, capsys: pytest.CaptureFixture[str]
+    mock_api: MockPromptOpsAPI, name: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    FAULTS[fault_name].inject(mock_api)
+    FAULTS[name].setup(mock_api)
 
     async def main() -> int:
         async with asyncio.timeout(5):  # real seconds: a hang fails instead of blocking CI

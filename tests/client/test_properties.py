@@ -46,7 +46,7 @@ def sent_during(api: MockPromptOpsAPI, call: Any) -> tuple[Any, list[Any]]:
     before = len(api.requests)
 
     async def main() -> Any:
-        async with PromptOpsClient(max_retries=0) as client:
+        async with PromptOpsClient(max_retries=0, clock=api.clock) as client:
             return await call(client)
 
     try:

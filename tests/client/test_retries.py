@@ -24,9 +24,13 @@ from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 
 
-def run[T](call: Callable[[PromptOpsClient], Awaitable[T]], **settings: Any) -> T:
+def run[T](
+    api: MockPromptOpsAPI, call: Callable[[PromptOpsClient], Awaitable[T]], **settings: Any
+) -> T:
+    """`call(client)` with a client on the mock's (fake) clock and the given settings."""
+
     async def main() -> T:
-        async with PromptOpsClient(**settings) as client:
+        async with PromptOpsClient(clock=api.clock, **settings) as client:
             return await call(client)
 
     return asyncio.run(main())
@@ -42,7 +46,7 @@ def test_429_with_retry_after_waits_exactly_that_long_then_succeeds(
     mock_api: MockPromptOpsAPI, clock: FakeClock
 ) -> None:
     mock_api.rate_limit(times=1, retry_after=2)
-    prompt = run(lambda c: c.get_prompt("hello-world"))
+    prompt = run(mock_api, lambda c: c.get_prompt("hello-world"))
     assert prompt.id == "hello-world"
     assert clock.sleeps == [2.0]
     assert len(mock_api.requests) == 2
@@ -53,7 +57,7 @@ def test_503_three_times_with_two_retries_raises_after_three_attempts(
 ) -> None:
     mock_api.server_error(times=3, status=503)
     with pytest.raises(ServerError) as caught:
-        run(lambda c: c.get_prompt("hello-world"), max_retries=2)
+        run(mock_api, lambda c: c.get_prompt("hello-world"), max_retries=2)
     assert caught.value.code == "SERVER_ERROR"
     assert caught.value.status_code == 503
     assert len(mock_api.requests) == 3
@@ -65,7 +69,7 @@ def test_503_three_times_with_two_retries_raises_after_three_attempts(
 
 def test_404_is_not_retried(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
     with pytest.raises(PromptNotFoundError) as caught:
-        run(lambda c: c.get_prompt("no-such-prompt"))
+        run(mock_api, lambda c: c.get_prompt("no-such-prompt"))
     assert caught.value.code == "PROMPT_NOT_FOUND"
     assert len(mock_api.requests) == 1
     assert clock.sleeps == []
@@ -73,7 +77,7 @@ def test_404_is_not_retried(mock_api: MockPromptOpsAPI, clock: FakeClock) -> Non
 
 def test_401_is_not_retried(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
     with pytest.raises(AuthenticationError):
-        run(lambda c: c.health_check(), api_key="po_wrong")
+        run(mock_api, lambda c: c.health_check(), api_key="po_wrong")
     assert len(mock_api.requests) == 1
 
 
@@ -82,7 +86,7 @@ def test_every_attempt_is_signed_anew_with_a_fresh_timestamp(
 ) -> None:
     mock_api.rate_limit(times=2, retry_after=3)
     start = int(clock.time())
-    run(lambda c: c.render_prompt("hello-world", {"name": "Ada"}))
+    run(mock_api, lambda c: c.render_prompt("hello-world", {"name": "Ada"}))
     assert len(mock_api.requests) == 3
     timestamps = [int(r.headers["X-PromptOps-Timestamp"]) for r in mock_api.requests]
     assert timestamps == [start, start + 3, start + 6]
@@ -106,7 +110,7 @@ def test_retry_after_over_the_cap_is_raised_at_once(
 ) -> None:
     mock_api.rate_limit(times=1, retry_after=120)
     with pytest.raises(RateLimitError) as caught:
-        run(lambda c: c.get_prompt("hello-world"))
+        run(mock_api, lambda c: c.get_prompt("hello-world"))
     assert caught.value.retry_after == 120
     assert len(mock_api.requests) == 1
     assert clock.sleeps == []
@@ -117,7 +121,7 @@ def test_429_without_retry_after_waits_the_normal_backoff(
 ) -> None:
     """The Retry-After header itself is read in test_untrusted_answers.py's table."""
     mock_api.rate_limit(times=1, retry_after=None)  # no retry_after: exponential backoff
-    run(lambda c: c.get_prompt("hello-world"))
+    run(mock_api, lambda c: c.get_prompt("hello-world"))
     assert len(clock.sleeps) == 1 and clock.sleeps[0] <= INITIAL_BACKOFF
 
 
@@ -126,7 +130,7 @@ def test_connection_refused_is_retried_then_raised_as_network_error(
 ) -> None:
     mock_api.connection_refused(times=5)
     with pytest.raises(NetworkError) as caught:
-        run(lambda c: c.health_check(), max_retries=2)
+        run(mock_api, lambda c: c.health_check(), max_retries=2)
     assert "Connection refused" in caught.value.message
     assert len(mock_api.requests) == 3
 
@@ -137,7 +141,7 @@ def test_read_timeouts_stop_at_the_overall_deadline(
     mock_api.timeout(times=10)  # each attempt spends its whole remaining time
     start = clock.monotonic()
     with pytest.raises(RequestTimeoutError) as caught:
-        run(lambda c: c.get_prompt("hello-world"), timeout=10, max_retries=5)
+        run(mock_api, lambda c: c.get_prompt("hello-world"), timeout=10, max_retries=5)
     assert caught.value.code == "TIMEOUT_ERROR"
     assert clock.monotonic() - start <= 10
     assert len(mock_api.requests) == 1  # no time was left to retry
@@ -145,7 +149,7 @@ def test_read_timeouts_stop_at_the_overall_deadline(
 
 def test_gateway_timeout_504_is_retried(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
     mock_api.gateway_timeout(times=1)
-    assert run(lambda c: c.health_check()).status == "healthy"
+    assert run(mock_api, lambda c: c.health_check()).status == "healthy"
     assert len(mock_api.requests) == 2
 
 
@@ -154,7 +158,7 @@ def test_a_wait_past_the_deadline_is_not_started(
 ) -> None:
     mock_api.rate_limit(times=1, retry_after=5)
     with pytest.raises(RateLimitError):
-        run(lambda c: c.get_prompt("hello-world"), timeout=4)
+        run(mock_api, lambda c: c.get_prompt("hello-world"), timeout=4)
     assert clock.sleeps == []
 
 
@@ -163,7 +167,7 @@ def test_malformed_body_is_a_server_error_and_not_retried_when_status_is_200(
 ) -> None:
     mock_api.malformed_body(times=1)
     with pytest.raises(ServerError) as caught:
-        run(lambda c: c.get_prompt("hello-world"))
+        run(mock_api, lambda c: c.get_prompt("hello-world"))
     assert "not a PromptOps JSON envelope" in caught.value.message
     assert len(mock_api.requests) == 1
 
@@ -172,7 +176,7 @@ def test_proxy_html_502_is_retried(mock_api: MockPromptOpsAPI) -> None:
     mock_api.malformed_body(
         times=1, status=502, body=b"<html>Bad Gateway</html>", content_type="text/html"
     )
-    assert run(lambda c: c.get_prompt("hello-world")).version == 3
+    assert run(mock_api, lambda c: c.get_prompt("hello-world")).version == 3
     assert len(mock_api.requests) == 2
 
 
@@ -181,10 +185,10 @@ def test_clock_skew_over_300_seconds_is_an_authentication_error(
 ) -> None:
     mock_api.clock_skew(301)
     with pytest.raises(AuthenticationError) as caught:
-        run(lambda c: c.health_check())
+        run(mock_api, lambda c: c.health_check())
     assert "timestamp" in caught.value.message
 
 
 def test_clock_skew_within_300_seconds_is_accepted(mock_api: MockPromptOpsAPI) -> None:
     mock_api.clock_skew(-299)
-    assert run(lambda c: c.health_check()).status == "healthy"
+    assert run(mock_api, lambda c: c.health_check()).status == "healthy"

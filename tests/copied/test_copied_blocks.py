@@ -38,8 +38,8 @@ from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
 
-from ..docs_scenarios import SCENARIOS
 from ..local_server import serve
+from ..scenarios import SCENARIOS
 from ..site.built_site import built_site
 from ..site.rendered import CopyableBlock, copyable_blocks
 
@@ -166,15 +166,16 @@ def api_for(scenario: str) -> Iterator[tuple[str | None, str]]:
     mock) gets no base URL: the defaults, as on the page (the test above sets one).
     """
     api = MockPromptOpsAPI(clock=FakeClock())  # stopped at the docs' instant, like the block
+    key = api.api_key  # what the reader sets, even where the scenario revokes it
     if scenario == "off":
-        yield None, api.api_key
+        yield None, key
         return
     if _refuses_connections(scenario):
-        yield f"http://127.0.0.1:{_closed_port()}", api.api_key
+        yield f"http://127.0.0.1:{_closed_port()}", key
         return
     SCENARIOS[scenario].setup(api)
     with serve(MockASGIApp(api)) as base_url:
-        yield base_url, api.api_key
+        yield base_url, key
 
 
 def _refuses_connections(scenario: str) -> bool:

@@ -19,7 +19,7 @@ def test_logs_each_call_with_its_duration(
     caplog.set_level("INFO", logger="promptops.debug")
 
     async def main() -> str:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
             debug = DebugPromptOpsClient(client)
             rendered = await debug.call(
                 "render_prompt", "hello-world", variables=PromptVariables(name="Ada Lovelace")
@@ -38,7 +38,7 @@ def test_failures_are_logged_and_reraised(
     mock_api: MockPromptOpsAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def main() -> None:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
             await DebugPromptOpsClient(client).call("get_prompt", "missing")
 
     with pytest.raises(PromptNotFoundError):

@@ -5,28 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from snippets.client import PromptOpsClient
 from snippets.debugging.debug_logging import setup_debug_logging
 from snippets.mock_api import MockPromptOpsAPI
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers = root.handlers[:]
-    levels = {n: logging.getLogger(n).level for n in ("promptops", "httpx", "httpcore")}
-    yield
-    for handler in root.handlers[:]:
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
 
 
 def test_client_and_httpx_lines_are_logged_without_the_key(
@@ -37,7 +20,7 @@ def test_client_and_httpx_lines_are_logged_without_the_key(
     setup_debug_logging(stream=stream, log_file=str(tmp_path / "debug.log"))
 
     async def main() -> None:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
             await client.get_prompt("hello-world")
 
     asyncio.run(main())

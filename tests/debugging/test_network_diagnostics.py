@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from snippets.client.clock import FakeClock, system_clock
+from snippets.client.clock import SYSTEM_CLOCK, FakeClock
 from snippets.debugging import network_diagnostics
 from snippets.debugging.network_diagnostics import (
     PATHS,
@@ -42,7 +42,7 @@ def test_dns_failure_is_reported_and_the_next_host_still_checked() -> None:
 
 def test_http_against_the_mock_with_timings(mock_api: MockPromptOpsAPI) -> None:
     mock_api.simulate_latency(0.120)
-    checks = asyncio.run(check_http(BASE, PATHS))
+    checks = asyncio.run(check_http(BASE, PATHS, clock=mock_api.clock))
     assert [str(c) for c in checks] == [
         "PASS  GET /v1/health: HTTP 200 in 120 ms",
         "PASS  GET /v1/client/health: HTTP 401 in 120 ms, reachable (needs a key)",
@@ -68,7 +68,7 @@ def test_http_failure_is_reported_and_the_next_path_still_checked(
     mock_api: MockPromptOpsAPI, fault: object, detail: str
 ) -> None:
     fault(mock_api)  # type: ignore[operator]
-    checks = asyncio.run(check_http(BASE, PATHS))
+    checks = asyncio.run(check_http(BASE, PATHS, clock=mock_api.clock))
     assert [c.status for c in checks] == ["FAIL", "PASS", "PASS"]
     assert detail in checks[0].detail
 
@@ -190,7 +190,7 @@ def test_the_checks_follow_promptops_base_url(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The common issues page sends readers with a wrong base URL here: test that one."""
-    api = MockPromptOpsAPI(clock=system_clock)
+    api = MockPromptOpsAPI(clock=SYSTEM_CLOCK)
     with serve(MockASGIApp(api)) as base_url:
         monkeypatch.setenv("PROMPTOPS_BASE_URL", base_url)
         assert asyncio.run(run_network_diagnostics(resolve=loopback_only)) == 0

@@ -27,7 +27,7 @@ def test_requests_and_responses_are_logged_redacted(
     log = RequestLogger(tmp_path / "requests.jsonl")
 
     async def main() -> None:
-        async with PromptOpsClient(event_hooks=log.event_hooks()) as client:
+        async with PromptOpsClient(event_hooks=log.event_hooks(), clock=mock_api.clock) as client:
             await client.render_prompt("hello-world", {"name": "Ada"})
 
     asyncio.run(main())
@@ -60,7 +60,7 @@ def test_concurrent_requests_give_one_whole_line_each(
     log = RequestLogger(tmp_path / "requests.jsonl")
 
     async def main() -> None:
-        async with PromptOpsClient(event_hooks=log.event_hooks()) as client:
+        async with PromptOpsClient(event_hooks=log.event_hooks(), clock=mock_api.clock) as client:
             await asyncio.gather(
                 *(client.render_prompt("hello-world", {"name": f"u{i}"}) for i in range(200))
             )
@@ -130,7 +130,7 @@ def test_a_write_error_is_logged_and_the_api_call_still_succeeds(
     path.mkdir()  # every later write fails (as a full disk would)
 
     async def main() -> str:
-        async with PromptOpsClient(event_hooks=log.event_hooks()) as client:
+        async with PromptOpsClient(event_hooks=log.event_hooks(), clock=mock_api.clock) as client:
             return (await client.health_check()).status
 
     assert asyncio.run(main()) == "healthy"

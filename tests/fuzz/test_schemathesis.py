@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from snippets.client.clock import system_clock
+from snippets.client.clock import SYSTEM_CLOCK
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
 
@@ -35,7 +35,7 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def test_schemathesis_finds_no_failure_in_the_mock_api() -> None:
-    api = MockPromptOpsAPI(clock=system_clock)  # a real server runs on real time
+    api = MockPromptOpsAPI(clock=SYSTEM_CLOCK)  # a real server runs on real time
     schemathesis = Path(sys.executable).with_name("schemathesis")
     with serve(MockASGIApp(api)) as base_url:
         run = subprocess.run(

@@ -33,7 +33,7 @@ def results(output: str) -> dict[str, str]:
 def test_all_checks_pass_against_the_mock(
     mock_api: MockPromptOpsAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert asyncio.run(run_health_checks()) == 0
+    assert asyncio.run(run_health_checks(lambda: PromptOpsClient(clock=mock_api.clock))) == 0
     output = capsys.readouterr().out
     assert results(output) == dict.fromkeys(CHECKS, "PASS")
     assert output.rstrip().endswith("All checks passed")
@@ -42,7 +42,9 @@ def test_all_checks_pass_against_the_mock(
 def test_wrong_key_prints_fail_lines_and_exits_1(
     mock_api: MockPromptOpsAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = asyncio.run(run_health_checks(lambda: PromptOpsClient("po_wrong_key")))
+    code = asyncio.run(
+        run_health_checks(lambda: PromptOpsClient("po_wrong_key", clock=mock_api.clock))
+    )
     output = capsys.readouterr().out
     assert code == 1
     assert results(output) == {"Initialization": "PASS"} | dict.fromkeys(CHECKS[1:], "FAIL")
@@ -56,7 +58,7 @@ def test_missing_key_fails_initialization_and_names_the_variable(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.delenv("PROMPTOPS_API_KEY")
-    assert asyncio.run(run_health_checks()) == 1
+    assert asyncio.run(run_health_checks(lambda: PromptOpsClient(clock=mock_api.clock))) == 1
     output = capsys.readouterr().out
     assert results(output) == {"Initialization": "FAIL"}
     assert "PROMPTOPS_API_KEY" in output
@@ -67,7 +69,7 @@ def test_one_failing_check_does_not_stop_the_others(
     mock_api: MockPromptOpsAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mock_api.prompts.pop("hello-world")  # retrieval, caching and rendering now fail with 404
-    assert asyncio.run(run_health_checks()) == 1
+    assert asyncio.run(run_health_checks(lambda: PromptOpsClient(clock=mock_api.clock))) == 1
     found = results(capsys.readouterr().out)
     assert found == {
         "Initialization": "PASS",
@@ -81,7 +83,10 @@ def test_one_failing_check_does_not_stop_the_others(
 def test_caching_check_fails_when_the_cache_is_off(
     mock_api: MockPromptOpsAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert asyncio.run(run_health_checks(lambda: PromptOpsClient(cache_ttl=0))) == 1
+    assert (
+        asyncio.run(run_health_checks(lambda: PromptOpsClient(cache_ttl=0, clock=mock_api.clock)))
+        == 1
+    )
     assert results(capsys.readouterr().out)["Caching"] == "FAIL"
 
 
@@ -107,7 +112,7 @@ def test_credentials_in_the_base_url_are_refused_and_not_printed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("PROMPTOPS_BASE_URL", "https://alice:po_live_in_url@api.promptops.com")
-    assert asyncio.run(run_health_checks()) == 1
+    assert asyncio.run(run_health_checks(lambda: PromptOpsClient(clock=mock_api.clock))) == 1
     output = capsys.readouterr().out
     assert "po_live_in_url" not in output and "alice" not in output
     assert output.splitlines()[1] == (

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from snippets.client import AuthenticationError, PromptOpsClient, PromptVariables
-from snippets.client.clock import system_clock
+from snippets.client.clock import SYSTEM_CLOCK
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
 
@@ -22,7 +22,7 @@ from ..local_server import serve
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, MockPromptOpsAPI]]:
-    api = MockPromptOpsAPI(clock=system_clock)  # a real server runs on real time
+    api = MockPromptOpsAPI(clock=SYSTEM_CLOCK)  # a real server runs on real time
     with serve(MockASGIApp(api)) as base_url:
         yield base_url, api
 
@@ -31,7 +31,7 @@ def test_signed_requests_over_a_real_socket(server: tuple[str, MockPromptOpsAPI]
     base_url, api = server
 
     async def main() -> tuple[str, str]:
-        async with PromptOpsClient(api.api_key, base_url=base_url, clock=system_clock) as client:
+        async with PromptOpsClient(api.api_key, base_url=base_url, clock=SYSTEM_CLOCK) as client:
             health = await client.health_check()
             rendered = await client.render_prompt("hello-world", PromptVariables(name="Ada"))
             return health.status, rendered.content
@@ -44,7 +44,7 @@ def test_wrong_key_over_a_real_socket(server: tuple[str, MockPromptOpsAPI]) -> N
     base_url, _ = server
 
     async def main() -> None:
-        async with PromptOpsClient("po_wrong", base_url=base_url, clock=system_clock) as client:
+        async with PromptOpsClient("po_wrong", base_url=base_url, clock=SYSTEM_CLOCK) as client:
             await client.health_check()
 
     with pytest.raises(AuthenticationError):

@@ -19,25 +19,9 @@ from snippets.client.signing import sign
 from snippets.mock_api import MockPromptOpsAPI
 
 from ..contract import SPEC_PATH, check_request, check_response
+from ..scenarios import SCENARIOS
 
-Setup = Callable[[MockPromptOpsAPI], None]
 Call = Callable[[PromptOpsClient], Awaitable[Any]]
-
-SCENARIOS: dict[str, Setup] = {
-    "normal": lambda api: None,
-    "latency": lambda api: api.simulate_latency(0.2),
-    "rate limited": lambda api: api.rate_limit(times=2, retry_after=1),
-    "rate limited, no retry_after": lambda api: api.rate_limit(times=1, retry_after=None),
-    "rate limited, body only": lambda api: api.rate_limit(times=1, retry_after=3, header=False),
-    "500": lambda api: api.server_error(times=1, status=500),
-    "502": lambda api: api.server_error(times=1, status=502),
-    "503 always": lambda api: api.server_error(times=5, status=503),
-    "gateway timeout": lambda api: api.gateway_timeout(times=1),
-    "clock skew": lambda api: api.clock_skew(400),
-    "revoked key": lambda api: api.revoke_key(api.api_key),
-    "connection refused once": lambda api: api.connection_refused(times=1),
-    "read timeout once": lambda api: api.timeout(times=1),
-}
 
 CALLS: dict[str, Call] = {
     "health_check": lambda c: c.health_check(),
@@ -51,16 +35,16 @@ CALLS: dict[str, Call] = {
 
 
 @pytest.mark.parametrize("call", CALLS)
-@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("scenario", [n for n, s in SCENARIOS.items() if s.within_contract])
 def test_every_exchange_matches_the_contract(
-    mock_api: MockPromptOpsAPI, scenario: str, call: str
+    mock_api: MockPromptOpsAPI, clock: FakeClock, scenario: str, call: str
 ) -> None:
     api_key = mock_api.api_key
-    SCENARIOS[scenario](mock_api)
+    SCENARIOS[scenario].setup(mock_api)
 
     async def main() -> None:
         # Failing is fine here; failing outside the contract is not.
-        async with PromptOpsClient(api_key) as client:
+        async with PromptOpsClient(api_key, clock=clock) as client:
             with contextlib.suppress(PromptOpsError):
                 await CALLS[call](client)
 

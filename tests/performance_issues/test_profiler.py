@@ -33,10 +33,10 @@ def test_report_under_simulated_latency(
 ) -> None:
     mock_api.simulate_latency(0.050)
     progress: list[tuple[int, int]] = []
-    profiler = PerformanceProfiler()
+    profiler = PerformanceProfiler(clock=mock_api.clock)
 
     async def main() -> None:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=clock) as client:
             await performance_test(
                 client, profiler, iterations=2, on_progress=lambda d, t: progress.append((d, t))
             )
@@ -59,10 +59,10 @@ def test_report_under_simulated_latency(
 
 
 def test_failures_are_recorded_and_reraised(mock_api: MockPromptOpsAPI) -> None:
-    profiler = PerformanceProfiler()
+    profiler = PerformanceProfiler(clock=mock_api.clock)
 
     async def main() -> None:
-        async with PromptOpsClient() as client, profiler.profile("get_prompt"):
+        async with PromptOpsClient(clock=mock_api.clock) as client, profiler.profile("get_prompt"):
             await client.get_prompt("missing")
 
     with pytest.raises(Exception, match="PROMPT_NOT_FOUND"):
@@ -71,7 +71,7 @@ def test_failures_are_recorded_and_reraised(mock_api: MockPromptOpsAPI) -> None:
 
 
 def test_memory_is_the_extra_memory_allocated_during_the_call(clock: FakeClock) -> None:
-    profiler = PerformanceProfiler(track_memory=True)
+    profiler = PerformanceProfiler(track_memory=True, clock=clock)
 
     async def main() -> None:
         async with profiler.profile("allocate"):

@@ -45,7 +45,7 @@ def test_never_more_than_concurrency_in_flight(clock: FakeClock, concurrency: in
 
 def test_against_the_mock_failures_stay_in_their_slot(mock_api: MockPromptOpsAPI) -> None:
     async def main() -> list[Any]:
-        async with PromptOpsClient() as client:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
             return await render_many(
                 client,
                 [

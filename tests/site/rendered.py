@@ -7,13 +7,12 @@ mkdocstrings renders from docstrings (`div.doc`) are left out.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 
-from ..docs_blocks import DOCS, PYTHON_LANGS, Block, pages, shown_blocks
+from ..docs_blocks import DOCS, OUTPUT_LINE, PYTHON_LANGS, Block, pages, shown_blocks
 
 
 @dataclass(frozen=True)
@@ -179,7 +178,7 @@ class CopyableBlock:
     @property
     def printed(self) -> list[str]:
         """The output the page shows: the `#>` lines, in order."""
-        return [m[1] for m in re.finditer(r"^ *#> ?(.*)$", self.copied, re.M)]
+        return [m["text"] for m in OUTPUT_LINE.finditer(self.copied)]
 
 
 def copyable_blocks(site: Path) -> list[CopyableBlock]:

@@ -1,0 +1,181 @@
+"""The one table of mock API scenarios: what the mock does, and what one client call meets.
+
+Three checks read it, so adding a scenario is one row:
+
+- docs blocks name a row in their settings, ```python {mock="rate-limited"}; a ```json block
+  shows the body the mock answers to the row's `request` (a title "HTTP NNN ..." is checked too);
+- the contract test validates every request and response of every row against the OpenAPI
+  document (tests/mock_api/test_contract.py);
+- the fault matrix calls every client method in every row with an `outcome`: the documented
+  exception, number of requests and (fake) time (tests/client/test_fault_matrix.py).
+
+Faults last (99 times) unless the row says once: every retry meets them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from snippets.client import (
+    AuthenticationError,
+    NetworkError,
+    PromptOpsError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+)
+from snippets.client._client import INITIAL_BACKOFF, MAX_BACKOFF
+from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
+
+# With the client's defaults: a 30 s deadline, 2 retries after the first attempt.
+TIMEOUT = 30.0
+ALL_ATTEMPTS = 3
+# The backoff before retry n is at most min(8, 0.5 * 2**n): 0.5 s, then 1 s.
+BACKOFF = [min(MAX_BACKOFF, INITIAL_BACKOFF * 2**n) for n in range(ALL_ATTEMPTS - 1)]
+LASTING = 99
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What any one client call meets in a scenario, with the client's default settings."""
+
+    error: type[PromptOpsError] | None  # None: the call succeeds
+    attempts: int  # requests the call sends
+    max_seconds: float  # the most (fake) time it may take
+
+
+@dataclass(frozen=True)
+class ShownRequest:
+    """The request whose answer a ```json block shows: signed with `api_key`."""
+
+    method: str = "GET"
+    path: str = "/v1/client/prompts/hello-world"
+    body: Any = None
+    api_key: str = MOCK_API_KEY
+
+
+@dataclass(frozen=True)
+class Scenario:
+    setup: Callable[[MockPromptOpsAPI], None]
+    outcome: Outcome | None  # None: it depends on the call (a missing prompt, a new key)
+    request: ShownRequest = field(default_factory=ShownRequest)
+    # False: the mock answers as a broken proxy would, outside the API contract on purpose.
+    within_contract: bool = True
+
+
+def _nothing(api: MockPromptOpsAPI) -> None:
+    pass
+
+
+def _forget_hello_world(api: MockPromptOpsAPI) -> None:
+    del api.prompts["hello-world"]
+
+
+SUCCEEDS = Outcome(None, 1, 0)
+
+
+def at_once(error: type[PromptOpsError]) -> Outcome:
+    """Raised after one request, without waiting: not worth retrying, or no time to."""
+    return Outcome(error, 1, 0)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "ok": Scenario(_nothing, SUCCEEDS),
+    "latency-50ms": Scenario(lambda api: api.simulate_latency(0.050), Outcome(None, 1, 0.050)),
+    # The client's key is not (or no longer) accepted: revoked, or never valid.
+    "wrong-key": Scenario(lambda api: api.revoke_key(api.api_key), at_once(AuthenticationError)),
+    "clock-skew": Scenario(lambda api: api.clock_skew(-420), at_once(AuthenticationError)),
+    "rate-limited-once": Scenario(
+        lambda api: api.rate_limit(times=1, retry_after=2), Outcome(None, 2, 2)
+    ),
+    # retry_after 60 s does not fit the 30 s deadline: raised at once.
+    "rate-limited": Scenario(
+        lambda api: api.rate_limit(times=LASTING, retry_after=60),
+        at_once(RateLimitError),
+    ),
+    "rate-limited-2s": Scenario(
+        lambda api: api.rate_limit(times=LASTING, retry_after=2),
+        Outcome(RateLimitError, ALL_ATTEMPTS, 2 * 2),
+    ),
+    "rate-limited-in-the-body-only": Scenario(
+        lambda api: api.rate_limit(times=LASTING, retry_after=3, header=False),
+        Outcome(RateLimitError, ALL_ATTEMPTS, 2 * 3),
+    ),
+    "rate-limited-without-retry-after": Scenario(
+        lambda api: api.rate_limit(times=LASTING, retry_after=None),
+        Outcome(RateLimitError, ALL_ATTEMPTS, sum(BACKOFF)),
+    ),
+    # Over max_retry_after (60 s): raised at once, for the caller to decide.
+    "rate-limited-for-an-hour": Scenario(
+        lambda api: api.rate_limit(times=LASTING, retry_after=3600),
+        at_once(RateLimitError),
+    ),
+    "server-error-once": Scenario(
+        lambda api: api.server_error(times=1, status=503), Outcome(None, 2, BACKOFF[0])
+    ),
+    "server-error": Scenario(
+        lambda api: api.server_error(times=LASTING, status=503),
+        Outcome(ServerError, ALL_ATTEMPTS, sum(BACKOFF)),
+    ),
+    "server-error-500": Scenario(
+        lambda api: api.server_error(times=LASTING, status=500),
+        Outcome(ServerError, ALL_ATTEMPTS, sum(BACKOFF)),
+    ),
+    "server-error-502": Scenario(
+        lambda api: api.server_error(times=LASTING, status=502),
+        Outcome(ServerError, ALL_ATTEMPTS, sum(BACKOFF)),
+    ),
+    "gateway-timeout": Scenario(
+        lambda api: api.gateway_timeout(times=LASTING),
+        Outcome(RequestTimeoutError, ALL_ATTEMPTS, sum(BACKOFF)),
+    ),
+    "connection-refused": Scenario(
+        lambda api: api.connection_refused(times=LASTING),
+        Outcome(NetworkError, ALL_ATTEMPTS, sum(BACKOFF)),
+    ),
+    # No answer at all: the deadline ends the call, whatever was left of it.
+    "connect-timeout": Scenario(
+        lambda api: api.connect_timeout(times=LASTING), Outcome(RequestTimeoutError, 1, TIMEOUT)
+    ),
+    "read-timeout": Scenario(
+        lambda api: api.timeout(times=LASTING), Outcome(RequestTimeoutError, 1, TIMEOUT)
+    ),
+    "truncated-json": Scenario(
+        lambda api: api.malformed_body(times=LASTING), at_once(ServerError), within_contract=False
+    ),
+    "malformed-json": Scenario(
+        lambda api: api.malformed_body(times=LASTING, body=b"{success: true, data: }"),
+        at_once(ServerError),
+        within_contract=False,
+    ),
+    "json-as-text-plain": Scenario(
+        lambda api: api.malformed_body(
+            times=LASTING, body=b'{"success": true, "data": {}}', content_type="text/plain"
+        ),
+        at_once(ServerError),
+        within_contract=False,
+    ),
+    "proxy-error-page": Scenario(
+        lambda api: api.malformed_body(
+            times=LASTING,
+            status=502,
+            body=b"<html><h1>502 Bad Gateway</h1></html>",
+            content_type="text/html",
+        ),
+        Outcome(ServerError, ALL_ATTEMPTS, sum(BACKOFF)),
+        within_contract=False,
+    ),
+    "unknown-prompt": Scenario(_forget_hello_world, None),
+    "missing-variable": Scenario(
+        _nothing,
+        None,
+        ShownRequest(
+            "POST", "/v1/client/prompts/welcome-message/render", {"variables": {"name": "Ada"}}
+        ),
+    ),
+    "key-rotation": Scenario(lambda api: api.add_key("po_live_next_9d3b1f"), None),
+}
+
+FAULTS = {name: s for name, s in SCENARIOS.items() if s.outcome and s.outcome.error}
