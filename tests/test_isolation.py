@@ -10,7 +10,7 @@ from pytest_socket import SocketConnectBlockedError
 
 from snippets.mock_api import MOCK_API_KEY
 
-from .conftest import CANARY, _Collector
+from .conftest import _Collector, pytest_runtest_makereport
 
 
 @pytest.mark.filterwarnings("ignore:A test tried to use socket")
@@ -20,8 +20,27 @@ def test_connecting_beyond_127_0_0_1_is_blocked() -> None:
         sock.connect(("127.0.0.2", 9))
 
 
-def test_the_canary_is_the_mock_s_key() -> None:
-    assert CANARY == MOCK_API_KEY
+def test_a_report_that_shows_the_canary_fails_and_hides_it() -> None:
+    """The report hook: a passing test whose captured output shows the key is failed, and the
+    failure report shows `<API KEY>` instead of the key."""
+    report = pytest.TestReport(
+        "tests/x.py::test_x",
+        ("tests/x.py", 1, "test_x"),
+        {},
+        "passed",
+        None,
+        "call",
+        [("Captured stdout call", f"Authorization: Bearer {MOCK_API_KEY}")],
+    )
+    hook = pytest_runtest_makereport(None, None)  # type: ignore[arg-type]  # unused by it
+    next(hook)
+    with pytest.raises(StopIteration) as done:
+        hook.send(report)
+    result = done.value.value
+    assert result.outcome == "failed"
+    assert "the API key leaked into: Captured stdout call" in str(result.longrepr)
+    assert MOCK_API_KEY not in str(result.longrepr)
+    assert "Bearer <API KEY>" in str(result.longrepr)
 
 
 def test_the_collector_would_see_a_logged_key() -> None:

@@ -6,13 +6,7 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
-from snippets.client import (
-    NetworkError,
-    PromptOpsError,
-    RateLimitError,
-    RequestTimeoutError,
-    ServerError,
-)
+from snippets.client import RETRYABLE_ERRORS, PromptOpsError
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 
 T = TypeVar("T")
@@ -30,13 +24,14 @@ class CircuitBreaker:
     """Opens after `failure_threshold` consecutive outage errors; after `reset_timeout` seconds
     lets one probe call through; closes again when the API answers the probe.
 
-    Only outages count (network, timeout, rate limit, 5xx): a wrong key or prompt id is your
-    bug, not the API being down, so it passes through without tripping the breaker. A probe
-    that gets no answer (cancelled, or failed before a request was sent) leaves it open. The
-    probe is a client call, so the client's deadline bounds it: the breaker is never stuck.
+    Only outages count, the errors the client retries (network, timeout, rate limit, 5xx):
+    a wrong key or prompt id is your bug, not the API being down, so it passes through
+    without tripping the breaker. A probe that gets no answer (cancelled, or failed before a
+    request was sent) leaves it open. The probe is a client call, so the client's deadline
+    bounds it: the breaker is never stuck.
     """
 
-    OUTAGES = (NetworkError, RequestTimeoutError, RateLimitError, ServerError)
+    OUTAGES = RETRYABLE_ERRORS
 
     def __init__(
         self, failure_threshold: int = 5, reset_timeout: float = 30.0, clock: Clock = SYSTEM_CLOCK

@@ -8,22 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from snippets.client import (
+    RETRYABLE_ERRORS,
     AuthenticationError,
-    NetworkError,
     PromptNotFoundError,
     PromptOpsClient,
-    RateLimitError,
-    RequestTimeoutError,
-    ServerError,
     ValidationError,
 )
 
 logger = logging.getLogger(__name__)
-
-
-# The client has already retried these (with backoff, within its deadline): what reaches
-# your code is a failure that lasted. Serve a fallback and keep going.
-TRANSIENT = (RateLimitError, RequestTimeoutError, NetworkError, ServerError)
 
 
 async def render_or_fallback(
@@ -32,7 +24,9 @@ async def render_or_fallback(
     """Render a prompt; on a lasting outage return `fallback` instead of failing the request."""
     try:
         rendered = await client.render_prompt(prompt_id, variables)
-    except TRANSIENT as exc:
+    except RETRYABLE_ERRORS as exc:
+        # The client has already retried these (with backoff, within its deadline): a failure
+        # that reaches your code lasted. Serve the fallback and keep going.
         logger.warning("PromptOps unavailable, using fallback for %s: %s", prompt_id, exc)
         return fallback
     except (AuthenticationError, PromptNotFoundError, ValidationError):

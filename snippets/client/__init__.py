@@ -16,6 +16,7 @@ from ._client import (
 )
 from .errors import (
     ERROR_CATALOG,
+    RETRYABLE_ERRORS,
     AuthenticationError,
     ConfigurationError,
     NetworkError,
@@ -33,6 +34,7 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "ERROR_CATALOG",
+    "RETRYABLE_ERRORS",
     "AuthenticationError",
     "ConfigurationError",
     "HealthStatus",

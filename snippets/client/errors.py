@@ -101,6 +101,8 @@ class ErrorSpec:
     prevention: str
     other_statuses: tuple[int, ...] = ()
     """Statuses that gateways and proxies send for the same failure (403, 408)."""
+    any_5xx: bool = False
+    """Also every 5xx status that no other row names."""
 
     @property
     def code(self) -> str:
@@ -165,6 +167,7 @@ ERROR_CATALOG: tuple[ErrorSpec, ...] = (
         cause="PromptOps API failure (any 5xx) or a proxy's non-JSON answer",
         solution="Retry with backoff; check the status page",
         prevention="Retries with backoff and a deadline",
+        any_5xx=True,
     ),
 )
 
@@ -178,6 +181,13 @@ _SPECS_BY_STATUS: dict[int, ErrorSpec] = {
 _SPECS_BY_CLASS: dict[type[PromptOpsError], ErrorSpec] = {
     spec.exception: spec for spec in ERROR_CATALOG
 }
+_SPEC_FOR_OTHER_5XX = next(spec for spec in ERROR_CATALOG if spec.any_5xx)
+
+RETRYABLE_ERRORS: tuple[type[PromptOpsError], ...] = tuple(
+    spec.exception for spec in ERROR_CATALOG if spec.retryable
+)
+"""The errors the client retries by itself, from the catalog: when one reaches your code, the
+failure lasted through every retry (an outage, not a mistake in the call)."""
 
 
 def spec_for_status(status: int) -> ErrorSpec | None:
@@ -185,7 +195,7 @@ def spec_for_status(status: int) -> ErrorSpec | None:
     5xx; None for a status that is not one of the API's errors (2xx, 3xx, 400, 418, ...)."""
     spec = _SPECS_BY_STATUS.get(status)
     if spec is None and 500 <= status <= 599:
-        spec = _SPECS_BY_CLASS[ServerError]
+        spec = _SPEC_FOR_OTHER_5XX
     return spec
 
 
@@ -211,7 +221,7 @@ def error_matrix_markdown() -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for spec in ERROR_CATALOG:
-        status = "5xx" if spec.exception is ServerError else (spec.status or "none (client)")
+        status = "5xx" if spec.any_5xx else (spec.status or "none (client)")
         lines.append(
             f"| `{spec.code}` | {status} | `{spec.exception.__name__}` "
             f"| {'yes' if spec.retryable else 'no'} | {spec.cause} | {spec.solution} "

@@ -16,8 +16,7 @@ from typing import Any, Literal
 import httpx
 
 from snippets.cli import run_script
-from snippets.client import DEFAULT_BASE_URL, PromptOpsClient
-from snippets.client.redaction import redact_url
+from snippets.client import DEFAULT_BASE_URL, ConfigurationError, PromptOpsClient, check_base_url
 
 
 @dataclass(frozen=True)
@@ -52,27 +51,27 @@ def diagnose(environ: Mapping[str, str], **client_settings: Any) -> list[Finding
         report("OK", "API key", f"PROMPTOPS_API_KEY is set ({len(key)} characters)")
 
     # The endpoint: the API root over HTTPS. Shown without any user, password or query.
-    base_url = environ.get("PROMPTOPS_BASE_URL")
-    if base_url is not None:
-        shown = redact_url(base_url)
-        try:
-            url = httpx.URL(base_url)
-        except httpx.InvalidURL:
-            url = httpx.URL()
-        if not base_url:
-            report("ERROR", "Endpoint", "PROMPTOPS_BASE_URL is empty: unset it for the default")
-        elif url.scheme not in ("http", "https") or not url.host:
-            report("ERROR", "Endpoint", f"PROMPTOPS_BASE_URL is not an http(s) URL: {shown}")
-        elif url.userinfo or url.query:
-            report("ERROR", "Endpoint", f"PROMPTOPS_BASE_URL has credentials or a query: {shown}")
-        elif url.path.rstrip("/"):
-            report("WARN", "Endpoint", f"PROMPTOPS_BASE_URL has a path ({url.path}); use the root")
-        elif url.scheme == "http" and url.host not in ("localhost", "127.0.0.1"):
-            report("WARN", "Endpoint", "PROMPTOPS_BASE_URL is plain http: keys travel unencrypted")
-        else:
-            report("OK", "Endpoint", shown)
+    endpoint = environ.get("PROMPTOPS_BASE_URL")
+    base_url = DEFAULT_BASE_URL  # for the client settings below, if the variable is unusable
+    if endpoint is None:
+        report("OK", "Endpoint", f"default ({DEFAULT_BASE_URL})")
+    elif not endpoint:
+        report("ERROR", "Endpoint", "PROMPTOPS_BASE_URL is empty: unset it for the default")
     else:
-        report("OK", "Endpoint", "default (https://api.promptops.com)")
+        try:  # the client's own check, so the doctor and the client agree
+            base_url = check_base_url(endpoint, "PROMPTOPS_BASE_URL")
+        except ConfigurationError as exc:
+            report("ERROR", "Endpoint", str(exc))
+        else:
+            url = httpx.URL(base_url)
+            if url.path.rstrip("/"):
+                path = f"PROMPTOPS_BASE_URL has a path ({url.path}); use the root"
+                report("WARN", "Endpoint", path)
+            elif url.scheme == "http" and url.host not in ("localhost", "127.0.0.1"):
+                plain = "PROMPTOPS_BASE_URL is plain http: keys travel unencrypted"
+                report("WARN", "Endpoint", plain)
+            else:
+                report("OK", "Endpoint", base_url)
 
     # Proxies: httpx uses HTTPS_PROXY unless NO_PROXY names the host.
     proxy = environ.get("HTTPS_PROXY") or environ.get("https_proxy")
@@ -96,11 +95,7 @@ def diagnose(environ: Mapping[str, str], **client_settings: Any) -> list[Finding
     # Client settings: what the constructor accepts, and what works well in practice. A
     # stand-in key: the real one was checked above.
     try:
-        client = PromptOpsClient(
-            api_key="po_stand_in",
-            base_url=DEFAULT_BASE_URL if base_url is None else base_url,
-            **client_settings,
-        )
+        client = PromptOpsClient(api_key="po_stand_in", base_url=base_url, **client_settings)
     except ValueError as exc:
         report("ERROR", "Client", str(exc))
         return findings

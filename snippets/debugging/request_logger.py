@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.debugging.redaction import redact
 
 SENSITIVE_KEYS = {"authorization", "x-promptops-signature", "api_key", "cookie", "set-cookie"}
@@ -29,7 +30,14 @@ class RequestLogger:
     directory or a symbolic link (which could point anywhere) fails at once.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        secrets: Iterable[str] = (),
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.clock = clock
         self.path = Path(path)
         self.secrets = [s for s in (*secrets, os.environ.get("PROMPTOPS_API_KEY", "")) if s]
         self._lock = threading.Lock()
@@ -43,9 +51,6 @@ class RequestLogger:
 
     def log_response(self, data: dict[str, Any]) -> None:
         self._write("response", data)
-
-    def log_error(self, data: dict[str, Any]) -> None:
-        self._write("error", data)
 
     def event_hooks(self) -> dict[str, list[Callable[[Any], Awaitable[None]]]]:
         """httpx event hooks: pass them as `PromptOpsClient(event_hooks=logger.event_hooks())`."""
@@ -74,7 +79,9 @@ class RequestLogger:
     def _write(self, kind: str, data: dict[str, Any]) -> None:
         entry = {
             "type": kind,
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "timestamp": datetime.fromtimestamp(self.clock.time(), UTC).isoformat(
+                timespec="milliseconds"
+            ),
             "data": self._redacted(data),
         }
         line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"

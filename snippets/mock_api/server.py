@@ -474,6 +474,7 @@ class MockPromptOpsAPI:
         **extra: Any,
     ) -> httpx.Response:
         """The error envelope for `error`, with the HTTP status the error catalog gives it."""
-        status = status or ERRORS_BY_CODE[error.code].status or 500
+        status = status or ERRORS_BY_CODE[error.code].status
+        assert status is not None, f"{error.code} is the client's own: the API never sends it"
         body = {"success": False, "error": {"code": error.code, "message": message, **extra}}
         return httpx.Response(status, json=body, headers={**self._headers(), **(headers or {})})

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from snippets.cli import run_script
 from snippets.client import PromptOpsClient, PromptVariables
@@ -117,19 +117,22 @@ async def performance_test(
                 on_progress(done, total)
 
 
-def _progress(done: int, total: int) -> None:
-    """Progress on stderr, so that stdout holds only the report."""
-    sys.stderr.write(f"\rprofiling: {done}/{total} calls")
+def show_progress(done: int, total: int, stream: TextIO = sys.stderr) -> None:
+    """Progress on stderr, so that stdout holds only the report; one line rewritten in place
+    on a terminal, nothing in a log (a CI log would get a fragment per call)."""
+    if not stream.isatty():
+        return
+    stream.write(f"\rprofiling: {done}/{total} calls")
     if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+        stream.write("\n")
+    stream.flush()
 
 
 async def profile_prompts() -> int:
     """Profile the default prompts through one client and print the report."""
     profiler = PerformanceProfiler()
     async with PromptOpsClient() as client:
-        await performance_test(client, profiler, on_progress=_progress)
+        await performance_test(client, profiler, on_progress=show_progress)
     profiler.print_report()
     return 0
 

@@ -106,10 +106,13 @@ def test_caller_mistakes_do_not_trip_it(mock_api: MockPromptOpsAPI, clock: FakeC
     assert breaker.state == "closed"
 
 
-def test_open_error_says_when_to_retry(clock: FakeClock) -> None:
+def test_open_error_says_when_to_retry_and_calls_nothing(clock: FakeClock) -> None:
     breaker = CircuitBreaker(failure_threshold=1, reset_timeout=30, clock=clock)
+    calls = 0
 
     async def fail() -> None:
+        nonlocal calls
+        calls += 1
         raise ServerError("down", status_code=503)
 
     with pytest.raises(ServerError):
@@ -118,7 +121,7 @@ def test_open_error_says_when_to_retry(clock: FakeClock) -> None:
     with pytest.raises(CircuitOpenError, match="next probe in 18 s") as caught:
         asyncio.run(breaker.call(fail))
     assert caught.value.retry_in == 18
-    assert not isinstance(caught.value, PromptNotFoundError)
+    assert calls == 1  # open: the second call never reached the operation
 
 
 @pytest.mark.parametrize(

@@ -257,6 +257,10 @@ NOW = FakeClock().time()
         (None, "1" + "0" * 400, math.inf),
         (10**400, None, math.inf),
         (None, "1e999", math.inf),
+        (None, "soon", None),  # garbage: no wait from the server, the normal backoff
+        (None, email.utils.formatdate(NOW - 20, usegmt=True), None),  # a date in the past
+        (None, "-5", None),
+        (None, "nan", None),
     ],
 )
 def test_retry_after_is_read_from_the_body_then_the_header(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from snippets.client import PromptOpsClient
+from snippets.client.clock import FakeClock
 from snippets.debugging.request_logger import RequestLogger
 from snippets.mock_api import MockPromptOpsAPI
 
@@ -46,12 +47,12 @@ def test_requests_and_responses_are_logged_redacted(
     assert mock_api.api_key not in (tmp_path / "requests.jsonl").read_text()
 
 
-def test_nested_values_and_errors_are_redacted(tmp_path: Path) -> None:
+def test_nested_values_and_known_secrets_are_redacted(tmp_path: Path) -> None:
     log = RequestLogger(tmp_path / "log.jsonl", secrets=["custom-secret-value"])
-    log.log_error({"error": "failed: custom-secret-value", "context": {"api_key": "x", "n": [1]}})
+    log.log_request({"url": "/x?n=custom-secret-value", "context": {"api_key": "x", "n": [1]}})
     (entry,) = entries(tmp_path / "log.jsonl")
-    assert entry["type"] == "error"
-    assert entry["data"] == {"error": "failed: ***", "context": {"api_key": "***", "n": [1]}}
+    assert entry["type"] == "request"
+    assert entry["data"] == {"url": "/x?n=***", "context": {"api_key": "***", "n": [1]}}
 
 
 def test_concurrent_requests_give_one_whole_line_each(
@@ -137,3 +138,15 @@ def test_a_write_error_is_logged_and_the_api_call_still_succeeds(
     assert [r.getMessage() for r in caplog.records if r.name == "promptops.request_logger"] == [
         f"request log {path} not written: Is a directory"
     ] * 2
+
+
+def test_timestamps_come_from_the_clock_in_utc(tmp_path: Path) -> None:
+    clock = FakeClock()  # 2026-01-01T00:00:00Z
+    log = RequestLogger(tmp_path / "log.jsonl", clock=clock)
+    log.log_request({})
+    clock.advance(1.5)
+    log.log_response({})
+    assert [e["timestamp"] for e in entries(tmp_path / "log.jsonl")] == [
+        "2026-01-01T00:00:00.000+00:00",
+        "2026-01-01T00:00:01.500+00:00",
+    ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import re
 
 import pytest
 
@@ -10,7 +12,12 @@ from snippets.client import PromptOpsClient
 from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.performance_issues import profiler as profiler_module
-from snippets.performance_issues.profiler import PerformanceProfiler, percentile, performance_test
+from snippets.performance_issues.profiler import (
+    PerformanceProfiler,
+    percentile,
+    performance_test,
+    show_progress,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,7 +77,9 @@ def test_failures_are_recorded_and_reraised(mock_api: MockPromptOpsAPI) -> None:
     assert profiler.summary()["get_prompt"]["success_rate"] == 0.0
 
 
-def test_memory_is_the_extra_memory_allocated_during_the_call(clock: FakeClock) -> None:
+def test_memory_is_the_extra_memory_allocated_during_the_call(
+    clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
     profiler = PerformanceProfiler(track_memory=True, clock=clock)
 
     async def main() -> None:
@@ -84,6 +93,24 @@ def test_memory_is_the_extra_memory_allocated_during_the_call(clock: FakeClock) 
     allocate, idle = profiler.measurements
     assert allocate.peak_memory_kib is not None and allocate.peak_memory_kib > 2000  # 2 MiB
     assert idle.peak_memory_kib is not None and idle.peak_memory_kib < 64
+    profiler.print_report()
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert re.fullmatch(r"peak memory per call: max (\d+) KiB", last)
+    assert 2000 < int(last.split()[-2]) < 2200
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_one_line_rewritten_on_a_terminal_and_silent_in_a_log() -> None:
+    terminal, log = _Terminal(), io.StringIO()
+    for done in (2, 4):
+        show_progress(done, 4, terminal)
+        show_progress(done, 4, log)
+    assert terminal.getvalue() == "\rprofiling: 2/4 calls\rprofiling: 4/4 calls\n"
+    assert log.getvalue() == ""
 
 
 def test_empty_profiler_has_an_empty_summary() -> None:
@@ -104,4 +131,4 @@ def test_command_line_mock_run_is_deterministic(
         "50.0ms",
         "50.0ms",
     ]
-    assert "profiling: 60/60 calls" in captured.err
+    assert captured.err == ""  # not a terminal: no progress fragments in the log
