@@ -147,7 +147,8 @@ def test_includes_resolve(page: Path) -> None:
             assert f"[start:{include.section}]" in text, f"no section {include.section!r}"
 
 
-# The seed guide's bugs (see DESIGN.md). Each pattern is how it looked; none may come back.
+# The bugs of the guide this site replaced (one long page whose snippets were broken in small
+# ways). Each pattern is how it looked; none may come back.
 SEED_BUGS = {
     "aiohttp": "the project uses httpx",
     "datetime.utcnow(": "naive UTC timestamps; use datetime.now(UTC)",

@@ -1,4 +1,4 @@
-"""The error catalog against the contract in DESIGN.md, and the mock's use of it."""
+"""The error catalog against the API contract, and the mock's use of it."""
 
 from __future__ import annotations
 
