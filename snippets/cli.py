@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
+
+from snippets.client import ConfigurationError, PromptOpsError
 
 ScriptMain = Callable[[], Coroutine[Any, Any, int]]
 
@@ -18,7 +21,8 @@ def run_script(name: str, main: ScriptMain, description: str | None, argv: list[
     """Parse the command line, then run `main()` against the API (or, with `--mock`, offline).
 
     `name` is the script's name (`health-check`), `description` its module docstring; returns
-    the exit code.
+    the exit code: `main`'s own, or 2 when an error stopped it (shown on one line: a missing
+    key, an unreachable API), or 130 when interrupted.
     """
     parser = argparse.ArgumentParser(
         prog=f"promptops-{name}",
@@ -31,8 +35,14 @@ def run_script(name: str, main: ScriptMain, description: str | None, argv: list[
         help="run against the mock API bundled with this package: no account, no network",
     )
     args = parser.parse_args(argv)
-    if args.mock:
-        from snippets.offline import run_offline  # only --mock needs the mock
+    try:
+        if args.mock:
+            from snippets.offline import run_offline  # only --mock needs the mock
 
-        return run_offline(name, main)
-    return asyncio.run(main())
+            return run_offline(name, main)
+        return asyncio.run(main())
+    except (PromptOpsError, ConfigurationError) as exc:  # one line, not a traceback
+        print(f"{parser.prog}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -69,10 +69,6 @@ def _nothing(api: MockPromptOpsAPI) -> None:
     pass
 
 
-def _forget_hello_world(api: MockPromptOpsAPI) -> None:
-    del api.prompts["hello-world"]
-
-
 SUCCEEDS = Outcome(None, 1, 0)
 
 
@@ -167,7 +163,8 @@ SCENARIOS: dict[str, Scenario] = {
         Outcome(ServerError, ALL_ATTEMPTS, sum(BACKOFF)),
         within_contract=False,
     ),
-    "unknown-prompt": Scenario(_forget_hello_world, None),
+    # A typo in the prompt id: a reader meets it with any API, the mock's included.
+    "unknown-prompt": Scenario(_nothing, None, ShownRequest(path="/v1/client/prompts/hello-wrold")),
     "missing-variable": Scenario(
         _nothing,
         None,

@@ -75,3 +75,21 @@ def test_simulated_dns_answers_every_name_with_a_documentation_address(
 def test_simulated_dns_has_no_invalid_names() -> None:
     with pytest.raises(OSError, match="Name or service not known"):
         asyncio.run(simulated_resolver("api.promptops.invalid"))
+
+
+async def _needs_a_key() -> int:
+    async with PromptOpsClient() as client:
+        await client.health_check()
+    return 0
+
+
+def test_an_error_that_stops_a_script_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A missing key, an unreachable API: a line a reader can act on, not a traceback."""
+    monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
+    assert run_script("profiler", _needs_a_key, None, []) == 2
+    assert capsys.readouterr().err == (
+        "promptops-profiler: No API key: pass api_key=... or set the PROMPTOPS_API_KEY "
+        "environment variable\n"
+    )

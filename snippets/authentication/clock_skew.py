@@ -6,6 +6,7 @@ python -m snippets.authentication.clock_skew --mock   # the bundled mock API
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import os
 import sys
@@ -13,23 +14,49 @@ import sys
 import httpx
 
 from snippets.cli import run_script
-from snippets.client import BASE_URL_ENV, DEFAULT_BASE_URL
+from snippets.client import (
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    NetworkError,
+    RequestTimeoutError,
+    ServerError,
+    check_base_url,
+    describe_transport_error,
+)
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.client.signing import TIMESTAMP_TOLERANCE
 
 
-async def measure_clock_skew(base_url: str | None = None, *, clock: Clock = SYSTEM_CLOCK) -> float:
+async def measure_clock_skew(
+    base_url: str | None = None, *, clock: Clock = SYSTEM_CLOCK, deadline: float = 10.0
+) -> float:
     """Seconds this machine's clock is ahead of the API's (negative: behind).
 
-    Uses the public health endpoint, so it works even when authentication fails. The `Date`
-    header has 1 s resolution, so offsets of a second or two are noise.
+    Uses the public health endpoint, so it needs no key and works while authentication
+    fails. The whole measurement has `deadline` seconds. Failures are the client's errors: the
+    URL checked as the client checks it, and no answer, no connection or no `Date` header each
+    a `PromptOpsError`.
     """
-    base_url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
-        sent = clock.time()
-        response = await http.get("/v1/health")
-        received = clock.time()
-    server_time = email.utils.parsedate_to_datetime(response.headers["Date"]).timestamp()
+    if base_url is None:
+        url = check_base_url(os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL), BASE_URL_ENV)
+    else:
+        url = check_base_url(base_url)
+    try:
+        async with asyncio.timeout(deadline), httpx.AsyncClient(base_url=url) as http:
+            sent = clock.time()
+            response = await http.get("/v1/health")
+            received = clock.time()
+    except TimeoutError:
+        raise RequestTimeoutError(f"GET /v1/health: no answer within {deadline:g} s") from None
+    except httpx.HTTPError as exc:
+        raise NetworkError(f"Could not reach {url}: {describe_transport_error(exc)}") from None
+    try:
+        server_time = email.utils.parsedate_to_datetime(response.headers["Date"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        raise ServerError(
+            f"GET /v1/health answered HTTP {response.status_code} without a valid Date header",
+            status_code=response.status_code,
+        ) from None
     return (sent + received) / 2 - server_time
 
 

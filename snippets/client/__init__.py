@@ -26,6 +26,7 @@ from .errors import (
     RequestTimeoutError,
     ServerError,
     ValidationError,
+    describe_transport_error,
 )
 from .models import HealthStatus, Prompt, PromptVariables, RenderedPrompt
 
@@ -51,4 +52,5 @@ __all__ = [
     "ServerError",
     "ValidationError",
     "check_base_url",
+    "describe_transport_error",
 ]

@@ -12,8 +12,8 @@ import logging
 import math
 import os
 import random
-import socket
 import ssl
+import zlib
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -29,6 +29,7 @@ from .errors import (
     RateLimitError,
     RequestTimeoutError,
     ServerError,
+    describe_transport_error,
     is_retryable,
     spec_for_status,
 )
@@ -174,6 +175,7 @@ class PromptOpsClient:
             )
         else:
             self.base_url = check_base_url(base_url, "base_url")
+        self._verify = _ca_bundle()  # a missing or broken bundle fails here, not at a request
         self.timeout = _check_seconds("timeout", timeout, allow_zero=False)
         self.cache_ttl = _check_seconds("cache_ttl", cache_ttl, allow_zero=True)
         self.max_retry_after = _check_seconds("max_retry_after", max_retry_after, allow_zero=True)
@@ -202,11 +204,10 @@ class PromptOpsClient:
         if self._http is None:
             self._http = httpx.AsyncClient(
                 base_url=self.base_url,
-                verify=_tls_context(
-                    os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
-                ),
+                verify=self._verify,
                 auth=PromptOpsAuth(self._api_key, self.clock),
-                headers={"User-Agent": "promptops-docs-client/0.1"},
+                # Only the encodings the client decompresses itself, within its size limit.
+                headers={"User-Agent": "promptops-docs-client/0.1", "Accept-Encoding": ACCEPTED},
                 limits=self._limits,
                 event_hooks=self._event_hooks,
                 transport=self._transport,
@@ -417,7 +418,7 @@ class PromptOpsClient:
             except PromptOpsError as exc:  # the body was too large or undecodable
                 error = exc
             except Exception as exc:  # any other failure to send or receive: the network's
-                detail = self._server_text(_transport_cause(exc))
+                detail = self._server_text(describe_transport_error(exc))
                 error = NetworkError(f"Could not reach {self.base_url}: {detail}")
             else:
                 envelope = _json_or_none(headers, body)
@@ -453,7 +454,7 @@ class PromptOpsClient:
 
     async def _send(
         self, method: str, path: str, json: Any, time_left: float
-    ) -> tuple[int, httpx.Headers, bytearray]:
+    ) -> tuple[int, httpx.Headers, bytes]:
         """One attempt: the status, headers and body, read up to `max_response_bytes`."""
         assert self._http is not None
         async with self._http.stream(
@@ -471,16 +472,28 @@ class PromptOpsClient:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > self.max_response_bytes:
                 raise too_large(f"{printable(declared, 30)} bytes")
-            body = bytearray()
+            if response.is_stream_consumed:  # an answer built in memory (httpx.MockTransport)
+                if len(response.content) > self.max_response_bytes:
+                    raise too_large(f"more than {self.max_response_bytes} bytes")
+                return status, response.headers, response.content
+            # Read the bytes as sent and decompress them here, within the limit: httpx would
+            # decompress each chunk whole, and a small gzip bomb fills memory.
+            raw = bytearray()
+            async for chunk in response.aiter_raw():
+                raw += chunk
+                if len(raw) > self.max_response_bytes:
+                    raise too_large(f"more than {self.max_response_bytes} bytes")
+            encoding = response.headers.get("Content-Encoding", "")
             try:
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > self.max_response_bytes:
-                        raise too_large("more bytes")
-            except httpx.DecodingError as exc:
+                body = _decompressed(raw, encoding, self.max_response_bytes)
+            except _TooLarge:
+                raise too_large(
+                    f"more than {self.max_response_bytes} bytes once decompressed"
+                ) from None
+            except (ValueError, zlib.error) as exc:
                 raise ServerError(
                     f"{method} {path} answered HTTP {status} with a body that could not be "
-                    f"decoded: {self._server_text(str(exc))}",
+                    f"decoded ({self._server_text(encoding)}): {self._server_text(str(exc))}",
                     status_code=status,
                 ) from None
             return status, response.headers, body
@@ -573,6 +586,42 @@ class PromptOpsClient:
             logger.log(level, message, *args)
 
 
+ACCEPTED: Final = "gzip, deflate"
+
+
+class _TooLarge(Exception):
+    """A body that decompresses to more than the size limit."""
+
+
+def _decompressed(raw: bytes | bytearray, encoding: str, limit: int) -> bytes:
+    """`raw` decoded from its `Content-Encoding` (gzip, deflate, or none), 64 KiB of output at
+    a time, never more than `limit` bytes in all; `_TooLarge` past it, `ValueError` for
+    another encoding."""
+    data = bytes(raw)
+    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+        if coding == "identity":
+            continue
+        if coding in ("gzip", "x-gzip"):
+            wbits = zlib.MAX_WBITS | 16
+        elif coding == "deflate":  # zlib-wrapped, as the standard says; raw deflate is common
+            wbits = zlib.MAX_WBITS if data[:1] == b"\x78" else -zlib.MAX_WBITS
+        else:
+            raise ValueError(f"unsupported Content-Encoding {coding!r}")
+        decompressor, output, pending = zlib.decompressobj(wbits), bytearray(), data
+        while True:
+            piece = decompressor.decompress(pending, 65536)
+            output += piece
+            if len(output) > limit:
+                raise _TooLarge
+            pending = decompressor.unconsumed_tail
+            if not pending and len(piece) < 65536:
+                break
+        data = bytes(output)
+    if len(data) > limit:
+        raise _TooLarge
+    return data
+
+
 class _Malformed(Exception):
     """A success body without what its endpoint promises; the message says what is wrong."""
 
@@ -612,6 +661,19 @@ def _expect_id(answered: str, requested: str, where: str) -> None:
         )
 
 
+def _ca_bundle() -> ssl.SSLContext:
+    """The TLS context for the CA bundle in `SSL_CERT_FILE` / `SSL_CERT_DIR` (certifi's if
+    unset); `ConfigurationError` naming the setting if it cannot be loaded."""
+    cert_file, cert_dir = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    try:
+        return _tls_context(cert_file, cert_dir)
+    except OSError as exc:  # a missing file, or not a certificate (ssl.SSLError)
+        setting = f"SSL_CERT_FILE={cert_file!r}" if cert_file else f"SSL_CERT_DIR={cert_dir!r}"
+        raise ConfigurationError(
+            f"The CA bundle in {setting} cannot be loaded: {printable(str(exc))}"
+        ) from None
+
+
 @functools.cache
 def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     """One verifying TLS context per CA setting, shared by every client in the process.
@@ -621,24 +683,6 @@ def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     `SSL_CERT_FILE` still takes effect.
     """
     return httpx.create_ssl_context()
-
-
-def _transport_cause(exc: BaseException) -> str:
-    """What went wrong under a transport error, as specifically as the exceptions say.
-
-    On asyncio, httpx reports a refused connection as "All connection attempts failed"; the
-    OSError it wraps says "[Errno 111] Connection refused". DNS and TLS errors say enough.
-    """
-    cause: BaseException | None = exc
-    for _ in range(10):  # a cause chain is short; never loop on a cycle
-        if cause is None:
-            break
-        if isinstance(cause, socket.gaierror | ssl.SSLError):
-            return str(cause)
-        if isinstance(cause, ConnectionError) and cause.errno:
-            return f"[Errno {cause.errno}] {os.strerror(cause.errno)}"
-        cause = cause.__cause__ or cause.__context__
-    return str(exc) or type(exc).__name__
 
 
 def _retry_after(value: Any, headers: httpx.Headers, clock: Clock) -> float | None:
@@ -689,6 +733,11 @@ def _check_api_key(api_key: object) -> str:
             f"No API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
         )
     api_key = api_key.strip()
+    if len(api_key) > 1 and api_key[0] in "'\"" and api_key[-1] == api_key[0]:
+        raise ConfigurationError(
+            "The API key has quotes around it (copied from a .env file?): remove them "
+            "(nothing was sent)"
+        )
     for position, char in enumerate(api_key, start=1):
         if char.isspace() or not char.isprintable() or not char.isascii():
             kind = "a space or line break" if char.isspace() else "a control or non-ASCII character"

@@ -7,6 +7,9 @@ print. Change an entry here and the mock, the client and the pages follow.
 
 from __future__ import annotations
 
+import os
+import socket
+import ssl
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -228,3 +231,21 @@ def error_matrix_markdown() -> str:
             f"| {spec.prevention} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def describe_transport_error(exc: BaseException) -> str:
+    """What went wrong under a transport error, as specifically as the exceptions say.
+
+    On asyncio, httpx reports a refused connection as "All connection attempts failed"; the
+    OSError it wraps says "[Errno 111] Connection refused". DNS and TLS errors say enough.
+    """
+    cause: BaseException | None = exc
+    for _ in range(10):  # a cause chain is short; never loop on a cycle
+        if cause is None:
+            break
+        if isinstance(cause, socket.gaierror | ssl.SSLError):
+            return str(cause)
+        if isinstance(cause, ConnectionError) and cause.errno:
+            return f"[Errno {cause.errno}] {os.strerror(cause.errno)}"
+        cause = cause.__cause__ or cause.__context__
+    return str(exc) or type(exc).__name__

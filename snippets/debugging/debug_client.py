@@ -56,16 +56,19 @@ def _show(value: Any) -> str:
 
 
 async def demo() -> int:
-    """Log two calls through the wrapper, a render and a misspelled prompt id; print the log."""
+    """Log two calls through the wrapper, a render and a misspelled prompt id; print the log,
+    also when a call fails for another reason (then the error follows it)."""
     log = io.StringIO()
     setup_debug_logging("INFO", stream=log)
-    async with PromptOpsClient() as client:
-        debug = DebugPromptOpsClient(client)
-        await debug.call("render_prompt", "hello-world", PromptVariables(name="Ada"))
-        with contextlib.suppress(PromptNotFoundError):  # logged by the wrapper, then raised
-            await debug.call("get_prompt", "hello-wrold")
-    for line in log.getvalue().splitlines():
-        print(line)
+    try:
+        async with PromptOpsClient() as client:
+            debug = DebugPromptOpsClient(client)
+            await debug.call("render_prompt", "hello-world", PromptVariables(name="Ada"))
+            with contextlib.suppress(PromptNotFoundError):  # logged by the wrapper, then raised
+                await debug.call("get_prompt", "hello-wrold")
+    finally:
+        for line in log.getvalue().splitlines():
+            print(line)
     return 0
 
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 
+from snippets.cli import run_script
 from snippets.client.redaction import redact_url
 
 PACKAGES = ("promptops-troubleshooting-docs", "httpx", "httpcore", "respx", "certifi")
@@ -30,7 +31,10 @@ def environment_report(environ: Mapping[str, str] = os.environ) -> dict[str, str
             report[package] = "not installed"
     report["PROMPTOPS_API_KEY"] = "set" if environ.get("PROMPTOPS_API_KEY") else "not set"
     base_url = environ.get("PROMPTOPS_BASE_URL")
-    report["PROMPTOPS_BASE_URL"] = "not set (default)" if base_url is None else redact_url(base_url)
+    if base_url is None:
+        report["PROMPTOPS_BASE_URL"] = "not set (default)"
+    else:
+        report["PROMPTOPS_BASE_URL"] = redact_url(base_url) if base_url else "set, but empty"
     report["HTTPS_PROXY"] = "set" if environ.get("HTTPS_PROXY") else "not set"
     return report
 
@@ -40,9 +44,13 @@ def format_report(report: Mapping[str, str]) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in report.items())
 
 
-def main(argv: list[str] | None = None) -> int:
+async def print_report() -> int:
     print(format_report(environment_report()))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_script("environment-report", print_report, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,12 @@ from typing import Literal
 import httpx
 
 from snippets.cli import run_script
-from snippets.client import BASE_URL_ENV, DEFAULT_BASE_URL, check_base_url
+from snippets.client import (
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    check_base_url,
+    describe_transport_error,
+)
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.client.redaction import printable
 
@@ -84,7 +89,7 @@ async def check_http(
                 checks.append(Check("FAIL", f"GET {path}", f"no answer within {time_limit:g} s"))
                 continue
             except httpx.HTTPError as exc:
-                error = printable(f"{type(exc).__name__}: {exc}")
+                error = printable(f"{type(exc).__name__}: {describe_transport_error(exc)}")
                 checks.append(Check("FAIL", f"GET {path}", error))
                 continue
             elapsed_ms = (clock.monotonic() - start) * 1000
@@ -177,9 +182,13 @@ async def run_network_diagnostics(
     for check in checks:
         print(check)
     failed = sum(check.status == "FAIL" for check in checks)
-    print(
-        f"{failed} of {len(checks)} checks failed" if failed else f"All {len(checks)} checks passed"
-    )
+    warned = sum(check.status == "WARN" for check in checks)
+    if failed:
+        print(f"{failed} of {len(checks)} checks failed")
+    elif warned:
+        print(f"{len(checks)} checks: none failed, {warned} with a warning")
+    else:
+        print(f"All {len(checks)} checks passed")
     return 1 if failed else 0
 
 

@@ -76,6 +76,16 @@ _ENDPOINTS: Final = (
 Responder = Callable[[httpx.Request], httpx.Response]
 
 
+def _where_clients_point() -> str:
+    """`PROMPTOPS_BASE_URL`, else the real API's URL: where clients will send requests."""
+    return os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+
+
+def _seed_prompts() -> dict[str, dict[str, Any]]:
+    """A fresh copy of `SEED_PROMPTS`, for one mock to change."""
+    return {prompt_id: dict(prompt) for prompt_id, prompt in SEED_PROMPTS.items()}
+
+
 class _Reject(Exception):
     """Internal: stop handling a request and answer with this error envelope."""
 
@@ -124,17 +134,15 @@ class MockPromptOpsAPI:
     api_key: str = field(default=MOCK_API_KEY, repr=False)  # keys stay out of reprs
     extra_keys: set[str] = field(default_factory=set, repr=False)
     # Where clients send requests: the mock answers where they point (PROMPTOPS_BASE_URL).
-    base_url: str = field(default_factory=lambda: os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+    base_url: str = field(default_factory=_where_clients_point)
     clock: Clock = SYSTEM_CLOCK
-    prompts: dict[str, dict[str, Any]] = field(
-        default_factory=lambda: {k: dict(v) for k, v in SEED_PROMPTS.items()}
-    )
+    prompts: dict[str, dict[str, Any]] = field(default_factory=_seed_prompts)
     requests: list[httpx.Request] = field(default_factory=list)
     exchanges: list[tuple[httpx.Request, httpx.Response]] = field(default_factory=list)
     latency: float = 0.0
     skew: float = 0.0
-    _faults: list[_Fault] = field(default_factory=list)
-    _router: respx.MockRouter | None = None
+    _faults: list[_Fault] = field(default_factory=list, init=False)
+    _router: respx.MockRouter | None = field(default=None, init=False)
 
     def __repr__(self) -> str:
         return (

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
 from snippets.authentication import clock_skew
 from snippets.authentication.clock_skew import explain_skew, measure_clock_skew
+from snippets.client import ConfigurationError, NetworkError, ServerError
 from snippets.mock_api import MockPromptOpsAPI
 
 
@@ -46,3 +48,32 @@ def test_command_line_mock_run(
     monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
     assert clock_skew.main(["--mock"]) == 0
     assert capsys.readouterr().out == "OK: clock within 0 s of the server\n"
+
+
+def test_a_missing_date_header_is_a_server_error(mock_api: MockPromptOpsAPI) -> None:
+    mock_api.malformed_body(body=b"{}", status=200)
+    with pytest.raises(ServerError, match="without a valid Date header"):
+        asyncio.run(measure_clock_skew(clock=mock_api.clock))
+
+
+def test_an_unreachable_api_is_a_network_error(mock_api: MockPromptOpsAPI) -> None:
+    mock_api.connection_refused()
+    with pytest.raises(NetworkError, match=r"\[Errno 111\] Connection refused"):
+        asyncio.run(measure_clock_skew(clock=mock_api.clock))
+
+
+@pytest.mark.parametrize(
+    ("base_url", "message"),
+    [
+        ("", "must be an http(s) URL"),
+        ("http://user:secret@127.0.0.1:9", "must not contain a user or password"),
+        ("https://127.0.0.1:99999", "ports are 1 to 65535"),
+    ],
+)
+def test_the_base_url_is_checked_as_the_client_checks_it(
+    base_url: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: an empty value meant the default, and credentials went out as Basic auth."""
+    monkeypatch.setenv("PROMPTOPS_BASE_URL", base_url)
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        asyncio.run(measure_clock_skew())

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import gzip
 import json
 import logging
 import math
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +28,13 @@ from snippets.client import (
     RequestTimeoutError,
     ServerError,
 )
-from snippets.client._client import INITIAL_BACKOFF, JITTER, MAX_RESPONSE_BYTES
+from snippets.client._client import (
+    INITIAL_BACKOFF,
+    JITTER,
+    MAX_RESPONSE_BYTES,
+    _decompressed,
+    _TooLarge,
+)
 from snippets.client.clock import FakeClock
 
 KEY = "po_live_untrusted_5c8e1a"
@@ -444,3 +453,63 @@ def test_a_proxy_s_html_429_is_a_rate_limit_error_retried_after_its_header() -> 
         call("health_check", answer(b"<h1>Too Many Requests</h1>", 429, headers), clock=clock)
     assert caught.value.retry_after == 7.0
     assert clock.sleeps == [7.0, 7.0]
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_a_key_in_quotes_is_rejected_before_anything_is_sent(quote: str) -> None:
+    """What a .env file with KEY="po_..." gives a program that does not strip the quotes."""
+    with pytest.raises(ConfigurationError, match="quotes around it"):
+        PromptOpsClient(f"{quote}{KEY}{quote}")
+
+
+@pytest.mark.parametrize("content", [None, b"not a certificate"])
+def test_an_unusable_ca_bundle_is_a_configuration_error_naming_it(
+    content: bytes | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wrong SSL_CERT_FILE (the fix the TLS section suggests, with a typo) fails at once, at
+    construction, not as an OSError out of the first call."""
+    bundle = tmp_path / "corporate-ca.pem"
+    if content is not None:
+        bundle.write_bytes(content)
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    with pytest.raises(ConfigurationError) as caught:
+        PromptOpsClient(KEY)
+    assert str(caught.value).startswith(f"The CA bundle in SSL_CERT_FILE={str(bundle)!r} cannot")
+
+
+GZIPPED = gzip.compress(b'{"success": true, "data": {"status": "ok", "version": "1"}}')
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body"),
+    [
+        ("gzip", GZIPPED),
+        ("deflate", zlib.compress(gzip.decompress(GZIPPED))),
+        ("deflate", zlib.compress(gzip.decompress(GZIPPED))[2:-4]),  # raw deflate, as IIS sends
+        ("identity", gzip.decompress(GZIPPED)),
+        ("identity, gzip", GZIPPED),
+    ],
+)
+def test_compressed_answers_are_decompressed(encoding: str, body: bytes) -> None:
+    assert _decompressed(body, encoding, 1000) == gzip.decompress(GZIPPED)
+
+
+def test_decompression_stops_at_the_limit() -> None:
+    bomb = gzip.compress(b"x" * 10_000_000)
+    with pytest.raises(_TooLarge):
+        _decompressed(bomb, "gzip", 1_000_000)
+    assert _decompressed(bomb, "gzip", 10_000_000) == b"x" * 10_000_000
+
+
+def test_an_encoding_the_client_did_not_ask_for_is_a_server_error() -> None:
+    async def streamed() -> AsyncIterator[bytes]:  # streamed: read as a socket's answer is
+        yield b"\x1b\x00\x00"
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        assert request.headers["Accept-Encoding"] == "gzip, deflate"
+        headers = {"Content-Type": "application/json", "Content-Encoding": "br"}
+        return httpx.Response(200, headers=headers, content=streamed())
+
+    error = raised("health_check", respond)
+    assert isinstance(error, ServerError)
+    assert "could not be decoded (br): unsupported Content-Encoding 'br'" in error.message

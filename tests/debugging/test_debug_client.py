@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
-from snippets.client import PromptNotFoundError, PromptOpsClient, PromptVariables
+from snippets.client import NetworkError, PromptNotFoundError, PromptOpsClient, PromptVariables
+from snippets.client.clock import FakeClock
 from snippets.debugging import debug_client
 from snippets.debugging.debug_client import DebugPromptOpsClient
 from snippets.mock_api import MockPromptOpsAPI
@@ -62,3 +64,28 @@ def test_command_line_mock_run_logs_both_calls_with_their_durations(
         "<- render_prompt ok in 50 ms",
         "<- get_prompt failed after 50 ms: PROMPT_NOT_FOUND: Prompt 'hello-wrold' not found",
     ]
+
+
+def test_the_demo_prints_its_log_also_when_a_call_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unreachable API: the wrapper's lines come out before the error (on fake time: the
+    client's retries take none)."""
+    monkeypatch.setenv("PROMPTOPS_API_KEY", "po_test_key")
+    clock = FakeClock()
+    with (
+        MockPromptOpsAPI(clock=clock) as api,
+        asyncio.Runner(loop_factory=clock.event_loop) as runner,
+        pytest.raises(NetworkError),
+    ):
+        api.connection_refused(times=99)
+        runner.run(debug_client.demo())
+    wrapper = [line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines()]
+    wrapper = [line for line in wrapper if line.startswith(("->", "<-"))]
+    assert wrapper[0] == "-> render_prompt('hello-world', <1 variables>)"
+    assert re.fullmatch(  # after its retries' jittered backoff
+        r"<- render_prompt failed after \d+ ms: NETWORK_ERROR: Could not reach "
+        r"https://api\.promptops\.com: \[Errno 111\] Connection refused",
+        wrapper[1],
+    )
+    assert len(wrapper) == 2

@@ -54,3 +54,15 @@ def test_credentials_and_a_query_in_the_base_url_are_not_shown() -> None:
     environ = {"PROMPTOPS_BASE_URL": "https://alice:po_live_in_url@api.promptops.com/?token=t0k"}
     report = environment_report(environ)
     assert report["PROMPTOPS_BASE_URL"] == "https://***@api.promptops.com/?***"
+
+
+def test_the_command_line_is_the_scripts_own(capsys: pytest.CaptureFixture[str]) -> None:
+    """--help and unknown arguments behave as for every other script (they were ignored)."""
+    with pytest.raises(SystemExit) as exit_:
+        module.main(["--bogus"])
+    assert exit_.value.code == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_an_empty_base_url_is_shown_as_set_but_empty() -> None:
+    assert environment_report({"PROMPTOPS_BASE_URL": ""})["PROMPTOPS_BASE_URL"] == "set, but empty"

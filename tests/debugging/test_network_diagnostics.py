@@ -175,7 +175,7 @@ def test_the_host_port_and_scheme_come_from_promptops_base_url(
     assert output[0].startswith("PASS  DNS localhost: ")
     assert [line.split()[1] for line in output[1:4]] == ["GET", "GET", "GET"]
     assert output[4] == "WARN  TLS localhost: not used: the base URL is plain http"
-    assert output[-1] == "All 5 checks passed"
+    assert output[-1] == "5 checks: none failed, 1 with a warning"
     assert {str(r.url.netloc, "ascii") for r in mock_api.requests} == {"localhost:8080"}
 
 
@@ -201,7 +201,7 @@ def test_the_checks_follow_promptops_base_url(
         "PASS GET /v1/client/health",
         "PASS GET /v1/client/prompts",
         "WARN TLS 127.0.0.1",
-        "All 5 checks",
+        "5 checks: none",
     ]
     assert [r.url.port for r in api.requests] == [int(base_url.rsplit(":", 1)[1])] * 3
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import io
 import logging
 import socket
@@ -26,6 +27,7 @@ from typing import Any
 import pytest
 
 from snippets.api_errors.circuit_breaker import CircuitBreaker
+from snippets.authentication.clock_skew import measure_clock_skew
 from snippets.client import (
     AuthenticationError,
     NetworkError,
@@ -100,6 +102,18 @@ async def endless_body(x: Exchange) -> None:
     chunk = b"10000\r\n" + b"[" * 65536 + b"\r\n"
     while True:
         await x.send(chunk)
+
+
+# 500 MB of JSON, gzip-compressed to about 0.5 MB: small on the wire, huge once decompressed.
+GZIP_BOMB = gzip.compress(b'{"success": true, "data": "' + b"x" * 500 * 2**20, compresslevel=9)
+
+
+async def gzip_bomb(x: Exchange) -> None:
+    await x.send(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        + f"Content-Length: {len(GZIP_BOMB)}\r\nConnection: close\r\n\r\n".encode()
+    )
+    await x.send(GZIP_BOMB)
 
 
 async def huge_declared(x: Exchange) -> None:
@@ -181,6 +195,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "sends 300 MB": Behaviour(huge_body, ServerError),
     "sends an endless body": Behaviour(endless_body, ServerError),
     "announces 1 TB": Behaviour(huge_declared, ServerError),
+    "sends a gzip bomb": Behaviour(gzip_bomb, ServerError),
     "success without data": Behaviour(answers(200, {"success": True}), ServerError),
     "success with a list": Behaviour(answers(200, {"success": True, "data": [1]}), ServerError),
     "success with wrong fields": Behaviour(
@@ -502,9 +517,12 @@ def test_the_health_check_prints_no_secret_when_the_server_echoes_it(results: Re
 # -- memory --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("behaviour", ["sends 300 MB", "sends an endless body"])
+@pytest.mark.parametrize(
+    "behaviour", ["sends 300 MB", "sends an endless body", "sends a gzip bomb"]
+)
 def test_peak_memory_stays_near_the_size_limit(behaviour: str) -> None:
-    """A 300 MB answer once took 1.2 GB; the default 10 MiB limit now holds it near 10 MiB."""
+    """A 300 MB answer once took 1.2 GB, a gzip bomb 300 MB; the default 10 MiB limit now holds
+    both near 10 MiB."""
     with hostile_servers({behaviour: BEHAVIOURS[behaviour].handler}) as running:
 
         async def main() -> None:
@@ -526,3 +544,26 @@ def test_nothing_listens_after_the_servers_stop() -> None:
         host, port = running.urls["never answers"].removeprefix("http://").split(":")
     with pytest.raises(OSError), socket.create_connection((host, int(port)), timeout=1):
         pass
+
+
+def test_the_clock_skew_check_ends_within_its_deadline() -> None:
+    """It measures with its own httpx client: a silent or trickling server once kept it
+    running as long as the server liked."""
+    behaviours = ("never answers", "trickles headers")
+    with hostile_servers({b: BEHAVIOURS[b].handler for b in behaviours}) as running:
+
+        async def measure(url: str) -> tuple[BaseException | float, float]:
+            started = time.monotonic()
+            try:
+                result: BaseException | float = await measure_clock_skew(url, deadline=0.5)
+            except RequestTimeoutError as exc:
+                result = exc
+            return result, time.monotonic() - started
+
+        async def main() -> list[tuple[BaseException | float, float]]:
+            return list(await asyncio.gather(*(measure(running.urls[b]) for b in behaviours)))
+
+        for result, seconds in asyncio.run(main()):
+            assert isinstance(result, RequestTimeoutError), result
+            assert str(result) == "TIMEOUT_ERROR: GET /v1/health: no answer within 0.5 s"
+            assert seconds <= 0.5 + MARGIN
