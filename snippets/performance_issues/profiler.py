@@ -117,9 +117,10 @@ async def performance_test(
                 on_progress(done, total)
 
 
-def show_progress(done: int, total: int, stream: TextIO = sys.stderr) -> None:
+def show_progress(done: int, total: int, stream: TextIO | None = None) -> None:
     """Progress on stderr, so that stdout holds only the report; one line rewritten in place
     on a terminal, nothing in a log (a CI log would get a fragment per call)."""
+    stream = stream or sys.stderr  # looked up now: sys.stderr may have been replaced
     if not stream.isatty():
         return
     stream.write(f"\rprofiling: {done}/{total} calls")
