@@ -224,7 +224,7 @@ def zensical(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Time a warm `nox -s docs`, then run the benchmarks (ratios measured in one run).
 
-    Rewrites docs/includes/benchmarks.md, which the performance page shows, and
+    Rewrites docs/includes/benchmarks.md, which the contributing page shows, and
     .benchmarks/latest.json. The docs build never runs benchmarks; commit the table yourself.
     """
     _install(session, "docs", "test")
