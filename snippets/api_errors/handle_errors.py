@@ -1,5 +1,5 @@
-"""Handling PromptOps errors in application code: degrade on transient failures, fail loudly
-on mistakes that a retry cannot fix."""
+"""Handling PromptOps errors in application code: degrade on transient
+failures, fail loudly on mistakes that a retry cannot fix."""
 
 from __future__ import annotations
 
@@ -21,21 +21,29 @@ from snippets.client import (
 logger = logging.getLogger(__name__)
 
 
-# The client has already retried these (with backoff, within its deadline): what reaches
-# your code is a failure that lasted. Serve a fallback and keep going.
+# The client has already retried these (with backoff, within its deadline):
+# what reaches your code is a failure that lasted. Serve a fallback and keep
+# going.
 TRANSIENT = (RateLimitError, RequestTimeoutError, NetworkError, ServerError)
 
 
 async def render_or_fallback(
-    client: PromptOpsClient, prompt_id: str, variables: Mapping[str, Any], fallback: str
+    client: PromptOpsClient,
+    prompt_id: str,
+    variables: Mapping[str, Any],
+    fallback: str,
 ) -> str:
-    """Render a prompt; on a lasting outage return `fallback` instead of failing the request."""
+    """Render a prompt; on a lasting outage return `fallback` instead of
+    failing the request."""
     try:
         rendered = await client.render_prompt(prompt_id, variables)
     except TRANSIENT as exc:
-        logger.warning("PromptOps unavailable, using fallback for %s: %s", prompt_id, exc)
+        logger.warning(
+            "PromptOps unavailable, using fallback for %s: %s", prompt_id, exc
+        )
         return fallback
     except (AuthenticationError, PromptNotFoundError, ValidationError):
-        # A wrong key, id or variable: the same call will fail every time. Surface it.
+        # A wrong key, id or variable: the same call will fail every time.
+        # Surface it.
         raise
     return rendered.content

@@ -1,4 +1,5 @@
-"""Check which API keys the API accepts: the verification step of a key rotation."""
+"""Check which API keys the API accepts: the verification step of a key
+rotation."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from snippets.client import PromptOpsClient, PromptOpsError
 
 
 async def check_keys(keys: Mapping[str, str]) -> dict[str, str]:
-    """For each named key, "accepted" or the error code. Prints names, never keys."""
+    """For each named key, "accepted" or the error code. Prints names, never
+    keys."""
     results = {}
     for name, key in keys.items():
         try:

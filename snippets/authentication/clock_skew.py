@@ -1,7 +1,10 @@
-"""Measure this machine's clock offset from the PromptOps API's, using the `Date` header.
+"""Measure this machine's clock offset from the PromptOps API's, using the
+`Date` header.
 
-python -m snippets.authentication.clock_skew          # the real API (no key needed)
-python -m snippets.authentication.clock_skew --mock   # the bundled mock API
+# the real API (no key needed)
+python -m snippets.authentication.clock_skew
+# the bundled mock API
+python -m snippets.authentication.clock_skew --mock
 """
 
 from __future__ import annotations
@@ -18,19 +21,23 @@ from snippets.client.clock import Clock, default_clock
 from snippets.client.signing import TIMESTAMP_TOLERANCE
 
 
-async def measure_clock_skew(base_url: str | None = None, *, clock: Clock | None = None) -> float:
+async def measure_clock_skew(
+    base_url: str | None = None, *, clock: Clock | None = None
+) -> float:
     """Seconds this machine's clock is ahead of the API's (negative: behind).
 
-    Uses the public health endpoint, so it works even when authentication fails. The `Date`
-    header has 1 s resolution, so offsets of a second or two are noise.
-    """
+    Uses the public health endpoint, so it works even when authentication
+    fails. The `Date` header has 1 s resolution, so offsets of a second or two
+    are noise."""
     clock = clock or default_clock()
     base_url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
     async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
         sent = clock.time()
         response = await http.get("/v1/health")
         received = clock.time()
-    server_time = email.utils.parsedate_to_datetime(response.headers["Date"]).timestamp()
+    server_time = email.utils.parsedate_to_datetime(
+        response.headers["Date"]
+    ).timestamp()
     return (sent + received) / 2 - server_time
 
 
@@ -39,10 +46,14 @@ def explain_skew(offset: float) -> str:
     if abs(offset) <= 5:
         return f"OK: clock within {abs(offset):.0f} s of the server"
     if abs(offset) <= TIMESTAMP_TOLERANCE:
-        return f"WARN: clock {abs(offset):.0f} s {direction} the server; sync it (NTP)"
+        return (
+            f"WARN: clock {abs(offset):.0f} s {direction} the server; "
+            "sync it (NTP)"
+        )
     return (
         f"ERROR: clock {abs(offset):.0f} s {direction} the server, over the "
-        f"{TIMESTAMP_TOLERANCE} s window: every request is rejected. Sync it (NTP)"
+        f"{TIMESTAMP_TOLERANCE} s window: every request is rejected. "
+        "Sync it (NTP)"
     )
 
 
