@@ -36,6 +36,7 @@ SCENARIOS: dict[str, Scenario] = {
     "wrong-key": Scenario(_nothing, api_key="po_revoked"),
     "rate-limited-once": Scenario(lambda api: api.rate_limit(times=1, retry_after=2)),
     "rate-limited": Scenario(lambda api: api.rate_limit(times=3, retry_after=60)),
+    "quota-exhausted": Scenario(lambda api: api.rate_limit(times=3, retry_after=3600)),
     "gateway-timeout": Scenario(lambda api: api.gateway_timeout(times=3)),
     "server-error-once": Scenario(lambda api: api.server_error(times=1, status=503)),
     "server-error": Scenario(lambda api: api.server_error(times=3, status=503)),
