@@ -206,8 +206,11 @@ def browser(session: nox.Session) -> None:
     """
     _install(session, "browser")
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    # Two Chromiums: each view of the pages (and the search) stays on one worker, loaded once.
     session.run(
-        "pytest", "-m", "browser", "tests/browser", *session.posargs, env={"DOCS_SITE_DIR": "site"}
+        *("pytest", "-m", "browser", "tests/browser", "-n", "2", "--dist", "loadgroup"),
+        *session.posargs,
+        env={"DOCS_SITE_DIR": "site"},
     )
 
 

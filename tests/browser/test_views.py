@@ -45,7 +45,12 @@ class Shown:
 
 
 def _views(*views: View) -> list[Any]:
-    return [pytest.param((v, p), id=f"{v}-{p}") for v in views for p in site_pages()]
+    # One xdist group per view: its pages load once, for all the tests of that view.
+    return [
+        pytest.param((v, p), id=f"{v}-{p}", marks=pytest.mark.xdist_group(f"view-{v}"))
+        for v in views
+        for p in site_pages()
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -175,10 +180,11 @@ def test_code_fits_its_block_at_desktop_width(shown: Shown) -> None:
     assert [block["first"] for block in blocks if block["scrolls"]] == []
 
 
-def test_a_screenshot_of_every_page_in_every_view() -> None:
-    names = {
-        f"{path.strip('/').replace('/', '-') or 'index'}-{view}.png"
-        for path in site_pages()
-        for view in VIEWS
-    }
-    assert names <= {p.name for p in SCREENSHOTS.glob("*.png")}
+@pytest.mark.parametrize("shown", _views(*VIEWS), indirect=True)
+def test_a_full_page_screenshot_of_the_view_is_saved(shown: Shown) -> None:
+    """The CI artifact: screenshots/<page>-<scheme>-<width>.png, the whole page at its width."""
+    name = shown.path.strip("/").replace("/", "-") or "index"
+    png = (SCREENSHOTS / f"{name}-{shown.view}.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width == shown.view.width and height >= 900
