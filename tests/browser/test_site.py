@@ -31,17 +31,6 @@ def test_page_loads_cleanly_and_locally(page: Page, traffic: Traffic, path: str)
     assert traffic.off_host() == [], "every asset must come from the site itself"
 
 
-def test_search_for_an_error_code_leads_to_the_api_errors_page(page: Page) -> None:
-    page.goto("", wait_until="networkidle")
-    page.keyboard.press("/")  # Material's search shortcut
-    # Typed key by key: Material searches on key events, which fill() does not send.
-    page.locator("input.md-search__input").press_sequentially("RATE_LIMIT_ERROR")
-    first = page.locator(".md-search-result__item a").first
-    expect(first).to_be_visible()
-    first.click()
-    expect(page).to_have_url(re.compile(r"/api-errors/"))
-
-
 # A block in a content tab is hidden until its tab is chosen: click the tab's label, as a reader.
 SHOW_ITS_TAB = """box => {
     const block = box.closest(".tabbed-block");
