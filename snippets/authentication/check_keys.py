@@ -1,5 +1,4 @@
-"""Check which API keys the API accepts: the verification step of a key
-rotation."""
+"""Check which API keys the API accepts: the check step of a key rotation."""
 
 from __future__ import annotations
 
@@ -9,8 +8,7 @@ from snippets.client import PromptOpsClient, PromptOpsError
 
 
 async def check_keys(keys: Mapping[str, str]) -> dict[str, str]:
-    """For each named key, "accepted" or the error code. Prints names, never
-    keys."""
+    """Each named key: "accepted" or its error code. Prints names, not keys."""
     results = {}
     for name, key in keys.items():
         try:

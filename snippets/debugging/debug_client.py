@@ -28,8 +28,8 @@ from snippets.debugging.debug_logging import setup_debug_logging
 
 
 class DebugPromptOpsClient:
-    """Wraps a client; `await debug.call("get_prompt", "hello-world")` logs and
-    returns.
+    """Wraps a client: `await debug.call("get_prompt", "hello-world")` logs
+    the call and returns its result.
 
     Variable values can hold personal data, so only their names are logged.
     """
@@ -64,8 +64,7 @@ class DebugPromptOpsClient:
 
 
 def _show(value: Any) -> str:
-    """Variables (any mapping) by count only: their values can be personal
-    data."""
+    """Variables (any mapping) by count only: values can be personal data."""
     return (
         f"<{len(value)} variables>"
         if isinstance(value, Mapping)

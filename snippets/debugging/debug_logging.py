@@ -1,5 +1,5 @@
-"""Debug logging for a PromptOps integration, with secrets redacted from every
-line."""
+"""Debug logging for a PromptOps integration, with secrets redacted from
+every line."""
 
 from __future__ import annotations
 

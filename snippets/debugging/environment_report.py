@@ -1,5 +1,5 @@
-"""Environment report: what to paste into a bug report (never the API key
-itself).
+"""Environment report: what to paste into a bug report (never the API
+key itself).
 
 python -m snippets.debugging.environment_report
 """
@@ -27,8 +27,8 @@ def environment_report(
     environ: Mapping[str, str] = os.environ,
 ) -> dict[str, str]:
     """OS, Python, package versions and PromptOps settings, with secrets
-    reduced to set/unset (and a base URL shown without any user, password or
-    query)."""
+    reduced to set/unset, and a base URL shown without any user, password
+    or query."""
     report = {
         "OS": platform.platform(),
         "Python": (

@@ -43,8 +43,8 @@ class Check:
 
 
 async def system_resolver(host: str) -> list[str]:
-    """The addresses the operating system resolves `host` to (what httpx will
-    use)."""
+    """The addresses the operating system resolves `host` to: what httpx
+    will use."""
     infos = await asyncio.get_running_loop().getaddrinfo(
         host, 443, type=socket.SOCK_STREAM
     )
@@ -84,8 +84,8 @@ async def check_http(
     """GET each path without a key: any PromptOps answer, even 401, proves the
     path is open.
 
-    Only the status line and headers are read, each GET within `time_limit`
-    seconds."""
+    Only the status line and headers are read, each GET within
+    `time_limit` seconds."""
     clock = clock or default_clock()
     checks = []
     async with httpx.AsyncClient(

@@ -1,5 +1,5 @@
-"""Redact secrets from text, and from every log record before a handler writes
-it.
+"""Redact secrets from text, and from every log record before a handler
+writes it.
 
 Used by the debug logging setup and the request logger; use it on anything you
 print or log."""

@@ -1,5 +1,5 @@
-"""Log every request and response as one JSON line each, redacted, safe under
-concurrency."""
+"""Log every request and response as one JSON line each, redacted, and
+safe under concurrency."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ warnings = logging.getLogger("promptops.request_logger")
 
 
 class RequestLogger:
-    """Appends JSON Lines to `path`: `{"type", "timestamp" (UTC, ISO 8601),
-    "data"}`.
+    """Appends JSON Lines to `path`:
+    `{"type", "timestamp" (UTC, ISO 8601), "data"}`.
 
     Each entry is written whole by one `write` under a lock, so concurrent
     requests never interleave their lines. Secrets are redacted before anything
@@ -64,7 +64,7 @@ class RequestLogger:
         self._write("error", data)
 
     def event_hooks(self) -> dict[str, list[Callable[[Any], Awaitable[None]]]]:
-        """httpx event hooks: pass them as
+        """httpx event hooks, to pass as
         `PromptOpsClient(event_hooks=logger.event_hooks())`."""
 
         async def on_request(request: httpx.Request) -> None:

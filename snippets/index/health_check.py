@@ -1,5 +1,5 @@
-"""PromptOps health check: runs each check, prints PASS or FAIL, exits 1 if any
-failed.
+"""PromptOps health check: runs each check, prints PASS or FAIL, exits 1 if
+any failed.
 
 # the real API, key from PROMPTOPS_API_KEY
 python -m snippets.index.health_check

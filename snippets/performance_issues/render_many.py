@@ -17,10 +17,10 @@ async def render_many(
     concurrency: int = 5,
 ) -> list[RenderedPrompt | PromptOpsError]:
     """Render every (prompt_id, variables) pair, `concurrency` at a time,
-    results in order.
+    with the results in order.
 
-    A failed item gives its exception in the list instead of cancelling the
-    others."""
+    A failed item gives its exception in the list instead of cancelling
+    the others."""
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     slots = asyncio.Semaphore(concurrency)
