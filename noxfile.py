@@ -199,10 +199,11 @@ def mutate(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def browser(session: nox.Session) -> None:
-    """Build and serve the site on 127.0.0.1, and check it in Debian's Chromium (Playwright).
+    """Build and serve the site on 127.0.0.1, and check it in Debian's Chromium (Playwright):
+    every page in light and dark at 1280 and 390 px (axe-core, layout), and symptom search.
 
     Needs /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it). Screenshots of
-    every page go to screenshots/.
+    every page in each view go to screenshots/.
     """
     _install(session, "browser")
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
