@@ -199,15 +199,19 @@ def mutate(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def browser(session: nox.Session) -> None:
-    """Build and serve the site on 127.0.0.1, and check it in Debian's Chromium (Playwright).
+    """Build and serve the site on 127.0.0.1, and check it in Debian's Chromium (Playwright):
+    every page in light and dark at 1280 and 390 px (axe-core, layout), and symptom search.
 
     Needs /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it). Screenshots of
-    every page go to screenshots/.
+    every page in each view go to screenshots/.
     """
     _install(session, "browser")
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    # Two Chromiums: each view of the pages (and the search) stays on one worker, loaded once.
     session.run(
-        "pytest", "-m", "browser", "tests/browser", *session.posargs, env={"DOCS_SITE_DIR": "site"}
+        *("pytest", "-m", "browser", "tests/browser", "-n", "2", "--dist", "loadgroup"),
+        *session.posargs,
+        env={"DOCS_SITE_DIR": "site"},
     )
 
 
@@ -224,7 +228,7 @@ def zensical(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Time a warm `nox -s docs`, then run the benchmarks (ratios measured in one run).
 
-    Rewrites docs/includes/benchmarks.md, which the performance page shows, and
+    Rewrites docs/includes/benchmarks.md, which the contributing page shows, and
     .benchmarks/latest.json. The docs build never runs benchmarks; commit the table yourself.
     """
     _install(session, "docs", "test")

@@ -103,8 +103,8 @@ SCENARIOS: dict[str, Scenario] = {
         lambda api: api.rate_limit(times=LASTING, retry_after=None),
         Outcome(RateLimitError, ALL_ATTEMPTS, sum(BACKOFF)),
     ),
-    # Over max_retry_after (60 s): raised at once, for the caller to decide.
-    "rate-limited-for-an-hour": Scenario(
+    # A plan's quota spent: retry_after is over max_retry_after (60 s), raised at once.
+    "quota-exhausted": Scenario(
         lambda api: api.rate_limit(times=LASTING, retry_after=3600),
         at_once(RateLimitError),
     ),

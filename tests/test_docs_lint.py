@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
+
 from pytest_examples import CodeExample
 
-from .docs_blocks import ROOT
-from .docs_lint import lint
+from .docs_blocks import ROOT, page_snippet_modules
+from .docs_lint import SHOWN_LINE_LENGTH, lint
 
 
 def test_examples_are_linted_and_formatted() -> None:
@@ -27,3 +29,23 @@ def test_unformatted_example_is_reported_at_its_first_line() -> None:
     assert problem.startswith("docs/x.md:10: not formatted")
     assert "+x = 1" in problem and "+print(x)" in problem
     assert "# > 1" not in problem  # the `#>` marker is shown as written
+
+
+def test_page_snippet_folders_keep_the_shown_line_limit() -> None:
+    """Pages include `snippets/<page>/*.py` whole: ruff holds each folder to the limit the
+    examples have (a `ruff.toml` extending the project's), so the code fits its block."""
+    folders = {path.parent for path in page_snippet_modules()}
+    limits = {
+        folder.name: tomllib.loads((folder / "ruff.toml").read_text("utf-8")).get("line-length")
+        if (folder / "ruff.toml").exists()
+        else None
+        for folder in folders
+    }
+    assert limits == dict.fromkeys(limits, SHOWN_LINE_LENGTH)
+
+
+def test_an_output_line_may_be_long_but_a_code_line_may_not() -> None:
+    output = " ".join(["word"] * 18)  # 89 characters
+    source = f'print(\n    "{output}"\n)\n#> {output}\n'
+    example = CodeExample.create(source, path=ROOT / "docs/x.md", start_line=9)
+    assert lint([example]) == ["docs/x.md:11:80: E501 Line too long (95 > 79)"]

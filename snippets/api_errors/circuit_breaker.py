@@ -1,4 +1,5 @@
-"""A circuit breaker: stop calling an API that keeps failing, probe it again after a cool-down."""
+"""A circuit breaker: stop calling an API that keeps failing, probe it again
+after a cool-down."""
 
 from __future__ import annotations
 
@@ -16,34 +17,56 @@ class CircuitOpenError(Exception):
     """Raised instead of calling the API while the circuit is open."""
 
     def __init__(self, retry_in: float) -> None:
-        super().__init__(f"circuit open: PromptOps failing, next probe in {retry_in:.0f} s")
+        super().__init__(
+            f"circuit open: PromptOps failing, next probe in {retry_in:.0f} s"
+        )
         self.retry_in = retry_in
 
 
 class CircuitBreaker:
-    """Opens after `failure_threshold` consecutive outage errors; after `reset_timeout` seconds
-    lets one probe call through; closes again when the API answers the probe.
+    """Opens after `failure_threshold` consecutive outage errors; after
+    `reset_timeout` seconds lets one probe call through; closes again when the
+    API answers the probe.
 
-    Only outages count, the errors the client retries (network, timeout, rate limit, 5xx):
-    a wrong key or prompt id is your bug, not the API being down, so it passes through
-    without tripping the breaker. A probe that gets no answer (cancelled, or failed before a
-    request was sent) leaves it open. The probe is a client call, so the client's deadline
-    bounds it: the breaker is never stuck.
+    Only outages count, the errors the client retries (network, timeout, rate
+    limit, 5xx): a wrong key or prompt id is your bug, not the API being down,
+    so it passes through without tripping the breaker. A probe that gets no
+    answer (cancelled, or failed before a request was sent) leaves it open. The
+    probe is a client call, so the client's deadline bounds it: the breaker is
+    never stuck.
     """
 
     OUTAGES = RETRYABLE_ERRORS
 
     def __init__(
-        self, failure_threshold: int = 5, reset_timeout: float = 30.0, clock: Clock = SYSTEM_CLOCK
+        self,
+        failure_threshold: int = 5,
+        reset_timeout: float = 30.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        if isinstance(failure_threshold, bool) or not isinstance(failure_threshold, int):
-            raise ValueError(f"failure_threshold must be an int, got {failure_threshold!r}")
+        if isinstance(failure_threshold, bool) or not isinstance(
+            failure_threshold, int
+        ):
+            raise ValueError(
+                f"failure_threshold must be an int, got {failure_threshold!r}"
+            )
         if failure_threshold < 1:
-            raise ValueError(f"failure_threshold must be at least 1, got {failure_threshold}")
-        if isinstance(reset_timeout, bool) or not isinstance(reset_timeout, int | float):
-            raise ValueError(f"reset_timeout must be a number of seconds, got {reset_timeout!r}")
+            raise ValueError(
+                "failure_threshold must be at least 1, "
+                f"got {failure_threshold}"
+            )
+        if isinstance(reset_timeout, bool) or not isinstance(
+            reset_timeout, int | float
+        ):
+            raise ValueError(
+                "reset_timeout must be a number of seconds, "
+                f"got {reset_timeout!r}"
+            )
         if not (math.isfinite(reset_timeout) and reset_timeout > 0):
-            raise ValueError(f"reset_timeout must be finite and > 0 seconds, got {reset_timeout}")
+            raise ValueError(
+                "reset_timeout must be finite and > 0 seconds, "
+                f"got {reset_timeout}"
+            )
         self.failure_threshold = failure_threshold
         self.reset_timeout = float(reset_timeout)
         self.clock = clock
@@ -68,11 +91,16 @@ class CircuitBreaker:
                 self.state, self.opened_at = "open", self.clock.monotonic()
             raise
         except PromptOpsError as exc:
-            if probing:  # the API answered (401, 404, 422): it is up; no answer: still open
-                self.state = "closed" if exc.status_code is not None else "open"
+            # The API answered (401, 404, 422): it is up. No answer: open.
+            if probing:
+                self.state = (
+                    "closed" if exc.status_code is not None else "open"
+                )
             raise
         except BaseException:
-            if probing:  # cancelled, or our own bug: we learnt nothing about the API
+            if (
+                probing
+            ):  # cancelled, or our own bug: we learnt nothing about the API
                 self.state = "open"
             raise
         self.state, self.failures = "closed", 0

@@ -1,7 +1,11 @@
-"""Measure this machine's clock offset from the PromptOps API's, using the `Date` header.
+"""Measure this machine's clock offset from the PromptOps API's, using the
+`Date` header of its public health endpoint (no key needed).
 
-python -m snippets.authentication.clock_skew          # the real API (no key needed)
-python -m snippets.authentication.clock_skew --mock   # the bundled mock API
+Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
+PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
+
+    python -m snippets.authentication.clock_skew
+    python -m snippets.authentication.clock_skew --mock
 """
 
 from __future__ import annotations
@@ -28,40 +32,56 @@ from snippets.client.signing import TIMESTAMP_TOLERANCE
 
 
 async def measure_clock_skew(
-    base_url: str | None = None, *, clock: Clock = SYSTEM_CLOCK, deadline: float = 10.0
+    base_url: str | None = None,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    deadline: float = 10.0,
 ) -> float:
     """Seconds this machine's clock is ahead of the API's (negative: behind).
 
-    Uses the public health endpoint, so it needs no key and works while authentication
-    fails. The whole measurement has `deadline` seconds. Failures are the client's errors: the
-    URL checked as the client checks it, and no answer, no connection or no `Date` header each
-    a `PromptOpsError`.
+    Uses the public health endpoint, so it needs no key and works while
+    authentication fails. The whole measurement has `deadline` seconds.
+    Failures are the client's errors: the URL checked as the client checks it,
+    and no answer, no connection or no `Date` header each a `PromptOpsError`.
     """
     if base_url is None:
-        url = check_base_url(os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL), BASE_URL_ENV)
+        url = check_base_url(
+            os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL), BASE_URL_ENV
+        )
     else:
         url = check_base_url(base_url)
     try:
-        async with asyncio.timeout(deadline), httpx.AsyncClient(base_url=url) as http:
+        async with (
+            asyncio.timeout(deadline),
+            httpx.AsyncClient(base_url=url) as http,
+        ):
             sent = clock.time()
             response = await http.get("/v1/health")
             received = clock.time()
     except TimeoutError:
-        raise RequestTimeoutError(f"GET /v1/health: no answer within {deadline:g} s") from None
+        raise RequestTimeoutError(
+            f"GET /v1/health: no answer within {deadline:g} s"
+        ) from None
     except httpx.HTTPError as exc:
-        raise NetworkError(f"Could not reach {url}: {describe_transport_error(exc)}") from None
+        raise NetworkError(
+            f"Could not reach {url}: {describe_transport_error(exc)}"
+        ) from None
     try:
-        server_time = email.utils.parsedate_to_datetime(response.headers["Date"]).timestamp()
+        server_time = email.utils.parsedate_to_datetime(
+            response.headers["Date"]
+        ).timestamp()
     except (KeyError, TypeError, ValueError):
         raise ServerError(
-            f"GET /v1/health answered HTTP {response.status_code} without a valid Date header",
+            f"GET /v1/health answered HTTP {response.status_code} without a "
+            "valid Date header",
             status_code=response.status_code,
         ) from None
     return (sent + received) / 2 - server_time
 
 
 def explain_skew(offset: float) -> str:
-    """The verdict on an offset, in whole seconds: the `Date` header counts no fractions."""
+    """The verdict on an offset, in whole seconds: the `Date` header counts no
+    fractions."""
     direction = "ahead of" if offset > 0 else "behind"
     seconds = int(abs(offset))
     if seconds <= 5:
@@ -70,7 +90,8 @@ def explain_skew(offset: float) -> str:
         return f"WARN: clock {seconds} s {direction} the server; sync it (NTP)"
     return (
         f"ERROR: clock {seconds} s {direction} the server, over the "
-        f"{TIMESTAMP_TOLERANCE} s window: every request is rejected. Sync it (NTP)"
+        f"{TIMESTAMP_TOLERANCE} s window: every request is rejected. "
+        "Sync it (NTP)"
     )
 
 

@@ -1,7 +1,11 @@
-"""Configuration doctor: reads the environment and the client settings, reports each problem.
+"""Configuration doctor: reads the environment and the client settings,
+reports each problem.
 
-python -m snippets.common_issues.config_doctor          # your environment
-python -m snippets.common_issues.config_doctor --mock   # with the mock API's key
+Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
+PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
+
+    python -m snippets.common_issues.config_doctor
+    python -m snippets.common_issues.config_doctor --mock
 """
 
 from __future__ import annotations
@@ -16,7 +20,12 @@ from typing import Any, Literal
 import httpx
 
 from snippets.cli import run_script
-from snippets.client import DEFAULT_BASE_URL, ConfigurationError, PromptOpsClient, check_base_url
+from snippets.client import (
+    DEFAULT_BASE_URL,
+    ConfigurationError,
+    PromptOpsClient,
+    check_base_url,
+)
 
 
 @dataclass(frozen=True)
@@ -26,11 +35,16 @@ class Finding:
     message: str
 
 
-def diagnose(environ: Mapping[str, str], **client_settings: Any) -> list[Finding]:
-    """Check the PromptOps environment variables, proxy and TLS settings, and client settings."""
+def diagnose(
+    environ: Mapping[str, str], **client_settings: Any
+) -> list[Finding]:
+    """Check the PromptOps environment variables, proxy and TLS settings, and
+    client settings."""
     findings: list[Finding] = []
 
-    def report(level: Literal["OK", "WARN", "ERROR"], topic: str, message: str) -> None:
+    def report(
+        level: Literal["OK", "WARN", "ERROR"], topic: str, message: str
+    ) -> None:
         findings.append(Finding(level, topic, message))
 
     # The API key: set, clean, and shaped like a PromptOps key. Never print it.
@@ -38,25 +52,45 @@ def diagnose(environ: Mapping[str, str], **client_settings: Any) -> list[Finding
     if not key:
         report("ERROR", "API key", "PROMPTOPS_API_KEY is not set")
     elif key != key.strip() or key[0] in "'\"":
-        report("ERROR", "API key", "PROMPTOPS_API_KEY has spaces or quotes around it")
-    elif any(char.isspace() or not char.isprintable() or not char.isascii() for char in key):
         report(
             "ERROR",
             "API key",
-            "PROMPTOPS_API_KEY has a space, line break or control character inside",
+            "PROMPTOPS_API_KEY has spaces or quotes around it",
+        )
+    elif any(
+        char.isspace() or not char.isprintable() or not char.isascii()
+        for char in key
+    ):
+        report(
+            "ERROR",
+            "API key",
+            "PROMPTOPS_API_KEY has a space, line break or control character "
+            "inside",
         )
     elif not key.startswith("po_"):
-        report("WARN", "API key", "PROMPTOPS_API_KEY does not start with 'po_'")
+        report(
+            "WARN", "API key", "PROMPTOPS_API_KEY does not start with 'po_'"
+        )
     else:
-        report("OK", "API key", f"PROMPTOPS_API_KEY is set ({len(key)} characters)")
+        report(
+            "OK",
+            "API key",
+            f"PROMPTOPS_API_KEY is set ({len(key)} characters)",
+        )
 
-    # The endpoint: the API root over HTTPS. Shown without any user, password or query.
+    # The endpoint: the API root over HTTPS. Shown without any user, password
+    # or query.
     endpoint = environ.get("PROMPTOPS_BASE_URL")
-    base_url = DEFAULT_BASE_URL  # for the client settings below, if the variable is unusable
+    # For the client settings below, if the variable is unusable:
+    base_url = DEFAULT_BASE_URL
     if endpoint is None:
         report("OK", "Endpoint", f"default ({DEFAULT_BASE_URL})")
     elif not endpoint:
-        report("ERROR", "Endpoint", "PROMPTOPS_BASE_URL is empty: unset it for the default")
+        report(
+            "ERROR",
+            "Endpoint",
+            "PROMPTOPS_BASE_URL is empty: unset it for the default",
+        )
     else:
         try:  # the client's own check, so the doctor and the client agree
             base_url = check_base_url(endpoint, "PROMPTOPS_BASE_URL")
@@ -65,10 +99,17 @@ def diagnose(environ: Mapping[str, str], **client_settings: Any) -> list[Finding
         else:
             url = httpx.URL(base_url)
             if url.path.rstrip("/"):
-                path = f"PROMPTOPS_BASE_URL has a path ({url.path}); use the root"
+                path = (
+                    f"PROMPTOPS_BASE_URL has a path ({url.path}); use the root"
+                )
                 report("WARN", "Endpoint", path)
-            elif url.scheme == "http" and url.host not in ("localhost", "127.0.0.1"):
-                plain = "PROMPTOPS_BASE_URL is plain http: keys travel unencrypted"
+            elif url.scheme == "http" and url.host not in (
+                "localhost",
+                "127.0.0.1",
+            ):
+                plain = (
+                    "PROMPTOPS_BASE_URL is plain http: keys travel unencrypted"
+                )
                 report("WARN", "Endpoint", plain)
             else:
                 report("OK", "Endpoint", base_url)
@@ -78,31 +119,53 @@ def diagnose(environ: Mapping[str, str], **client_settings: Any) -> list[Finding
     if proxy:
         proxy_url = httpx.URL(proxy).copy_with(username=None, password=None)
         report(
-            "WARN", "Proxy", f"requests go through {proxy_url}: check it allows api.promptops.com"
+            "WARN",
+            "Proxy",
+            f"requests go through {proxy_url}: "
+            "check it allows api.promptops.com",
         )
     else:
         report("OK", "Proxy", "none")
 
-    # TLS: a custom CA bundle must exist; httpx ignores the requests library's variable.
+    # TLS: a custom CA bundle must exist; httpx ignores the requests library's
+    # variable.
     cert_file = environ.get("SSL_CERT_FILE")
     if cert_file and not Path(cert_file).is_file():
-        report("ERROR", "TLS", f"SSL_CERT_FILE points to a missing file: {cert_file}")
+        report(
+            "ERROR",
+            "TLS",
+            f"SSL_CERT_FILE points to a missing file: {cert_file}",
+        )
     elif environ.get("REQUESTS_CA_BUNDLE") and not cert_file:
-        report("WARN", "TLS", "REQUESTS_CA_BUNDLE is set but httpx reads SSL_CERT_FILE")
+        report(
+            "WARN",
+            "TLS",
+            "REQUESTS_CA_BUNDLE is set but httpx reads SSL_CERT_FILE",
+        )
     else:
         report("OK", "TLS", f"CA bundle: {cert_file or 'default (certifi)'}")
 
-    # Client settings: what the constructor accepts, and what works well in practice. A
-    # stand-in key: the real one was checked above.
+    # Client settings: what the constructor accepts, and what works well in
+    # practice. A stand-in key: the real one was checked above.
     try:
-        client = PromptOpsClient(api_key="po_stand_in", base_url=base_url, **client_settings)
+        client = PromptOpsClient(
+            api_key="po_stand_in", base_url=base_url, **client_settings
+        )
     except ValueError as exc:
         report("ERROR", "Client", str(exc))
         return findings
     if client.timeout < 5:
-        report("WARN", "Timeout", f"{client.timeout:g} s is short: retries share this deadline")
+        report(
+            "WARN",
+            "Timeout",
+            f"{client.timeout:g} s is short: retries share this deadline",
+        )
     if client.max_retries == 0:
-        report("WARN", "Retries", "max_retries=0: one dropped connection fails the call")
+        report(
+            "WARN",
+            "Retries",
+            "max_retries=0: one dropped connection fails the call",
+        )
     if client.cache_ttl == 0:
         report("WARN", "Cache", "cache_ttl=0: every get_prompt is a request")
     if not any(f.topic in ("Timeout", "Retries", "Cache") for f in findings):

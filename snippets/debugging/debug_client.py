@@ -1,7 +1,12 @@
-"""A debugging wrapper around `PromptOpsClient`: logs each call, its duration and outcome.
+"""A debugging wrapper around `PromptOpsClient`: logs each call, its duration
+and outcome. Run as a script, it logs two calls: a render, and a misspelled
+prompt id.
 
-python -m snippets.debugging.debug_client          # two calls to the API, logged
-python -m snippets.debugging.debug_client --mock   # the same against the mock API
+Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
+PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
+
+    python -m snippets.debugging.debug_client
+    python -m snippets.debugging.debug_client --mock
 """
 
 from __future__ import annotations
@@ -14,13 +19,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from snippets.cli import run_script
-from snippets.client import PromptNotFoundError, PromptOpsClient, PromptOpsError, PromptVariables
+from snippets.client import (
+    PromptNotFoundError,
+    PromptOpsClient,
+    PromptOpsError,
+    PromptVariables,
+)
 from snippets.client.clock import Clock
 from snippets.debugging.debug_logging import setup_debug_logging
 
 
 class DebugPromptOpsClient:
-    """Wraps a client; `await debug.call("get_prompt", "hello-world")` logs and returns.
+    """Wraps a client; `await debug.call("get_prompt", "hello-world")` logs and
+    returns.
 
     Variable values can hold personal data, so only their names are logged.
     """
@@ -33,17 +44,23 @@ class DebugPromptOpsClient:
     ) -> None:
         self.client = client
         self.logger = logger or logging.getLogger("promptops.debug")
-        self.clock = clock or client.clock  # durations on the client's own clock
+        self.clock = (
+            clock or client.clock
+        )  # durations on the client's own clock
 
     async def call(self, operation: str, *args: Any, **kwargs: Any) -> Any:
-        shown = [_show(a) for a in args] + [f"{k}={_show(v)}" for k, v in kwargs.items()]
+        shown = [_show(a) for a in args] + [
+            f"{k}={_show(v)}" for k, v in kwargs.items()
+        ]
         self.logger.info("-> %s(%s)", operation, ", ".join(shown))
         start = self.clock.monotonic()
         try:
             result = await getattr(self.client, operation)(*args, **kwargs)
         except PromptOpsError as exc:
             elapsed = (self.clock.monotonic() - start) * 1000
-            self.logger.error("<- %s failed after %.0f ms: %s", operation, elapsed, exc)
+            self.logger.error(
+                "<- %s failed after %.0f ms: %s", operation, elapsed, exc
+            )
             raise
         elapsed = (self.clock.monotonic() - start) * 1000
         self.logger.info("<- %s ok in %.0f ms", operation, elapsed)
@@ -51,20 +68,30 @@ class DebugPromptOpsClient:
 
 
 def _show(value: Any) -> str:
-    """Variables (any mapping) by count only: their values can be personal data."""
-    return f"<{len(value)} variables>" if isinstance(value, Mapping) else repr(value)
+    """Variables (any mapping) by count only: their values can be personal
+    data."""
+    return (
+        f"<{len(value)} variables>"
+        if isinstance(value, Mapping)
+        else repr(value)
+    )
 
 
 async def demo() -> int:
-    """Log two calls through the wrapper, a render and a misspelled prompt id; print the log,
-    also when a call fails for another reason (then the error follows it)."""
+    """Log two calls through the wrapper, a render and a misspelled prompt id;
+    print the log, also when a call fails for another reason (then the error
+    follows it)."""
     log = io.StringIO()
     setup_debug_logging("INFO", stream=log)
     try:
         async with PromptOpsClient() as client:
             debug = DebugPromptOpsClient(client)
-            await debug.call("render_prompt", "hello-world", PromptVariables(name="Ada"))
-            with contextlib.suppress(PromptNotFoundError):  # logged by the wrapper, then raised
+            await debug.call(
+                "render_prompt", "hello-world", PromptVariables(name="Ada")
+            )
+            with contextlib.suppress(
+                PromptNotFoundError
+            ):  # logged by the wrapper, then raised
                 await debug.call("get_prompt", "hello-wrold")
     finally:
         for line in log.getvalue().splitlines():

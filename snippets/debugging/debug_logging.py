@@ -1,4 +1,5 @@
-"""Debug logging for a PromptOps integration, with secrets redacted from every line."""
+"""Debug logging for a PromptOps integration, with secrets redacted from
+every line."""
 
 from __future__ import annotations
 
@@ -10,25 +11,34 @@ from typing import TextIO
 
 from snippets.debugging.redaction import RedactingFilter
 
-# The handlers the last call installed: a second call replaces them instead of adding more.
+# The handlers the last call installed: a second call replaces them instead of
+# adding more.
 _installed: list[logging.Handler] = []
 
 
 def setup_debug_logging(
-    level: str = "DEBUG", *, stream: TextIO | None = None, log_file: str | None = None
+    level: str = "DEBUG",
+    *,
+    stream: TextIO | None = None,
+    log_file: str | None = None,
 ) -> logging.Logger:
-    """Log the client (`promptops`) and httpx at `level`, to `stream` (stderr) and `log_file`.
+    """Log the client (`promptops`) and httpx at `level`, to `stream` (stderr)
+    and `log_file`.
 
-    Every handler redacts the API key in `PROMPTOPS_API_KEY` and anything shaped like a key or
-    signature. Calling it again replaces the handlers it installed before.
-    """
-    handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
+    Every handler redacts the API key in `PROMPTOPS_API_KEY` and anything
+    shaped like a key or signature. Calling it again replaces the handlers it
+    installed before."""
+    handlers: list[logging.Handler] = [
+        logging.StreamHandler(stream or sys.stderr)
+    ]
     if log_file:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     formatter = logging.Formatter(
-        "%(asctime)s %(levelname)-5s %(name)s: %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ"
+        "%(asctime)s %(levelname)-5s %(name)s: %(message)s",
+        datefmt="%Y-%m-%dT%H:%M:%SZ",
     )
-    formatter.converter = time.gmtime  # UTC, so logs from several machines line up
+    # UTC, so logs from several machines line up
+    formatter.converter = time.gmtime
     redacting = RedactingFilter([os.environ.get("PROMPTOPS_API_KEY", "")])
     root = logging.getLogger()
     for old in _installed:
@@ -36,7 +46,8 @@ def setup_debug_logging(
     _installed[:] = handlers
     for handler in handlers:
         handler.setFormatter(formatter)
-        handler.addFilter(redacting)  # on the handler: it sees records from every logger
+        # on the handler: it sees records from every logger
+        handler.addFilter(redacting)
         root.addHandler(handler)
     for name in ("promptops", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(level)

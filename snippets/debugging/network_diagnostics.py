@@ -1,7 +1,11 @@
-"""Network diagnostics: can this machine reach the PromptOps API? DNS, HTTP and TLS, separately.
+"""Network diagnostics: can this machine reach the PromptOps API? DNS, HTTP
+and TLS, separately, for the URL the client would use.
 
-python -m snippets.debugging.network_diagnostics          # the API the client would use
-python -m snippets.debugging.network_diagnostics --mock   # mock API, local TLS server
+Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
+PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
+
+    python -m snippets.debugging.network_diagnostics
+    python -m snippets.debugging.network_diagnostics --mock
 """
 
 from __future__ import annotations
@@ -45,13 +49,19 @@ class Check:
 
 
 async def system_resolver(host: str) -> list[str]:
-    """The addresses the operating system resolves `host` to (what httpx will use)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+    """The addresses the operating system resolves `host` to (what httpx will
+    use)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        host, 443, type=socket.SOCK_STREAM
+    )
     return sorted({str(info[4][0]) for info in infos})
 
 
 async def check_dns(
-    hosts: Sequence[str], resolve: Resolver = system_resolver, *, time_limit: float = TIME_LIMIT
+    hosts: Sequence[str],
+    resolve: Resolver = system_resolver,
+    *,
+    time_limit: float = TIME_LIMIT,
 ) -> list[Check]:
     checks = []
     for host in hosts:
@@ -60,7 +70,11 @@ async def check_dns(
                 addresses = await resolve(host)
             checks.append(Check("PASS", f"DNS {host}", ", ".join(addresses)))
         except TimeoutError:
-            checks.append(Check("FAIL", f"DNS {host}", f"no answer within {time_limit:g} s"))
+            checks.append(
+                Check(
+                    "FAIL", f"DNS {host}", f"no answer within {time_limit:g} s"
+                )
+            )
         except OSError as exc:
             checks.append(Check("FAIL", f"DNS {host}", printable(str(exc))))
     return checks
@@ -73,31 +87,58 @@ async def check_http(
     clock: Clock = SYSTEM_CLOCK,
     time_limit: float = TIME_LIMIT,
 ) -> list[Check]:
-    """GET each path without a key: any PromptOps answer, even 401, proves the path is open.
+    """GET each path without a key: any PromptOps answer, even 401, proves the
+    path is open.
 
-    Only the status line and headers are read, each GET within `time_limit` seconds.
+    Only the status line and headers are read, each GET within `time_limit`
+    seconds.
     """
     checks = []
-    async with httpx.AsyncClient(base_url=base_url, timeout=time_limit) as http:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=time_limit
+    ) as http:
         for path in paths:
             start = clock.monotonic()
             try:
-                async with asyncio.timeout(time_limit), http.stream("GET", path) as response:
+                async with (
+                    asyncio.timeout(time_limit),
+                    http.stream("GET", path) as response,
+                ):
                     status = response.status_code
                     content_type = response.headers.get("content-type", "")
             except TimeoutError:
-                checks.append(Check("FAIL", f"GET {path}", f"no answer within {time_limit:g} s"))
+                checks.append(
+                    Check(
+                        "FAIL",
+                        f"GET {path}",
+                        f"no answer within {time_limit:g} s",
+                    )
+                )
                 continue
             except httpx.HTTPError as exc:
-                error = printable(f"{type(exc).__name__}: {describe_transport_error(exc)}")
+                error = printable(
+                    f"{type(exc).__name__}: {describe_transport_error(exc)}"
+                )
                 checks.append(Check("FAIL", f"GET {path}", error))
                 continue
             elapsed_ms = (clock.monotonic() - start) * 1000
             detail = f"HTTP {status} in {elapsed_ms:.0f} ms"
             if status >= 500 or "application/json" not in content_type:
-                checks.append(Check("FAIL", f"GET {path}", f"{detail}, not a PromptOps answer"))
+                checks.append(
+                    Check(
+                        "FAIL",
+                        f"GET {path}",
+                        f"{detail}, not a PromptOps answer",
+                    )
+                )
             elif status == 401:
-                checks.append(Check("PASS", f"GET {path}", f"{detail}, reachable (needs a key)"))
+                checks.append(
+                    Check(
+                        "PASS",
+                        f"GET {path}",
+                        f"{detail}, reachable (needs a key)",
+                    )
+                )
             else:
                 checks.append(Check("PASS", f"GET {path}", detail))
     return checks
@@ -113,29 +154,39 @@ async def check_tls(
     warn_days: int = 14,
     time_limit: float = TIME_LIMIT,
 ) -> Check:
-    """Connect, verify the certificate for `hostname`, and report who issued it and its expiry."""
+    """Connect, verify the certificate for `hostname`, and report who issued it
+    and its expiry."""
     context = context or ssl.create_default_context()
     try:
         async with asyncio.timeout(time_limit):
             _, writer = await asyncio.open_connection(
-                connect_to or hostname, port, ssl=context, server_hostname=hostname
+                connect_to or hostname,
+                port,
+                ssl=context,
+                server_hostname=hostname,
             )
     except TimeoutError:
-        return Check("FAIL", f"TLS {hostname}", f"no handshake within {time_limit:g} s")
+        return Check(
+            "FAIL", f"TLS {hostname}", f"no handshake within {time_limit:g} s"
+        )
     except OSError as exc:  # ssl.SSLError is an OSError
         return Check("FAIL", f"TLS {hostname}", printable(str(exc)))
     cert = writer.get_extra_info("peercert")
     writer.close()
     subject = dict(item[0] for item in cert["subject"])
     issuer = dict(item[0] for item in cert["issuer"])
-    expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), UTC)
+    expires = datetime.fromtimestamp(
+        ssl.cert_time_to_seconds(cert["notAfter"]), UTC
+    )
     days_left = int((expires.timestamp() - clock.time()) // 86400)
     detail = (  # names in a certificate are the server's text: shown escaped
         f"{printable(str(subject.get('commonName')))}, issued by "
         f"{printable(str(issuer.get('organizationName')))}, "
         f"expires {expires:%Y-%m-%d} ({days_left} days left)"
     )
-    return Check("WARN" if days_left < warn_days else "PASS", f"TLS {hostname}", detail)
+    return Check(
+        "WARN" if days_left < warn_days else "PASS", f"TLS {hostname}", detail
+    )
 
 
 PATHS = ("/v1/health", "/v1/client/health", "/v1/client/prompts")
@@ -150,7 +201,8 @@ async def run_network_diagnostics(
     tls_context: ssl.SSLContext | None = None,
     time_limit: float = TIME_LIMIT,
 ) -> int:
-    """Print every check; return 1 if any failed. A failing check does not stop the others.
+    """Print every check; return 1 if any failed. A failing check does not stop
+    the others.
 
     Checks the host, port and scheme the client would use: `base_url`, else
     `PROMPTOPS_BASE_URL`, else the default.
@@ -178,7 +230,13 @@ async def run_network_diagnostics(
             )
         )
     else:
-        checks.append(Check("WARN", f"TLS {url.host}", "not used: the base URL is plain http"))
+        checks.append(
+            Check(
+                "WARN",
+                f"TLS {url.host}",
+                "not used: the base URL is plain http",
+            )
+        )
     for check in checks:
         print(check)
     failed = sum(check.status == "FAIL" for check in checks)
@@ -193,7 +251,9 @@ async def run_network_diagnostics(
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_script("network-diagnostics", run_network_diagnostics, __doc__, argv)
+    return run_script(
+        "network-diagnostics", run_network_diagnostics, __doc__, argv
+    )
 
 
 if __name__ == "__main__":

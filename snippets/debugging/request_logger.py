@@ -1,4 +1,5 @@
-"""Log every request and response as one JSON line each, redacted, safe under concurrency."""
+"""Log every request and response as one JSON line each, redacted, safe under
+concurrency."""
 
 from __future__ import annotations
 
@@ -16,18 +17,26 @@ import httpx
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.debugging.redaction import redact
 
-SENSITIVE_KEYS = {"authorization", "x-promptops-signature", "api_key", "cookie", "set-cookie"}
+SENSITIVE_KEYS = {
+    "authorization",
+    "x-promptops-signature",
+    "api_key",
+    "cookie",
+    "set-cookie",
+}
 
 warnings = logging.getLogger("promptops.request_logger")
 
 
 class RequestLogger:
-    """Appends JSON Lines to `path`: `{"type", "timestamp" (UTC, ISO 8601), "data"}`.
+    """Appends JSON Lines to `path`: `{"type", "timestamp" (UTC, ISO 8601),
+    "data"}`.
 
-    Each entry is written whole by one `write` under a lock, so concurrent requests never
-    interleave their lines. Secrets are redacted before anything touches the file, which only
-    its owner can read (0600). The path is checked here, not at the first request: a missing
-    directory or a symbolic link (which could point anywhere) fails at once.
+    Each entry is written whole by one `write` under a lock, so concurrent
+    requests never interleave their lines. Secrets are redacted before anything
+    touches the file, which only its owner can read (0600). The path is checked
+    here, not at the first request: a missing directory or a symbolic link
+    (which could point anywhere) fails at once.
     """
 
     def __init__(
@@ -39,12 +48,19 @@ class RequestLogger:
     ) -> None:
         self.clock = clock
         self.path = Path(path)
-        self.secrets = [s for s in (*secrets, os.environ.get("PROMPTOPS_API_KEY", "")) if s]
+        self.secrets = [
+            s for s in (*secrets, os.environ.get("PROMPTOPS_API_KEY", "")) if s
+        ]
         self._lock = threading.Lock()
         if self.path.is_symlink():
-            raise ValueError(f"{self.path} is a symbolic link: refusing to log requests to it")
+            raise ValueError(
+                f"{self.path} is a symbolic link: "
+                "refusing to log requests to it"
+            )
         os.close(self._open())  # creates the file now, or fails now
-        os.chmod(self.path, 0o600)  # an existing file too: it will hold URLs and request ids
+        os.chmod(
+            self.path, 0o600
+        )  # an existing file too: it will hold URLs and request ids
 
     def log_request(self, data: dict[str, Any]) -> None:
         self._write("request", data)
@@ -53,7 +69,8 @@ class RequestLogger:
         self._write("response", data)
 
     def event_hooks(self) -> dict[str, list[Callable[[Any], Awaitable[None]]]]:
-        """httpx event hooks: pass them as `PromptOpsClient(event_hooks=logger.event_hooks())`."""
+        """httpx event hooks: pass them as
+        `PromptOpsClient(event_hooks=logger.event_hooks())`."""
 
         async def on_request(request: httpx.Request) -> None:
             self.log_request(
@@ -79,21 +96,33 @@ class RequestLogger:
     def _write(self, kind: str, data: dict[str, Any]) -> None:
         entry = {
             "type": kind,
-            "timestamp": datetime.fromtimestamp(self.clock.time(), UTC).isoformat(
-                timespec="milliseconds"
-            ),
+            "timestamp": datetime.fromtimestamp(
+                self.clock.time(), UTC
+            ).isoformat(timespec="milliseconds"),
             "data": self._redacted(data),
         }
         line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
         try:
-            with self._lock, os.fdopen(self._open(), "a", encoding="utf-8") as log_file:
+            with (
+                self._lock,
+                os.fdopen(self._open(), "a", encoding="utf-8") as log_file,
+            ):
                 log_file.write(line)
-        except OSError as exc:  # a full disk must not fail the API call being logged
-            warnings.warning("request log %s not written: %s", self.path, exc.strerror)
+        except (
+            OSError
+        ) as exc:  # a full disk must not fail the API call being logged
+            warnings.warning(
+                "request log %s not written: %s", self.path, exc.strerror
+            )
 
     def _open(self) -> int:
         """Open for appending, created 0600, never through a symbolic link."""
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+        flags = (
+            os.O_WRONLY
+            | os.O_APPEND
+            | os.O_CREAT
+            | getattr(os, "O_NOFOLLOW", 0)
+        )
         return os.open(self.path, flags, 0o600)
 
     def _redacted(self, value: Any, key: str = "") -> Any:

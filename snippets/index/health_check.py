@@ -1,7 +1,11 @@
-"""PromptOps health check: runs each check, prints PASS or FAIL, exits 1 if any failed.
+"""PromptOps health check: runs each check, prints PASS or FAIL, exits 1 if
+any failed.
 
-python -m snippets.index.health_check          # the real API, key from PROMPTOPS_API_KEY
-python -m snippets.index.health_check --mock   # the bundled mock API, no account needed
+Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
+PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
+
+    python -m snippets.index.health_check
+    python -m snippets.index.health_check --mock
 """
 
 from __future__ import annotations
@@ -16,14 +20,15 @@ from snippets.client import PromptOpsClient, PromptVariables
 async def run_health_checks(
     make_client: Callable[[], PromptOpsClient] = PromptOpsClient,
 ) -> int:
-    """Run every check, even after one fails; return 0 if all passed, else 1."""
+    """Run every check, even after one fails: 0 if all passed, else 1."""
     failures = 0
 
     async def check(name: str, step: Callable[[], Awaitable[str]]) -> None:
         nonlocal failures
         try:
             detail = await step()
-        except Exception as exc:  # report the failure and go on with the next check
+        # report the failure and go on with the next check
+        except Exception as exc:
             failures += 1
             print(f"FAIL  {name:<22} {exc}")
         else:
@@ -52,15 +57,19 @@ async def run_health_checks(
 
         async def caching() -> str:
             before = client.get_cache_stats()["hits"]
-            await client.get_prompt("hello-world")  # fetched above: must come from the cache
+            # fetched above: must come from the cache
+            await client.get_prompt("hello-world")
             stats = client.get_cache_stats()
             if stats["hits"] == before:
-                raise RuntimeError("second fetch was not served from the cache")
+                raise RuntimeError(
+                    "second fetch was not served from the cache"
+                )
             return f"hit rate {stats['hit_rate']:.0%}"
 
         async def variable_substitution() -> str:
             rendered = await client.render_prompt(
-                prompt_id="hello-world", variables=PromptVariables({"name": "health-check"})
+                prompt_id="hello-world",
+                variables=PromptVariables({"name": "health-check"}),
             )
             return repr(rendered.content)
 
@@ -70,7 +79,9 @@ async def run_health_checks(
         await check("Caching", caching)
         await check("Variable substitution", variable_substitution)
 
-    print("All checks passed" if failures == 0 else f"{failures} check(s) failed")
+    print(
+        "All checks passed" if failures == 0 else f"{failures} check(s) failed"
+    )
     return 0 if failures == 0 else 1
 
 

@@ -1,8 +1,11 @@
-"""Performance profiler: time (and optionally measure memory of) PromptOps calls, then report
-mean, p95 and p99 per operation.
+"""Performance profiler: time (and optionally measure memory of) PromptOps
+calls, then report mean, p95 and p99 per operation.
 
-    python -m snippets.performance_issues.profiler          # the real API
-    python -m snippets.performance_issues.profiler --mock   # the mock API, 50 ms per request
+Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
+PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
+
+    python -m snippets.performance_issues.profiler
+    python -m snippets.performance_issues.profiler --mock
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from snippets.client.clock import SYSTEM_CLOCK, Clock
 
 
 def percentile(values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile: always a value that was really observed, even for 1 sample."""
+    """Nearest-rank percentile: always a value that was really observed, even
+    for 1 sample."""
     ordered = sorted(values)
     rank = max(1, math.ceil(pct / 100 * len(ordered)))
     return ordered[rank - 1]
@@ -34,20 +38,28 @@ class Measurement:
     operation: str
     duration_ms: float
     success: bool
-    peak_memory_kib: float | None  # extra Python memory allocated at the peak of the call
+    peak_memory_kib: (
+        float | None
+    )  # extra Python memory allocated at the peak of the call
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
 class PerformanceProfiler:
     """Collects one `Measurement` per profiled call."""
 
-    def __init__(self, *, clock: Clock = SYSTEM_CLOCK, track_memory: bool = False) -> None:
+    def __init__(
+        self, *, clock: Clock = SYSTEM_CLOCK, track_memory: bool = False
+    ) -> None:
         self.clock = clock
-        self.track_memory = track_memory  # tracemalloc slows Python down: opt in
+        self.track_memory = (
+            track_memory  # tracemalloc slows Python down: opt in
+        )
         self.measurements: list[Measurement] = []
 
     @asynccontextmanager
-    async def profile(self, operation: str, **metadata: Any) -> AsyncIterator[None]:
+    async def profile(
+        self, operation: str, **metadata: Any
+    ) -> AsyncIterator[None]:
         if self.track_memory:
             if not tracemalloc.is_tracing():
                 tracemalloc.start()
@@ -63,10 +75,13 @@ class PerformanceProfiler:
             peak = None
             if self.track_memory:
                 peak = (tracemalloc.get_traced_memory()[1] - baseline) / 1024
-            self.measurements.append(Measurement(operation, duration_ms, success, peak, metadata))
+            self.measurements.append(
+                Measurement(operation, duration_ms, success, peak, metadata)
+            )
 
     def summary(self) -> dict[str, dict[str, float]]:
-        """Per operation, and for "all": count, success rate, mean, p95 and p99 in ms."""
+        """Per operation, and for "all": count, success rate, mean, p95 and p99
+        in ms."""
         groups: dict[str, list[Measurement]] = defaultdict(list)
         for m in self.measurements:
             groups[m.operation].append(m)
@@ -84,13 +99,21 @@ class PerformanceProfiler:
         }
 
     def print_report(self) -> None:
-        print(f"{'operation':<14}{'count':>6}{'success':>9}{'mean':>10}{'p95':>10}{'p99':>10}")
+        print(
+            f"{'operation':<14}{'count':>6}{'success':>9}"
+            f"{'mean':>10}{'p95':>10}{'p99':>10}"
+        )
         for name, s in self.summary().items():
             print(
                 f"{name:<14}{s['count']:>6}{s['success_rate']:>9.0%}"
-                f"{s['mean_ms']:>8.1f}ms{s['p95_ms']:>8.1f}ms{s['p99_ms']:>8.1f}ms"
+                f"{s['mean_ms']:>8.1f}ms{s['p95_ms']:>8.1f}ms"
+                f"{s['p99_ms']:>8.1f}ms"
             )
-        peaks = [m.peak_memory_kib for m in self.measurements if m.peak_memory_kib is not None]
+        peaks = [
+            m.peak_memory_kib
+            for m in self.measurements
+            if m.peak_memory_kib is not None
+        ]
         if peaks:
             print(f"peak memory per call: max {max(peaks):.0f} KiB")
 
@@ -100,10 +123,14 @@ async def performance_test(
     profiler: PerformanceProfiler,
     *,
     iterations: int = 10,
-    prompt_ids: Sequence[str] = ("hello-world", "welcome-message", "customer-service"),
+    prompt_ids: Sequence[str] = (
+        "hello-world",
+        "welcome-message",
+        "customer-service",
+    ),
     on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Fetch and render each prompt `iterations` times, profiling every call."""
+    """Fetch and render each prompt `iterations` times, profiling each call."""
     variables = PromptVariables({"name": "test_user", "company": "Test Corp"})
     total, done = iterations * len(prompt_ids) * 2, 0
     for _ in range(iterations):
@@ -118,9 +145,12 @@ async def performance_test(
 
 
 def show_progress(done: int, total: int, stream: TextIO | None = None) -> None:
-    """Progress on stderr, so that stdout holds only the report; one line rewritten in place
-    on a terminal, nothing in a log (a CI log would get a fragment per call)."""
-    stream = stream or sys.stderr  # looked up now: sys.stderr may have been replaced
+    """Progress on stderr, so that stdout holds only the report; one line
+    rewritten in place on a terminal, nothing in a log (a CI log would get a
+    fragment per call)."""
+    stream = (
+        stream or sys.stderr
+    )  # looked up now: sys.stderr may have been replaced
     if not stream.isatty():
         return
     stream.write(f"\rprofiling: {done}/{total} calls")

@@ -1,4 +1,5 @@
-"""Render many prompts at once without flooding the API: at most `concurrency` in flight."""
+"""Render many prompts at once without flooding the API: at most `concurrency`
+in flight."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ async def render_many(
     *,
     concurrency: int = 5,
 ) -> list[RenderedPrompt | PromptOpsError]:
-    """Render every (prompt_id, variables) pair, `concurrency` at a time, results in order.
+    """Render every (prompt_id, variables) pair, `concurrency` at a time,
+    with the results in order.
 
-    A failed item gives its exception in the list instead of cancelling the others.
-    """
+    A failed item gives its exception in the list instead of cancelling
+    the others."""
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     slots = asyncio.Semaphore(concurrency)

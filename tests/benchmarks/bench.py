@@ -4,7 +4,7 @@ of repeated rounds), so machine noise mostly cancels.
 
     python -m tests.benchmarks.bench [--docs-seconds N]
 
-Writes .benchmarks/latest.json and docs/includes/benchmarks.md (the performance page shows it).
+Writes .benchmarks/latest.json and docs/includes/benchmarks.md (the contributing page shows it).
 """
 
 from __future__ import annotations

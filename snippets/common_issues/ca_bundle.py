@@ -1,0 +1,72 @@
+"""A CA bundle for a proxy that inspects HTTPS: certifi's public CAs plus your
+company's, for `SSL_CERT_FILE`; and a check that a bundle verifies a server.
+
+`SSL_CERT_FILE` replaces the CAs Python trusts, it does not add to them: a
+file with only your company's CA makes every site the proxy does not re-sign
+fail. So the bundle holds both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from pathlib import Path
+
+import certifi
+
+PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
+CONNECT_TIMEOUT = 10.0  # seconds for the connection and the handshake
+
+
+def build_ca_bundle(company_ca: Path, bundle: Path) -> int:
+    """Write certifi's CAs, then those of `company_ca` (PEM), to `bundle`.
+
+    Returns how many certificates `company_ca` added; raises `ValueError` if
+    it holds none, or one that does not parse.
+    """
+    # A DER (binary) export is not text: it has no PEM header either way.
+    extra = company_ca.read_bytes().decode("ascii", errors="replace").strip()
+    added = extra.count(PEM_BEGIN)
+    if added == 0:
+        raise ValueError(
+            f"{company_ca} holds no PEM certificate ({PEM_BEGIN}): export "
+            "your company's CA as PEM (Base-64), not DER"
+        )
+    try:
+        ssl.create_default_context(cadata=extra)
+    except ssl.SSLError as exc:
+        raise ValueError(f"{company_ca}: {exc.reason or exc}") from None
+    public = Path(certifi.where()).read_text(encoding="ascii").strip()
+    bundle.write_text(f"{public}\n{extra}\n", encoding="ascii")
+    return added
+
+
+async def check_tls(
+    host: str,
+    port: int = 443,
+    *,
+    ca_file: Path | None = None,
+    server_hostname: str | None = None,
+) -> str:
+    """Open a TLS connection to `host:port`, trusting the CAs in `ca_file`
+    (certifi's when None), and say whether the certificate verified."""
+    name = server_hostname or host
+    context = ssl.create_default_context(
+        cafile=str(ca_file or certifi.where())
+    )
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(
+                host, port, ssl=context, server_hostname=name
+            ),
+            CONNECT_TIMEOUT,
+        )
+    except ssl.SSLCertVerificationError as exc:
+        return f"FAIL: {exc.reason}: {exc.verify_message}"
+    except (OSError, TimeoutError) as exc:
+        return f"FAIL: {type(exc).__name__}: {exc}"
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return f"OK: the certificate of {name} verified"

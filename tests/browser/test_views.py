@@ -1,0 +1,190 @@
+"""Every page in each view a reader meets it in: light and dark, on a desktop (1280 px) and a
+phone (390 px). axe-core finds no serious or critical violation; nothing is out of reach on a
+phone; code fits its block on a desktop. A screenshot of each view goes to screenshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page
+
+from ..docs_lint import SHOWN_LINE_LENGTH
+from .conftest import SCREENSHOTS
+from .test_site import site_pages
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass(frozen=True)
+class View:
+    scheme: str  # prefers-color-scheme: Material's palette follows it
+    width: int
+
+    def __str__(self) -> str:
+        return f"{self.scheme}-{self.width}"
+
+
+DESKTOP, PHONE = 1280, 390
+VIEWS = [View(s, w) for w in (DESKTOP, PHONE) for s in ("light", "dark")]
+
+# Violations only a fork of Material could fix: (rule, CSS selector) -> why. None so far.
+THEME_EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+AXE = Axe()
+
+
+@dataclass
+class Shown:
+    view: View
+    path: str
+    page: Page
+
+
+def _views(*views: View) -> list[Any]:
+    # One xdist group per view: its pages load once, for all the tests of that view.
+    return [
+        pytest.param((v, p), id=f"{v}-{p}", marks=pytest.mark.xdist_group(f"view-{v}"))
+        for v in views
+        for p in site_pages()
+    ]
+
+
+@pytest.fixture(scope="module")
+def shown(request: pytest.FixtureRequest, browser: Browser, site_url: str) -> Iterator[Shown]:
+    """One page in one view, loaded once for every test of that view (pytest groups them), and
+    its full-page screenshot written for the CI artifact."""
+    view, path = request.param
+    context = browser.new_context(
+        base_url=site_url,
+        viewport={"width": view.width, "height": 900},
+        color_scheme=view.scheme,
+    )
+    page = context.new_page()
+    page.goto(path.lstrip("/"), wait_until="load")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = path.strip("/").replace("/", "-") or "index"
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{view}.png"), full_page=True)
+    yield Shown(view, path, page)
+    context.close()
+
+
+@pytest.mark.parametrize("shown", _views(*VIEWS), indirect=True)
+def test_no_serious_or_critical_accessibility_violation(shown: Shown) -> None:
+    results = AXE.run(shown.page, options={"resultTypes": ["violations"]}).response
+    found = [
+        f"{violation['id']} ({violation['impact']}) at {node['target'][0]}: "
+        f"{violation['help']}\n    {node['html'][:160]}"
+        for violation in results["violations"]
+        if violation["impact"] in ("serious", "critical")
+        for node in violation["nodes"]
+        if (violation["id"], node["target"][0]) not in THEME_EXCEPTIONS
+    ]
+    assert not found, f"{len(found)} violation(s) in {shown.view}:\n" + "\n".join(found)
+
+
+# Every word of the page's text that the browser laid out over two lines, outside code
+# blocks (which scroll). In prose a break after a hyphen is fine; in code, no break is.
+WORDS_BROKEN_OVER_LINES = """() => {
+  const broken = [];
+  const walker = document.createTreeWalker(
+    document.querySelector("article"), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (parent.closest("pre") || !parent.offsetParent) continue;
+    const inCode = !!parent.closest("code");
+    const pattern = inCode ? /\\S+/g : /[^\\s\\-]+-?/g;
+    for (const match of node.textContent.matchAll(pattern)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.push(match[0]);
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize(
+    "shown", _views(View("light", PHONE), View("light", DESKTOP)), indirect=True
+)
+def test_no_word_or_identifier_breaks_over_two_lines(shown: Shown) -> None:
+    assert shown.page.evaluate(WORDS_BROKEN_OVER_LINES) == []
+
+
+# What sticks out sideways: the page itself, and any table wider than the column (its last
+# columns would be out of reach).
+OVERFLOWING = """() => {
+  const found = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) found.push(`page: ${root.scrollWidth}px wide`);
+  for (const wrap of document.querySelectorAll("article .md-typeset__scrollwrap")) {
+    if (wrap.scrollWidth > wrap.clientWidth + 1) {
+      const header = wrap.querySelector("th, td").textContent.trim();
+      found.push(`table "${header}...": ${wrap.scrollWidth}px in ${wrap.clientWidth}px`);
+    }
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize(
+    "shown", _views(View("light", PHONE), View("light", DESKTOP)), indirect=True
+)
+def test_every_table_column_is_within_reach(shown: Shown) -> None:
+    assert shown.page.evaluate(OVERFLOWING) == []
+
+
+# Each code block, every content tab shown in turn: does it scroll sideways, and how many
+# characters of the code font fit on one of its lines.
+CODE_BLOCKS = """() => {
+  const measure = code => {
+    const probe = document.createElement("span");
+    probe.textContent = "x".repeat(100);
+    code.appendChild(probe);
+    const char = probe.getBoundingClientRect().width / 100;
+    probe.remove();
+    const style = getComputedStyle(code);
+    const inner = code.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight);
+    return {
+      first: code.textContent.split("\\n")[0].slice(0, 60),
+      columns: Math.floor(inner / char),
+      scrolls: code.scrollWidth > code.clientWidth,
+    };
+  };
+  const blocks = [];
+  for (const code of document.querySelectorAll("article pre > code")) {
+    const tab = code.closest(".tabbed-block");
+    if (tab) {
+      const set = tab.closest(".tabbed-set");
+      const index = [...tab.parentElement.children].indexOf(tab);
+      set.querySelectorAll(".tabbed-labels > label")[index].click();
+    }
+    blocks.push(measure(code));
+  }
+  return blocks;
+}"""
+
+
+@pytest.mark.parametrize("shown", _views(View("light", DESKTOP)), indirect=True)
+def test_code_fits_its_block_at_desktop_width(shown: Shown) -> None:
+    """The line limit of shown code (ruff's, for snippets/ page folders and the docs' examples)
+    fits a code block at 1280 px, and no block scrolls sideways (`#>` output lines wrap)."""
+    blocks = shown.page.evaluate(CODE_BLOCKS)
+    assert all(block["columns"] >= SHOWN_LINE_LENGTH for block in blocks), blocks
+    assert [block["first"] for block in blocks if block["scrolls"]] == []
+
+
+@pytest.mark.parametrize("shown", _views(*VIEWS), indirect=True)
+def test_a_full_page_screenshot_of_the_view_is_saved(shown: Shown) -> None:
+    """The CI artifact: screenshots/<page>-<scheme>-<width>.png, the whole page at its width."""
+    name = shown.path.strip("/").replace("/", "-") or "index"
+    png = (SCREENSHOTS / f"{name}-{shown.view}.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width == shown.view.width and height >= 900

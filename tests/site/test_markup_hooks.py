@@ -1,0 +1,67 @@
+"""The MkDocs hooks in hooks/ (labels and line breaks Material leaves out), on the markup the
+Markdown extensions write, and on the built site. nox -s browser checks what they are for
+(axe-core, layout); these say what each one writes."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from types import ModuleType
+
+import markdown
+import pytest
+
+from ..docs_blocks import ROOT
+from .built_site import built_site
+
+
+def hook(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "hooks" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def render(text: str) -> str:
+    extensions = ["tables", "pymdownx.tasklist", "pymdownx.superfences"]
+    configs = {"pymdownx.tasklist": {"custom_checkbox": True, "clickable_checkbox": True}}
+    return markdown.markdown(text, extensions=extensions, extension_configs=configs)
+
+
+def test_each_checkbox_is_named_after_its_item() -> None:
+    html = render("- [ ] The key is set (`PROMPTOPS_API_KEY`) & [active](x.md).\n- [x] Done\n")
+    labelled = hook("task_list_labels").on_page_content(html)
+    assert re.findall(r'aria-label="([^"]*)"', labelled) == [
+        "The key is set (PROMPTOPS_API_KEY) &amp; active.",
+        "Done",
+    ]
+
+
+def test_each_body_cell_is_labelled_with_its_column() -> None:
+    html = render("| Code | HTTP &amp; status |\n|---|---|\n| `A_B` | 401 |\n| `C` | 429 |\n")
+    labelled = hook("table_cell_labels").on_page_content(html)
+    assert re.findall(r'<td data-label="([^"]*)"', labelled) == ["Code", "HTTP &amp; status"] * 2
+    assert "<th data-label" not in labelled
+
+
+def test_inline_code_words_are_kept_whole_and_code_blocks_left_alone() -> None:
+    html = render("Run `promptops-health-check --mock`.\n\n```text\nkeep  as-is\n```\n")
+    wrapped = hook("inline_code_words").on_page_content(html)
+    assert (
+        '<code><span class="word">promptops-health-check</span> '
+        '<span class="word">--mock</span></code>'
+    ) in wrapped
+    assert "keep  as-is" in wrapped and wrapped.count('class="word"') == 2
+
+
+@pytest.mark.parametrize(
+    ("page", "marker"),
+    [
+        ("index.html", '<input type="checkbox" aria-label="'),
+        ("api-errors/index.html", '<td data-label="Error code and exception">'),
+        ("common-issues/index.html", '<code><span class="word">'),
+    ],
+)
+def test_the_built_site_has_what_the_hooks_write(page: str, marker: str) -> None:
+    assert marker in (built_site() / page).read_text("utf-8")
