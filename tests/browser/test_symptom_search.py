@@ -16,7 +16,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("search")]
 SYMPTOMS = [
     # The client's own messages, as the pages show them.
     ("NETWORK_ERROR: Could not reach https://api.promptops.com", "common-issues/"),
-    ("ConfigurationError: No API key", "common-issues/"),
+    # The whole line, as a traceback ends: Material drops a word that ends in ":" (lunr reads
+    # it as a field name), and "No API key" alone is as much about rotating keys.
+    (
+        "ConfigurationError: No API key: pass api_key=... or set the PROMPTOPS_API_KEY "
+        "environment variable",
+        "common-issues/",
+    ),
     ("timeout must be a finite number of seconds > 0, got 0", "common-issues/"),
     ("base_url must be an http(s) URL such as 'https://api.promptops.com'", "common-issues/"),
     ("PROMPT_NOT_FOUND: Prompt 'hello-wrold' not found", "common-issues/"),

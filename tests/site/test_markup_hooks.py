@@ -65,3 +65,14 @@ def test_inline_code_words_are_kept_whole_and_code_blocks_left_alone() -> None:
 )
 def test_the_built_site_has_what_the_hooks_write(page: str, marker: str) -> None:
     assert marker in (built_site() / page).read_text("utf-8")
+
+
+def test_shown_modules_are_left_out_of_search_and_examples_are_not() -> None:
+    page = (built_site() / "authentication/index.html").read_text(encoding="utf-8")
+    blocks = re.findall(
+        r'<div class="language-python highlight"([^>]*)>(<span class="filename">)?', page
+    )
+    modules = [attrs for attrs, titled in blocks if titled]
+    examples = [attrs for attrs, titled in blocks if not titled]
+    assert modules and all(attrs == " data-search-exclude" for attrs in modules)
+    assert examples and all(attrs == "" for attrs in examples)

@@ -14,6 +14,7 @@ Failures name `docs/<page>.md:<line>`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import markdown
@@ -27,6 +28,8 @@ from .rendered import CodeBox, RenderedPage, html_file, rendered, rendered_file
 # What only unparsed Markdown shows: fences, fence settings, include lines or section markers.
 RAW_MARKUP = re.compile(r"```|~~~|\{\s*(?:mock|title)=|--8<--")
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})[ \t]+(?P<text>.+?)(?:[ \t]+#+)?[ \t]*$")
+# attr_list's `{#id .class key=value}` at the end of a heading: not displayed.
+_ATTRIBUTES = re.compile(r"[ \t]*\{:?[ \t]*[#.][^}]*\}$")
 
 
 def fence_problems(page: Path, source: str, shown: RenderedPage) -> list[str]:
@@ -92,10 +95,11 @@ def raw_markup_problems(page: Path, source: str, shown: RenderedPage) -> list[st
 
 
 def heading_problems(page: Path, source: str, shown: RenderedPage) -> list[str]:
-    """Every Markdown heading must be a heading, in order, of its level and text, with an id and
-    a permalink to it."""
+    """Every Markdown heading must be a heading, in order, of its level and text, with an id of
+    its own (a link to a shared one lands on the first) and a permalink to it."""
     problems = []
     remaining = list(shown.headings)
+    ids = Counter(h.id for h in shown.headings)
     for line, level, text in _markdown_headings(page, source):
         where = f"{page.relative_to(ROOT)}:{line}"
         found = next(
@@ -108,6 +112,8 @@ def heading_problems(page: Path, source: str, shown: RenderedPage) -> list[str]:
         del remaining[: found + 1]
         if not heading.id or not heading.has_permalink:
             problems.append(f"{where}: heading {text!r} has no anchor to link to")
+        elif ids[heading.id] > 1:
+            problems.append(f"{where}: heading {text!r} shares its id {heading.id!r}")
     return problems
 
 
@@ -122,7 +128,7 @@ def _outside_fences(page: Path, source: str) -> list[tuple[int, str]]:
 def _markdown_headings(page: Path, source: str) -> list[tuple[int, int, str]]:
     """(line, level, displayed text) of each ATX heading outside fenced blocks."""
     return [
-        (number, len(match["hashes"]), _displayed(match["text"]))
+        (number, len(match["hashes"]), _displayed(_ATTRIBUTES.sub("", match["text"])))
         for number, line in _outside_fences(page, source)
         if (match := _HEADING.match(line))
     ]
@@ -207,3 +213,14 @@ def test_a_fence_rendered_as_a_paragraph_is_caught_at_its_line() -> None:
     )
     shown = _render_like_the_site(fixed)
     assert [p for check in CHECKS for p in check(page, fixed, shown)] == []
+
+
+def test_two_headings_with_one_id_are_caught() -> None:
+    """`{#id}` keeps an anchor when a heading's words change; reused, both headings get it."""
+    page = DOCS / "api-errors.md"
+    source = "# Errors\n\n## `TIMEOUT_ERROR` {#timeout_error}\n\n## Timeouts {#timeout_error}\n"
+    problems = heading_problems(page, source, _render_like_the_site(source))
+    assert problems == [
+        "docs/api-errors.md:3: heading 'TIMEOUT_ERROR' shares its id 'timeout_error'",
+        "docs/api-errors.md:5: heading 'Timeouts' shares its id 'timeout_error'",
+    ]
