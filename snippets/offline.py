@@ -62,8 +62,7 @@ async def network_diagnostics_offline() -> int:
     async with local_tls_server(host) as tls:
         return await run_network_diagnostics(
             resolve=simulated_resolver,
-            tls_port=tls.port,
-            tls_connect_to=tls.host,
+            connect_to=(tls.host, tls.port),
             tls_context=tls.client_context,
         )
 

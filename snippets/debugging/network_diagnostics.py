@@ -1,5 +1,5 @@
-"""Network diagnostics: can this machine reach the PromptOps API? DNS, HTTP
-and TLS, separately, for the URL the client would use.
+"""Network diagnostics: can this machine reach the PromptOps API? DNS, TCP,
+HTTP and TLS, separately, for the URL the client would use.
 
 Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
 PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
@@ -80,18 +80,48 @@ async def check_dns(
     return checks
 
 
+async def check_tcp(
+    host: str,
+    port: int = 443,
+    *,
+    connect_to: tuple[str, int] | None = None,
+    time_limit: float = TIME_LIMIT,
+) -> Check:
+    """Open a TCP connection to `host:port` (to `connect_to`, a host and port
+    standing in for it, if given), and close it: a firewall or a closed port
+    fails here, before any TLS."""
+    try:
+        async with asyncio.timeout(time_limit):
+            _, writer = await asyncio.open_connection(
+                *(connect_to or (host, port))
+            )
+    except TimeoutError:
+        return Check(
+            "FAIL",
+            f"TCP {host}:{port}",
+            f"no connection within {time_limit:g} s",
+        )
+    except OSError as exc:
+        detail = printable(describe_transport_error(exc))
+        return Check("FAIL", f"TCP {host}:{port}", detail)
+    writer.close()
+    return Check("PASS", f"TCP {host}:{port}", "accepts connections")
+
+
 async def check_http(
     base_url: str,
     paths: Sequence[str],
     *,
     clock: Clock = SYSTEM_CLOCK,
     time_limit: float = TIME_LIMIT,
+    read_body: bool = False,
 ) -> list[Check]:
     """GET each path without a key: any PromptOps answer, even 401, proves the
     path is open.
 
     Only the status line and headers are read, each GET within `time_limit`
-    seconds.
+    seconds; with `read_body`, the whole answer (a server that trickles its
+    body fails then).
     """
     checks = []
     async with httpx.AsyncClient(
@@ -106,6 +136,8 @@ async def check_http(
                 ):
                     status = response.status_code
                     content_type = response.headers.get("content-type", "")
+                    if read_body:
+                        await response.aread()
             except TimeoutError:
                 checks.append(
                     Check(
@@ -123,13 +155,17 @@ async def check_http(
                 continue
             elapsed_ms = (clock.monotonic() - start) * 1000
             detail = f"HTTP {status} in {elapsed_ms:.0f} ms"
-            if status >= 500 or "application/json" not in content_type:
+            if "application/json" not in content_type:
                 checks.append(
                     Check(
                         "FAIL",
                         f"GET {path}",
                         f"{detail}, not a PromptOps answer",
                     )
+                )
+            elif status >= 500:
+                checks.append(
+                    Check("FAIL", f"GET {path}", f"{detail}, the API failed")
                 )
             elif status == 401:
                 checks.append(
@@ -169,6 +205,10 @@ async def check_tls(
         return Check(
             "FAIL", f"TLS {hostname}", f"no handshake within {time_limit:g} s"
         )
+    except ssl.SSLCertVerificationError as exc:  # what failed, without the
+        # line of OpenSSL's source that said so
+        detail = f"{exc.reason}: {exc.verify_message}"
+        return Check("FAIL", f"TLS {hostname}", printable(detail))
     except OSError as exc:  # ssl.SSLError is an OSError
         return Check("FAIL", f"TLS {hostname}", printable(str(exc)))
     cert = writer.get_extra_info("peercert")
@@ -196,8 +236,7 @@ async def run_network_diagnostics(
     *,
     base_url: str | None = None,
     resolve: Resolver = system_resolver,
-    tls_port: int | None = None,
-    tls_connect_to: str | None = None,
+    connect_to: tuple[str, int] | None = None,
     tls_context: ssl.SSLContext | None = None,
     time_limit: float = TIME_LIMIT,
 ) -> int:
@@ -205,7 +244,8 @@ async def run_network_diagnostics(
     the others.
 
     Checks the host, port and scheme the client would use: `base_url`, else
-    `PROMPTOPS_BASE_URL`, else the default.
+    `PROMPTOPS_BASE_URL`, else the default. The TCP and TLS checks connect to
+    `connect_to` (host, port) instead, if given: a server standing in for it.
     """
     if base_url is None:
         base_url = os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL)
@@ -214,17 +254,21 @@ async def run_network_diagnostics(
     except ValueError as exc:  # ConfigurationError: nothing to test
         print(f"FAIL  Configuration: {exc}")
         return 1
+    port = url.port or (443 if url.scheme == "https" else 80)
     checks = [
         *await check_dns([url.host], resolve, time_limit=time_limit),
+        await check_tcp(
+            url.host, port, connect_to=connect_to, time_limit=time_limit
+        ),
         *await check_http(str(url), PATHS, time_limit=time_limit),
     ]
     if url.scheme == "https":
-        port = tls_port or url.port or 443
+        tls_host, tls_port = connect_to or (url.host, port)
         checks.append(
             await check_tls(
                 url.host,
-                port,
-                connect_to=tls_connect_to,
+                tls_port,
+                connect_to=tls_host,
                 context=tls_context,
                 time_limit=time_limit,
             )

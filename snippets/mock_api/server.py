@@ -8,11 +8,12 @@ and injects the faults the troubleshooting pages talk about.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -74,6 +75,18 @@ _ENDPOINTS: Final = (
 )
 
 Responder = Callable[[httpx.Request], httpx.Response]
+
+
+class _Trickle(httpx.AsyncByteStream):
+    """A body sent one byte at a time, `interval` seconds (of the event loop) apart."""
+
+    def __init__(self, content: bytes, interval: float) -> None:
+        self._content, self._interval = content, interval
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for byte in self._content:
+            await asyncio.sleep(self._interval)
+            yield bytes([byte])
 
 
 def _where_clients_point() -> str:
@@ -233,6 +246,23 @@ class MockPromptOpsAPI:
 
         self._faults.append(_Fault(times, respond, path, "edge"))
 
+    def trickle(self, times: int = 1, *, interval: float = 1.0, path: str = "/") -> None:
+        """Answer as the API would, but send the body one byte every `interval` seconds, as a
+        struggling server or proxy does: every read gets a byte in time, so only an overall
+        deadline ends the call. The waits are the event loop's (`asyncio.sleep`): on
+        `FakeClock.event_loop()` they take no real time. (On the respx mount: the ASGI adapter
+        sends whole bodies.)"""
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            answer = self._answer_past_the_edge(request)
+            return httpx.Response(
+                answer.status_code,
+                headers=answer.headers,
+                stream=_Trickle(answer.content, interval),
+            )
+
+        self._faults.append(_Fault(times, respond, path, "edge"))
+
     def clock_skew(self, seconds: float) -> None:
         """Run the server's clock `seconds` ahead of the client's (negative: behind)."""
         self.skew = seconds
@@ -310,6 +340,11 @@ class MockPromptOpsAPI:
             fault = self._next_fault(path, stage)
             if fault is not None:
                 return fault.apply(request)
+        return self._answer_past_the_edge(request)
+
+    def _answer_past_the_edge(self, request: httpx.Request) -> httpx.Response:
+        """The API's own answer: routing, authentication, then any fault of the app stage."""
+        path = request.url.path
         try:
             self._check_method(request)  # routing comes first, as in most web frameworks
             if path != "/v1/health":

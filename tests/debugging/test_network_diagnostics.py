@@ -15,6 +15,7 @@ from snippets.debugging.network_diagnostics import (
     PATHS,
     check_dns,
     check_http,
+    check_tcp,
     check_tls,
     run_network_diagnostics,
     system_resolver,
@@ -55,7 +56,7 @@ def test_http_against_the_mock_with_timings(mock_api: MockPromptOpsAPI) -> None:
     [
         (lambda api: api.connection_refused(times=1), "ConnectError: [Errno 111]"),
         (lambda api: api.timeout(times=1), "ReadTimeout"),
-        (lambda api: api.server_error(times=1, status=503), "HTTP 503"),
+        (lambda api: api.server_error(times=1, status=503), "HTTP 503 in 0 ms, the API failed"),
         (
             lambda api: api.malformed_body(
                 times=1, status=200, body=b"<html>Blocked</html>", content_type="text/html"
@@ -116,13 +117,60 @@ def test_tls_certificate_for_another_host_fails(clock: FakeClock) -> None:
     assert result.startswith("FAIL") and "Hostname mismatch" in result
 
 
-def test_tls_untrusted_ca_fails(clock: FakeClock) -> None:
+def test_tls_untrusted_ca_fails_with_openssls_reason_and_no_source_line(clock: FakeClock) -> None:
+    """Not `(_ssl.c:1000)`: the line of OpenSSL's source differs between Python versions,
+    and the doctor's pages show this text."""
+
     async def main() -> str:
         async with local_tls_server() as tls:
             return str(await check_tls("api.promptops.com", tls.port, connect_to=tls.host))
 
-    result = asyncio.run(main())
-    assert result.startswith("FAIL") and "certificate verify failed" in result
+    assert asyncio.run(main()) == (
+        "FAIL  TLS api.promptops.com: CERTIFICATE_VERIFY_FAILED: "
+        "unable to get local issuer certificate"
+    )
+
+
+def test_tcp_connects_to_a_listening_port() -> None:
+    async def main() -> str:
+        async with local_tls_server() as tls:
+            return str(await check_tcp("api.promptops.com", connect_to=(tls.host, tls.port)))
+
+    assert asyncio.run(main()) == "PASS  TCP api.promptops.com:443: accepts connections"
+
+
+def test_tcp_to_a_closed_port_fails_with_the_os_reason() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    check = asyncio.run(check_tcp("127.0.0.1", port))
+    assert str(check) == f"FAIL  TCP 127.0.0.1:{port}: [Errno 111] Connection refused"
+
+
+def test_tcp_that_never_connects_fails_at_its_time_limit(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def never(*args: object, **kwargs: object) -> None:  # a firewall that drops packets
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(asyncio, "open_connection", never)
+    with asyncio.Runner(loop_factory=clock.event_loop) as runner:
+        result = str(runner.run(check_tcp("api.promptops.com", time_limit=3)))
+    assert result == "FAIL  TCP api.promptops.com:443: no connection within 3 s"
+    assert clock.monotonic() == 3
+
+
+def test_http_reading_the_body_fails_on_a_body_that_never_ends(clock: FakeClock) -> None:
+    """The headers arrive, the body trickles: only reading it shows the server is broken."""
+    with MockPromptOpsAPI(clock=clock) as api:
+        api.trickle(times=2, interval=1.0)
+        with asyncio.Runner(loop_factory=clock.event_loop) as runner:
+            headers_only = runner.run(check_http(BASE, ["/v1/health"], time_limit=5))
+            whole = runner.run(
+                check_http(BASE, ["/v1/health"], time_limit=5, read_body=True)
+            )
+    assert [str(c) for c in headers_only] == ["PASS  GET /v1/health: HTTP 200 in 0 ms"]
+    assert [str(c) for c in whole] == ["FAIL  GET /v1/health: no answer within 5 s"]
 
 
 def test_tls_nothing_listening_fails(clock: FakeClock) -> None:
@@ -143,15 +191,14 @@ def test_one_failing_check_does_not_stop_the_others(
         async with local_tls_server() as tls:
             return await run_network_diagnostics(
                 resolve=failing_resolver,
-                tls_port=tls.port,
-                tls_connect_to=tls.host,
+                connect_to=(tls.host, tls.port),
                 tls_context=tls.client_context,
             )
 
     assert asyncio.run(main()) == 1
     output = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in output[:-1]] == ["FAIL", "PASS", "PASS", "PASS", "PASS"]
-    assert output[-1] == "1 of 5 checks failed"
+    assert [line.split()[0] for line in output[:-1]] == ["FAIL", *["PASS"] * 5]
+    assert output[-1] == "1 of 6 checks failed"
 
 
 def test_command_line_mock_run(
@@ -161,7 +208,8 @@ def test_command_line_mock_run(
     assert network_diagnostics.main(["--mock"]) == 0
     output = capsys.readouterr().out
     assert "PASS  GET /v1/health: HTTP 200 in 35 ms" in output
-    assert output.endswith("All 5 checks passed\n")
+    assert "PASS  TCP api.promptops.com:443: accepts connections" in output
+    assert output.endswith("All 6 checks passed\n")
 
 
 def test_the_host_port_and_scheme_come_from_promptops_base_url(
@@ -169,13 +217,19 @@ def test_the_host_port_and_scheme_come_from_promptops_base_url(
 ) -> None:
     """A wrong PROMPTOPS_BASE_URL is what the common issues page sends readers here for."""
     monkeypatch.setenv("PROMPTOPS_BASE_URL", "http://localhost:8080")
+
+    async def main() -> int:
+        async with local_tls_server() as stand_in:  # listens where the TCP check connects
+            return await run_network_diagnostics(connect_to=(stand_in.host, stand_in.port))
+
     with MockPromptOpsAPI(clock=clock) as mock_api:  # answers where PROMPTOPS_BASE_URL points
-        assert asyncio.run(run_network_diagnostics()) == 0
+        assert asyncio.run(main()) == 0
     output = capsys.readouterr().out.splitlines()
     assert output[0].startswith("PASS  DNS localhost: ")
-    assert [line.split()[1] for line in output[1:4]] == ["GET", "GET", "GET"]
-    assert output[4] == "WARN  TLS localhost: not used: the base URL is plain http"
-    assert output[-1] == "5 checks: none failed, 1 with a warning"
+    assert output[1] == "PASS  TCP localhost:8080: accepts connections"
+    assert [line.split()[1] for line in output[2:5]] == ["GET", "GET", "GET"]
+    assert output[5] == "WARN  TLS localhost: not used: the base URL is plain http"
+    assert output[-1] == "6 checks: none failed, 1 with a warning"
     assert {str(r.url.netloc, "ascii") for r in mock_api.requests} == {"localhost:8080"}
 
 
@@ -195,15 +249,17 @@ def test_the_checks_follow_promptops_base_url(
         monkeypatch.setenv("PROMPTOPS_BASE_URL", base_url)
         assert asyncio.run(run_network_diagnostics(resolve=loopback_only)) == 0
     lines = capsys.readouterr().out.splitlines()
+    port = int(base_url.rsplit(":", 1)[1])
     assert [" ".join(line.split()[:3]).rstrip(":") for line in lines] == [
         "PASS DNS 127.0.0.1",
+        f"PASS TCP 127.0.0.1:{port}",
         "PASS GET /v1/health",
         "PASS GET /v1/client/health",
         "PASS GET /v1/client/prompts",
         "WARN TLS 127.0.0.1",
-        "5 checks: none",
+        "6 checks: none",
     ]
-    assert [r.url.port for r in api.requests] == [int(base_url.rsplit(":", 1)[1])] * 3
+    assert [r.url.port for r in api.requests] == [port] * 3
 
 
 def test_an_unusable_base_url_is_reported_not_raised(
@@ -217,16 +273,23 @@ def test_an_unusable_base_url_is_reported_not_raised(
     )
 
 
-def test_a_tls_port_in_the_base_url_is_the_one_checked(clock: FakeClock) -> None:
+def test_the_port_of_the_base_url_is_the_one_checked_and_shown(
+    clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stand-in server listens elsewhere; the lines name the port the client would use."""
+
     async def main() -> int:
         async with local_tls_server() as tls:
-            base_url = f"https://api.promptops.com:{tls.port}"
-            with MockPromptOpsAPI(clock=clock, base_url=base_url):  # answers on that port
-                return await run_network_diagnostics(
+            base_url = "https://api.promptops.com:8443"
+            with MockPromptOpsAPI(clock=clock, base_url=base_url) as api:  # answers there
+                code = await run_network_diagnostics(
                     base_url=base_url,
                     resolve=simulated_resolver,
-                    tls_connect_to=tls.host,
+                    connect_to=(tls.host, tls.port),
                     tls_context=tls.client_context,
                 )
+                assert {r.url.port for r in api.requests} == {8443}
+                return code
 
     assert asyncio.run(main()) == 0
+    assert "PASS  TCP api.promptops.com:8443: accepts connections" in capsys.readouterr().out

@@ -312,3 +312,28 @@ def test_reset_forgets_scenarios_and_requests(mock_api: MockPromptOpsAPI) -> Non
     mock_api.reset()
     assert mock_api.requests == [] and mock_api.exchanges == []
     assert send(signed(mock_api, "GET", "/v1/client/health")).status_code == 200
+
+
+def test_trickle_sends_the_api_s_own_answer_a_byte_per_interval_once_by_default(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """The body is the API's answer (a 401 here: the key is checked as usual), read byte by
+    byte on the event loop's clock; the next request is answered whole."""
+    mock_api.trickle(interval=0.5)
+
+    async def main() -> tuple[httpx.Response, list[bytes], float]:
+        async with httpx.AsyncClient() as http:
+            request = httpx.Request("GET", BASE + "/v1/client/health")
+            async with http.stream("GET", request.url) as response:
+                started = asyncio.get_running_loop().time()
+                chunks = [chunk async for chunk in response.aiter_raw()]
+                spent = asyncio.get_running_loop().time() - started
+            return await http.send(signed(mock_api, "GET", "/v1/client/health")), chunks, spent
+
+    with asyncio.Runner(loop_factory=clock.event_loop) as runner:
+        after, chunks, spent = runner.run(main())
+    body = b"".join(chunks)
+    assert json.loads(body)["error"]["code"] == "AUTHENTICATION_ERROR"
+    assert {len(chunk) for chunk in chunks} == {1}
+    assert spent == pytest.approx(0.5 * len(body))
+    assert after.status_code == 200
