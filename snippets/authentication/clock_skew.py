@@ -14,6 +14,7 @@ import asyncio
 import email.utils
 import os
 import sys
+from typing import Literal
 
 import httpx
 
@@ -79,20 +80,31 @@ async def measure_clock_skew(
     return (sent + received) / 2 - server_time
 
 
-def explain_skew(offset: float) -> str:
-    """The verdict on an offset, in whole seconds: the `Date` header counts no
-    fractions."""
+def judge_skew(
+    offset: float,
+) -> tuple[Literal["OK", "WARN", "ERROR"], str]:
+    """The verdict on an offset, and why, in whole seconds: the `Date` header
+    counts no fractions."""
     direction = "ahead of" if offset > 0 else "behind"
     seconds = int(abs(offset))
     if seconds <= 5:
-        return f"OK: clock within {seconds} s of the server"
+        return "OK", f"clock within {seconds} s of the server"
     if seconds <= TIMESTAMP_TOLERANCE:
-        return f"WARN: clock {seconds} s {direction} the server; sync it (NTP)"
-    return (
-        f"ERROR: clock {seconds} s {direction} the server, over the "
+        return (
+            "WARN",
+            f"clock {seconds} s {direction} the server; sync it (NTP)",
+        )
+    return "ERROR", (
+        f"clock {seconds} s {direction} the server, over the "
         f"{TIMESTAMP_TOLERANCE} s window: every request is rejected. "
         "Sync it (NTP)"
     )
+
+
+def explain_skew(offset: float) -> str:
+    """The verdict on an offset as one line: `OK: clock within 0 s of ...`."""
+    level, reason = judge_skew(offset)
+    return f"{level}: {reason}"
 
 
 async def _check() -> int:

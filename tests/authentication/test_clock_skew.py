@@ -8,7 +8,7 @@ import re
 import pytest
 
 from snippets.authentication import clock_skew
-from snippets.authentication.clock_skew import explain_skew, measure_clock_skew
+from snippets.authentication.clock_skew import explain_skew, judge_skew, measure_clock_skew
 from snippets.client import ConfigurationError, NetworkError, ServerError
 from snippets.mock_api import MockPromptOpsAPI
 
@@ -35,6 +35,13 @@ def test_works_with_a_wrong_key(
 )
 def test_verdicts(offset: float, start: str) -> None:
     assert explain_skew(offset).startswith(start)
+
+
+def test_the_verdict_comes_as_a_level_and_a_reason_for_tools_that_build_on_it() -> None:
+    assert judge_skew(0.4) == ("OK", "clock within 0 s of the server")
+    assert judge_skew(-42) == ("WARN", "clock 42 s behind the server; sync it (NTP)")
+    level, reason = judge_skew(420)
+    assert (level, explain_skew(420)) == ("ERROR", f"ERROR: {reason}")
 
 
 def test_direction_is_worded_from_this_machine() -> None:
