@@ -10,6 +10,10 @@ Three checks read it, so adding a scenario is one row:
   exception, number of requests and (fake) time (tests/client/test_fault_matrix.py).
 
 Faults last (99 times) unless the row says once: every retry meets them too.
+
+A row named like one of the doctor's `--mock` scenarios (`snippets.offline.MOCK_SCENARIOS`)
+takes the mock's state from there: `mock="wrong-key"` on a page and `promptops-doctor --mock
+wrong-key` are one scenario.
 """
 
 from __future__ import annotations
@@ -28,13 +32,13 @@ from snippets.client import (
 )
 from snippets.client._client import INITIAL_BACKOFF, MAX_BACKOFF
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
+from snippets.offline import LASTING, MOCK_SCENARIOS
 
 # With the client's defaults: a 30 s deadline, 2 retries after the first attempt.
 TIMEOUT = 30.0
 ALL_ATTEMPTS = 3
 # The backoff before retry n is at most min(8, 0.5 * 2**n): 0.5 s, then 1 s.
 BACKOFF = [min(MAX_BACKOFF, INITIAL_BACKOFF * 2**n) for n in range(ALL_ATTEMPTS - 1)]
-LASTING = 99
 
 
 @dataclass(frozen=True)
@@ -81,16 +85,13 @@ SCENARIOS: dict[str, Scenario] = {
     "ok": Scenario(_nothing, SUCCEEDS),
     "latency-50ms": Scenario(lambda api: api.simulate_latency(0.050), Outcome(None, 1, 0.050)),
     # The client's key is not (or no longer) accepted: revoked, or never valid.
-    "wrong-key": Scenario(lambda api: api.revoke_key(api.api_key), at_once(AuthenticationError)),
-    "clock-skew": Scenario(lambda api: api.clock_skew(-420), at_once(AuthenticationError)),
+    "wrong-key": Scenario(MOCK_SCENARIOS["wrong-key"].api, at_once(AuthenticationError)),
+    "clock-skew": Scenario(MOCK_SCENARIOS["clock-skew"].api, at_once(AuthenticationError)),
     "rate-limited-once": Scenario(
         lambda api: api.rate_limit(times=1, retry_after=2), Outcome(None, 2, 2)
     ),
     # retry_after 60 s does not fit the 30 s deadline: raised at once.
-    "rate-limited": Scenario(
-        lambda api: api.rate_limit(times=LASTING, retry_after=60),
-        at_once(RateLimitError),
-    ),
+    "rate-limited": Scenario(MOCK_SCENARIOS["rate-limited"].api, at_once(RateLimitError)),
     "rate-limited-2s": Scenario(
         lambda api: api.rate_limit(times=LASTING, retry_after=2),
         Outcome(RateLimitError, ALL_ATTEMPTS, 2 * 2),

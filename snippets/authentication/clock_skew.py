@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import os
+import ssl
 import sys
 from typing import Literal
 
@@ -37,6 +38,7 @@ async def measure_clock_skew(
     *,
     clock: Clock = SYSTEM_CLOCK,
     deadline: float = 10.0,
+    verify: ssl.SSLContext | bool = True,
 ) -> float:
     """Seconds this machine's clock is ahead of the API's (negative: behind).
 
@@ -44,6 +46,7 @@ async def measure_clock_skew(
     authentication fails. The whole measurement has `deadline` seconds.
     Failures are the client's errors: the URL checked as the client checks it,
     and no answer, no connection or no `Date` header each a `PromptOpsError`.
+    `verify`: the CAs to trust, as httpx takes them.
     """
     if base_url is None:
         url = check_base_url(
@@ -54,7 +57,7 @@ async def measure_clock_skew(
     try:
         async with (
             asyncio.timeout(deadline),
-            httpx.AsyncClient(base_url=url) as http,
+            httpx.AsyncClient(base_url=url, verify=verify) as http,
         ):
             sent = clock.time()
             response = await http.get("/v1/health")

@@ -115,17 +115,18 @@ async def check_http(
     clock: Clock = SYSTEM_CLOCK,
     time_limit: float = TIME_LIMIT,
     read_body: bool = False,
+    verify: ssl.SSLContext | bool = True,
 ) -> list[Check]:
     """GET each path without a key: any PromptOps answer, even 401, proves the
     path is open.
 
     Only the status line and headers are read, each GET within `time_limit`
     seconds; with `read_body`, the whole answer (a server that trickles its
-    body fails then).
+    body fails then). `verify`: the CAs to trust, as httpx takes them.
     """
     checks = []
     async with httpx.AsyncClient(
-        base_url=base_url, timeout=time_limit
+        base_url=base_url, timeout=time_limit, verify=verify
     ) as http:
         for path in paths:
             start = clock.monotonic()

@@ -166,9 +166,7 @@ def test_http_reading_the_body_fails_on_a_body_that_never_ends(clock: FakeClock)
         api.trickle(times=2, interval=1.0)
         with asyncio.Runner(loop_factory=clock.event_loop) as runner:
             headers_only = runner.run(check_http(BASE, ["/v1/health"], time_limit=5))
-            whole = runner.run(
-                check_http(BASE, ["/v1/health"], time_limit=5, read_body=True)
-            )
+            whole = runner.run(check_http(BASE, ["/v1/health"], time_limit=5, read_body=True))
     assert [str(c) for c in headers_only] == ["PASS  GET /v1/health: HTTP 200 in 0 ms"]
     assert [str(c) for c in whole] == ["FAIL  GET /v1/health: no answer within 5 s"]
 

@@ -1,0 +1,615 @@
+"""The doctor's checks, in one table (`CHECKS`), and `run_doctor`, which runs them in order
+within one overall deadline.
+
+Each check reuses a piece of the guide: the configuration doctor's `diagnose`, the network
+diagnostics' DNS, TCP, HTTP and TLS checks, the clock skew measurement, the profiler's
+percentiles and the client itself. What reaches the network goes through `Network`, which the
+tests and `--mock` replace; time comes from the `clock` passed in and the event loop's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import ssl
+import urllib.parse
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+import certifi
+
+from snippets.authentication.clock_skew import judge_skew, measure_clock_skew
+from snippets.client import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    AuthenticationError,
+    ConfigurationError,
+    HealthStatus,
+    PromptOpsClient,
+    PromptOpsError,
+    RateLimitError,
+    check_base_url,
+)
+from snippets.client.clock import SYSTEM_CLOCK, Clock
+from snippets.client.redaction import printable, redact_url, scrub
+from snippets.common_issues.config_doctor import Finding, diagnose
+from snippets.debugging.network_diagnostics import (
+    Resolver,
+    check_dns,
+    check_http,
+    check_tcp,
+    check_tls,
+    system_resolver,
+)
+from snippets.performance_issues.profiler import PerformanceProfiler, percentile
+
+from .report import CheckResult, Report, Status
+
+SITE: Final = "https://troubleshooting.promptops.com/"
+"""Where the guide is published (`site_url` in mkdocs.yml): the links of the report start here."""
+
+DEADLINE: Final = 30.0
+"""Seconds the whole run may take, whatever the network does (`--deadline`)."""
+
+LATENCY_SAMPLES: Final = 5
+"""Calls timed for the latency check, cached and uncached each."""
+SLOW_MS: Final = 1000.0
+"""An uncached p95 above this is a warning."""
+TOO_SLOW_MS: Final = 5000.0
+"""An uncached p95 above this is a failure: calls time out under the client's defaults."""
+LOW_HEADROOM: Final = 0.1
+"""Less than this share of the rate limit left is a warning."""
+
+
+@dataclass(frozen=True)
+class Network:
+    """How the checks reach the network. The defaults are the real thing; the tests and
+    `--mock` put stand-ins here."""
+
+    resolve: Resolver = system_resolver
+    """Name resolution for the DNS check."""
+    connect_to: tuple[str, int] | None = None
+    """Where the TCP and TLS checks connect instead of the API's host and port: a server on
+    127.0.0.1 standing in for it."""
+    tls_context: ssl.SSLContext | None = None
+    """The CAs the TLS check trusts; by default the client's: `SSL_CERT_FILE` or
+    `SSL_CERT_DIR` if set, else certifi's."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one check found."""
+
+    status: Status
+    detail: str
+    fix: str | None = None
+    """A fix for this particular finding; None: the check's own fix line."""
+    measurements: dict[str, float] = field(default_factory=dict)
+    """Numbers for monitoring (`--json`): latency percentiles, the clock offset."""
+
+
+class _Response(Protocol):  # what the client's response event hook is given (an httpx.Response)
+    status_code: int
+    headers: Mapping[str, str]
+
+
+class Context:
+    """What the checks share during one run: the settings, and what earlier checks learned."""
+
+    def __init__(
+        self, environ: Mapping[str, str], clock: Clock, network: Network, deadline: float
+    ) -> None:
+        self.environ, self.clock, self.network, self.deadline = environ, clock, network, deadline
+        self.key = environ.get(API_KEY_ENV, "")
+        raw_url = environ.get(BASE_URL_ENV, DEFAULT_BASE_URL)
+        self.shown_url = redact_url(raw_url)
+        try:
+            self.base_url: str | None = check_base_url(raw_url, BASE_URL_ENV)
+        except ConfigurationError:
+            self.base_url = None
+        url = urllib.parse.urlsplit(self.base_url or DEFAULT_BASE_URL)
+        self.scheme, self.host = url.scheme, url.hostname or ""
+        self.port = url.port or (443 if url.scheme == "https" else 80)
+        self.proxy = _proxy_for(url, environ)
+        self.findings: dict[str, Finding] = {}
+        self.authenticated: HealthStatus | PromptOpsError | None = None
+        self.headers: Mapping[str, str] = {}  # of the answer to the first authenticated call
+        self.prompt: tuple[str, dict[str, str]] | None = None  # a prompt id and its variables
+        self._client: PromptOpsClient | None = None
+
+    @property
+    def secrets(self) -> list[str]:
+        """The key as set and as the client sends it: neither may be printed."""
+        return [self.key, self.key.strip().strip("'\"").strip()]
+
+    def trusted_cas(self) -> ssl.SSLContext:
+        """The CAs the checks trust: the network's stand-in's, else the client's."""
+        return self.network.tls_context or _trusted_cas(
+            self.environ.get("SSL_CERT_FILE"), self.environ.get("SSL_CERT_DIR")
+        )
+
+    def finding(self, topic: str) -> Finding:
+        """The configuration doctor's finding about `topic` ("API key", "Endpoint", ...)."""
+        if not self.findings:
+            self.findings = {f.topic: f for f in diagnose(self.environ)}
+        return self.findings[topic]
+
+    async def client(self) -> PromptOpsClient:
+        """The client, as an application would build it from these settings: made once."""
+        if self._client is None:
+
+            async def record(response: _Response) -> None:
+                if not self.headers:
+                    self.headers = response.headers  # any case, as HTTP names go
+
+            self._client = PromptOpsClient(
+                api_key=self.key,
+                base_url=self.base_url,
+                clock=self.clock,
+                # The doctor's deadline ends every call first: it says which check ran out.
+                timeout=self.deadline + 1,
+                event_hooks={"response": [record]},
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+
+def _proxy_for(url: urllib.parse.SplitResult, environ: Mapping[str, str]) -> str | None:
+    """`host:port` of the proxy the client would go through for `url`, read from the
+    variables httpx reads (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), or None."""
+    names = (
+        ("HTTPS_PROXY", "https_proxy") if url.scheme == "https" else ("HTTP_PROXY", "http_proxy")
+    )
+    proxy = next((environ[n] for n in (*names, "ALL_PROXY", "all_proxy") if environ.get(n)), "")
+    no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy") or ""
+    host = (url.hostname or "").lower()
+    # As httpx reads NO_PROXY: `*` is every host, any other entry a suffix of the host name.
+    entries = [entry.strip().lower() for entry in no_proxy.split(",") if entry.strip()]
+    if not proxy or any(e == "*" or host.endswith(e.lstrip("*")) for e in entries):
+        return None
+    parsed = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    try:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError:  # not a port: config_doctor shows the variable
+        return None
+    return f"{parsed.hostname}:{port}" if parsed.hostname else None
+
+
+@functools.cache
+def _trusted_cas(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    """The CAs the client trusts, as httpx picks them from `SSL_CERT_FILE` and `SSL_CERT_DIR`:
+    the file, else the folder, else certifi's. One context per setting: loading a bundle
+    takes tens of milliseconds."""
+    if cert_file:
+        return ssl.create_default_context(cafile=cert_file)
+    if cert_dir:
+        return ssl.create_default_context(capath=cert_dir)
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+# -- the checks ---------------------------------------------------------------------------
+
+_LEVELS: Final[dict[str, Status]] = {"OK": "ok", "WARN": "warning", "ERROR": "failure"}
+_VERDICTS: Final[dict[str, Status]] = {"PASS": "ok", "WARN": "warning", "FAIL": "failure"}
+
+
+async def _configuration(topic: str, title: str, ctx: Context) -> Outcome:
+    finding = ctx.finding(topic)
+    return Outcome(_LEVELS[finding.level], finding.message.removeprefix(f"{title}: "))
+
+
+def _where(ctx: Context) -> tuple[str, int, str]:
+    """The host and port the client opens connections to, and how to name them: the API's,
+    or the proxy's."""
+    if ctx.proxy:
+        host, _, port = ctx.proxy.rpartition(":")
+        return host, int(port), f"{ctx.proxy} (the proxy)"
+    return ctx.host, ctx.port, f"{ctx.host}:{ctx.port}"
+
+
+async def _dns(ctx: Context) -> Outcome:
+    host, _, _ = _where(ctx)
+    (check,) = await check_dns([host], ctx.network.resolve, time_limit=ctx.deadline + 1)
+    if check.status == "PASS":
+        return Outcome("ok", f"{host} resolves to {check.detail}")
+    return Outcome("failure", f"{host} does not resolve: {check.detail}")
+
+
+async def _tcp(ctx: Context) -> Outcome:
+    host, port, shown = _where(ctx)
+    check = await check_tcp(
+        host, port, connect_to=ctx.network.connect_to, time_limit=ctx.deadline + 1
+    )
+    if check.status == "PASS":
+        return Outcome("ok", f"{shown} accepts connections")
+    return Outcome("failure", f"{shown}: {check.detail}")
+
+
+async def _tls(ctx: Context) -> Outcome:
+    if ctx.scheme != "https":
+        return Outcome("skipped", "not used: the base URL is plain http")
+    if ctx.proxy:
+        return Outcome(
+            "skipped", f"through the proxy {ctx.proxy}: Public health checks TLS end to end"
+        )
+    host, port = ctx.network.connect_to or (ctx.host, ctx.port)
+    try:
+        context = ctx.trusted_cas()
+    except OSError as exc:  # a CA file that is not one (ssl.SSLError)
+        return Outcome("failure", f"the CA bundle cannot be loaded: {exc}")
+    check = await check_tls(
+        ctx.host,
+        port,
+        connect_to=host,
+        context=context,
+        clock=ctx.clock,
+        time_limit=ctx.deadline + 1,
+    )
+    return Outcome(_VERDICTS[check.status], check.detail)
+
+
+async def _public_health(ctx: Context) -> Outcome:
+    assert ctx.base_url is not None  # needs "base-url"
+    (check,) = await check_http(
+        ctx.base_url,
+        ["/v1/health"],
+        clock=ctx.clock,
+        time_limit=ctx.deadline + 1,
+        read_body=True,
+        verify=ctx.trusted_cas(),
+    )
+    return Outcome(_VERDICTS[check.status], f"GET /v1/health: {check.detail}")
+
+
+async def _clock(ctx: Context) -> Outcome:
+    offset = await measure_clock_skew(
+        ctx.base_url, clock=ctx.clock, deadline=ctx.deadline + 1, verify=ctx.trusted_cas()
+    )
+    level, reason = judge_skew(offset)
+    # Whole seconds, as the detail says: the Date header counts no fractions.
+    return Outcome(_LEVELS[level], reason, measurements={"offset_seconds": int(offset)})
+
+
+async def _authenticated_call(ctx: Context) -> HealthStatus | PromptOpsError:
+    """The first call with the key, which the rate limit and authentication checks read."""
+    if ctx.authenticated is None:
+        client = await ctx.client()
+        try:
+            ctx.authenticated = await client.health_check()
+        except PromptOpsError as exc:
+            ctx.authenticated = exc
+    return ctx.authenticated
+
+
+def _header_number(headers: Mapping[str, str], *names: str) -> float | None:
+    for name in names:
+        value = headers.get(name, "").split(",")[0].split(";")[0].strip()
+        with contextlib.suppress(ValueError):
+            return float(value)
+    return None
+
+
+async def _rate_limit(ctx: Context) -> Outcome:
+    answer = await _authenticated_call(ctx)
+    if isinstance(answer, RateLimitError):
+        wait = answer.retry_after
+        asked = f"; the API asks to wait {wait:g} s" if wait is not None else ""
+        fix = (
+            f"Wait {wait:g} s; then cache prompts, batch renders and bound concurrency"
+            if wait is not None
+            else None
+        )
+        measurements = {"retry_after_seconds": wait} if wait is not None else {}
+        return Outcome("failure", f"{answer}{asked}", fix, measurements)
+    # Headroom, where the API says: the IETF RateLimit fields, or the older X- ones.
+    remaining = _header_number(ctx.headers, "RateLimit-Remaining", "X-RateLimit-Remaining")
+    limit = _header_number(ctx.headers, "RateLimit-Limit", "X-RateLimit-Limit")
+    if remaining is None or not limit:
+        return Outcome("ok", "not limited (the API sends no remaining count)")
+    left = f"{remaining:g} of {limit:g} requests left"
+    measurements = {"remaining": remaining, "limit": limit}
+    if remaining < LOW_HEADROOM * limit:
+        return Outcome("warning", f"{left}: close to the limit", measurements=measurements)
+    return Outcome("ok", left, measurements=measurements)
+
+
+async def _authentication(ctx: Context) -> Outcome:
+    answer = await _authenticated_call(ctx)
+    if isinstance(answer, HealthStatus):
+        return Outcome("ok", f"key and signature accepted (API {answer.version})")
+    if isinstance(answer, AuthenticationError):
+        return Outcome("failure", str(answer))
+    return Outcome(
+        "failure", str(answer), fix="Read the error: the API answered, but not with its health"
+    )
+
+
+async def _round_trip(ctx: Context) -> Outcome:
+    client = await ctx.client()
+    prompt_ids = await client.list_prompts()
+    if not prompt_ids:
+        return Outcome(
+            "warning",
+            "this key sees no prompts",
+            fix="Create a prompt, or check the key's workspace",
+        )
+    prompt = await client.get_prompt(prompt_ids[0])
+    variables = dict.fromkeys(prompt.variables, "doctor")
+    rendered = await client.render_prompt(prompt.id, variables)
+    ctx.prompt = (prompt.id, variables)
+    return Outcome(
+        "ok",
+        f"{printable(prompt.id)} v{prompt.version} fetched and rendered "
+        f"({len(rendered.content)} characters)",
+    )
+
+
+async def _latency(ctx: Context) -> Outcome:
+    if ctx.prompt is None:
+        return Outcome("skipped", "no prompt to time")
+    client, (prompt_id, variables) = await ctx.client(), ctx.prompt
+    profiler = PerformanceProfiler(clock=ctx.clock)
+    for _ in range(LATENCY_SAMPLES):
+        async with profiler.profile("uncached"):  # every render is a request
+            await client.render_prompt(prompt_id, variables)
+        async with profiler.profile("cached"):  # fetched by the round trip: from the cache
+            await client.get_prompt(prompt_id)
+    figures = {}
+    for kind in ("uncached", "cached"):
+        durations = [m.duration_ms for m in profiler.measurements if m.operation == kind]
+        figures[f"{kind}_p50_ms"] = round(percentile(durations, 50), 1)
+        figures[f"{kind}_p95_ms"] = round(percentile(durations, 95), 1)
+    detail = (
+        f"p50 {figures['uncached_p50_ms']:.0f} ms, p95 {figures['uncached_p95_ms']:.0f} ms "
+        f"uncached; p50 {figures['cached_p50_ms']:.0f} ms, p95 {figures['cached_p95_ms']:.0f} "
+        f"ms cached ({LATENCY_SAMPLES} calls each)"
+    )
+    p95 = figures["uncached_p95_ms"]
+    status: Status = "failure" if p95 > TOO_SLOW_MS else "warning" if p95 > SLOW_MS else "ok"
+    if status != "ok":
+        limit = TOO_SLOW_MS if status == "failure" else SLOW_MS
+        detail = f"{detail}: p95 over {limit:.0f} ms"
+    return Outcome(status, detail, measurements=figures)
+
+
+# -- the table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of the table: what a check is called, what it needs, and what to do when it
+    does not pass."""
+
+    id: str
+    """Stable, for `--json` and monitoring: `dns`, `auth`."""
+    title: str
+    run: Callable[[Context], Awaitable[Outcome]] = field(repr=False)
+    needs: tuple[str, ...]
+    """Checks that must pass (ok or warning) first; if one does not, this one is skipped."""
+    fix: str
+    """What to do when it does not pass, in one line; `{host}` is the API's host."""
+    section: str
+    """The page section that explains the problem, as `page/#anchor` of the built site."""
+
+    @property
+    def link(self) -> str:
+        return f"{SITE}{self.section}"
+
+
+CHECKS: Final[tuple[Check, ...]] = (
+    Check(
+        "api-key",
+        "API key",
+        functools.partial(_configuration, "API key", "API key"),
+        needs=(),
+        fix="Set PROMPTOPS_API_KEY to the key from the dashboard, without quotes, spaces or "
+        "line breaks, where the client runs",
+        section="common-issues/#configurationerror-no-api-key",
+    ),
+    Check(
+        "base-url",
+        "Base URL",
+        functools.partial(_configuration, "Endpoint", "Base URL"),
+        needs=(),
+        fix="Unset PROMPTOPS_BASE_URL for the default, or set it to the API root over https",
+        section="common-issues/#a-setting-is-rejected",
+    ),
+    Check(
+        "proxy",
+        "Proxy",
+        functools.partial(_configuration, "Proxy", "Proxy"),
+        needs=(),
+        fix="Check that the proxy lets {host}:443 through, or name the host in NO_PROXY",
+        section="faq/#does-the-client-work-behind-a-corporate-proxy",
+    ),
+    Check(
+        "ca-bundle",
+        "CA bundle",
+        functools.partial(_configuration, "TLS", "CA bundle"),
+        needs=(),
+        fix="Point SSL_CERT_FILE at a bundle of certifi's CAs and your company's",
+        section="common-issues/#tls-certificate_verify_failed",
+    ),
+    Check(
+        "dns",
+        "DNS",
+        _dns,
+        needs=("base-url",),
+        fix="Check the host in PROMPTOPS_BASE_URL, and this machine's DNS: getent hosts {host}",
+        section="common-issues/#network_error-could-not-reach-httpsapipromptopscom",
+    ),
+    Check(
+        "tcp",
+        "TCP connect",
+        _tcp,
+        needs=("dns",),
+        fix="Allow outbound connections to {host}:443, or set HTTPS_PROXY if the network "
+        "requires a proxy",
+        section="common-issues/#network_error-could-not-reach-httpsapipromptopscom",
+    ),
+    Check(
+        "tls",
+        "TLS",
+        _tls,
+        needs=("tcp", "ca-bundle"),
+        fix="Behind a proxy that inspects HTTPS, add its CA to the bundle in SSL_CERT_FILE; "
+        "never turn verification off",
+        section="common-issues/#tls-certificate_verify_failed",
+    ),
+    Check(
+        "public-health",
+        "Public health",
+        _public_health,
+        needs=("tls",),
+        fix="Check status.promptops.com; if a proxy answered instead, check its allow-list",
+        section="debugging/#network-diagnostics",
+    ),
+    Check(
+        "clock",
+        "Clock skew",
+        _clock,
+        needs=("public-health",),
+        fix="Sync this machine's clock: timedatectl set-ntp true (systemd), or chrony or ntpd",
+        section="authentication/#clock-skew-request-timestamp-is-more-than-300-s-from-server-time",
+    ),
+    Check(
+        "rate-limit",
+        "Rate limit",
+        _rate_limit,
+        needs=("api-key", "clock"),
+        fix="Cache prompts, batch renders and bound concurrency; check the plan's limit",
+        section="common-issues/#rate_limit_error-rate-limit-exceeded-http-429",
+    ),
+    Check(
+        "auth",
+        "Authenticated health",
+        _authentication,
+        needs=("rate-limit",),
+        fix="Check PROMPTOPS_API_KEY against the dashboard: revoked, or from another workspace?",
+        section="authentication/#authentication_error-invalid-api-key-or-signature",
+    ),
+    Check(
+        "round-trip",
+        "Prompt round trip",
+        _round_trip,
+        needs=("auth",),
+        fix="Read the error: it names the prompt or the field at fault",
+        section="common-issues/#request-problems",
+    ),
+    Check(
+        "latency",
+        "Latency",
+        _latency,
+        needs=("round-trip",),
+        fix="Profile your calls (promptops-profiler); cache prompts, reuse one client",
+        section="performance-issues/#measure-first-the-profiler",
+    ),
+)
+
+
+# -- running them -------------------------------------------------------------------------
+
+Progress = Callable[[int, int, str], None]
+"""Told (number, total, title) as each check starts."""
+
+
+async def run_doctor(
+    *,
+    environ: Mapping[str, str] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
+    network: Network | None = None,
+    deadline: float = DEADLINE,
+    on_progress: Progress | None = None,
+) -> Report:
+    """Run every check in `CHECKS`, in order, within `deadline` seconds in all.
+
+    A check whose `needs` did not pass is skipped, naming the first failure it follows from;
+    once the deadline has passed, the check running fails as out of time and the rest are not
+    run. No secret reaches the report, and what servers said is shown escaped.
+
+    Args:
+        environ: The settings to check (`os.environ`): the key, the base URL, proxy and CA
+            variables. The client is built from the same key and base URL.
+        clock: For durations, signatures and certificate expiry; the deadline is kept on the
+            event loop's clock, as the client keeps its own (on `FakeClock.event_loop()`, the
+            same fake time).
+        network: How the checks reach the network; stand-ins for tests and `--mock`.
+        deadline: Seconds for the whole run.
+        on_progress: Told (number, total, title) as each check starts.
+    """
+    ctx = Context(os.environ if environ is None else environ, clock, network or Network(), deadline)
+    loop = asyncio.get_running_loop()
+    ends_at = loop.time() + deadline
+    blocked: dict[str, str] = {}  # check id -> why the checks that need it are skipped
+    results: list[CheckResult] = []
+    try:
+        for number, check in enumerate(CHECKS, start=1):
+            if on_progress is not None:
+                on_progress(number, len(CHECKS), check.title)
+            result = await _run_one(check, ctx, blocked, ends_at)
+            results.append(result)
+            if result.status == "failure":
+                why = "ran out of time" if result.ran_out_of_time else "failed"
+                blocked[check.id] = f"needs {check.title}, which {why}"
+    finally:
+        await ctx.aclose()
+    return Report(ctx.shown_url, deadline, tuple(results))
+
+
+async def _run_one(
+    check: Check, ctx: Context, blocked: dict[str, str], ends_at: float
+) -> CheckResult:
+    def result(outcome: Outcome, *, out_of_time: bool = False) -> CheckResult:
+        fix: str | None = outcome.fix or check.fix.format(host=ctx.host)
+        if outcome.status not in ("warning", "failure"):
+            fix = None
+        return CheckResult(
+            check.id,
+            check.title,
+            outcome.status,
+            _shown(outcome.detail, ctx),
+            _shown(fix, ctx) if fix else None,
+            check.link,
+            out_of_time,
+            outcome.measurements,
+        )
+
+    why = next((blocked[need] for need in check.needs if need in blocked), None)
+    if why is not None:
+        blocked[check.id] = why  # the first cause, for the checks after this one
+        return result(Outcome("skipped", why))
+    loop = asyncio.get_running_loop()
+    if loop.time() >= ends_at:
+        blocked[check.id] = why = f"not run: the {ctx.deadline:g} s deadline had passed"
+        return result(Outcome("skipped", why), out_of_time=True)
+    deadline = asyncio.timeout_at(ends_at)
+    try:
+        async with deadline:
+            outcome = await check.run(ctx)
+    except TimeoutError as exc:
+        if not deadline.expired():  # not the doctor's deadline: a check's own error
+            outcome = Outcome("failure", f"TimeoutError: {exc}")
+        else:
+            ran_out = f"ran out of time: no result within the {ctx.deadline:g} s deadline"
+            fix = (
+                "Something accepts the connection but does not answer in time: a proxy or "
+                "firewall holding it, or an overloaded API; --deadline waits longer"
+            )
+            return result(Outcome("failure", ran_out, fix), out_of_time=True)
+    except (PromptOpsError, ConfigurationError) as exc:
+        outcome = Outcome("failure", str(exc))
+    except Exception as exc:  # a check must not stop the others, whatever went wrong
+        outcome = Outcome("failure", f"{type(exc).__name__}: {exc}")
+    return result(outcome)
+
+
+def _shown(text: str, ctx: Context) -> str:
+    """`text` as the report may show it: no key, on one line, control characters escaped."""
+    return printable(scrub(text, ctx.secrets), limit=1000)

@@ -1,0 +1,363 @@
+"""Every check of the doctor (snippets/doctor/checks.py) on each of its paths: ok, warning,
+failure, skipped, wherever the check has that path.
+
+Each `World` is one run of the doctor against the mock API, on fake time, with a TLS server on
+127.0.0.1 standing in for the API's host; it states what some of the checks must find. The
+last test checks that the worlds cover every path of every check.
+"""
+
+from __future__ import annotations
+
+import socket
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_args
+
+import pytest
+
+from snippets.client.clock import FakeClock
+from snippets.doctor import CHECKS, Status, checks
+from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.tls import LocalTLSServer
+from snippets.offline import LASTING, no_dns, tls_stand_in
+
+from .helpers import HOST, SETTINGS, by_id, diagnose
+
+
+@dataclass
+class World:
+    """What one run starts from: the mock API, the settings, the doctor's options."""
+
+    api: MockPromptOpsAPI
+    clock: FakeClock
+    environ: dict[str, str] = field(default_factory=lambda: dict(SETTINGS))
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+Setup = Callable[[World], None]
+
+
+def nothing(world: World) -> None:
+    pass
+
+
+def settings(**values: str | None) -> Setup:
+    def setup(world: World) -> None:
+        for name, value in values.items():
+            if value is None:
+                world.environ.pop(name, None)
+            else:
+                world.environ[name] = value
+
+    return setup
+
+
+def options(**values: Any) -> Setup:
+    def setup(world: World) -> None:
+        world.options.update(values)
+
+    return setup
+
+
+def on_api(change: Callable[[MockPromptOpsAPI], object]) -> Setup:
+    def setup(world: World) -> None:
+        change(world.api)
+
+    return setup
+
+
+def closed_port() -> tuple[str, int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return "127.0.0.1", int(probe.getsockname()[1])
+
+
+def headroom(remaining: int, limit: int) -> Setup:
+    """The API sends the IETF RateLimit fields (the contract does not require them)."""
+
+    def setup(world: World) -> None:
+        own = world.api._headers
+
+        def with_rate_limit() -> dict[str, str]:
+            return {**own(), "RateLimit-Limit": str(limit), "RateLimit-Remaining": str(remaining)}
+
+        world.api._headers = with_rate_limit  # type: ignore[method-assign]
+
+    return setup
+
+
+def certificate_expiring_in(days: int) -> Setup:
+    """OpenSSL checks validity against the real clock: the doctor's clock is set to it."""
+
+    def setup(world: World) -> None:
+        now = datetime.now(UTC)
+        world.clock.advance(now.timestamp() - world.clock.time())
+        world.options["valid_until"] = now + timedelta(days=days, hours=1)
+
+    return setup
+
+
+@dataclass(frozen=True)
+class World_:
+    name: str
+    setup: Setup
+    expect: dict[str, tuple[Status, str]]
+    """Check id -> (status, text its detail contains)."""
+
+
+def world(name: str, *setups: Setup, **expect: tuple[Status, str]) -> World_:
+    def setup(w: World) -> None:
+        for one in setups:
+            one(w)
+
+    return World_(name, setup, {check.replace("_", "-"): e for check, e in expect.items()})
+
+
+WORLDS = [
+    world(
+        "healthy",
+        nothing,
+        api_key=("ok", "PROMPTOPS_API_KEY is set (27 characters)"),
+        base_url=("ok", "default (https://api.promptops.com)"),
+        proxy=("ok", "none"),
+        ca_bundle=("ok", "default (certifi)"),
+        dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
+        tcp=("ok", "api.promptops.com:443 accepts connections"),
+        tls=("ok", "api.promptops.com, issued by PromptOps Mock CA, expires 2099-12-31"),
+        public_health=("ok", "GET /v1/health: HTTP 200 in 0 ms"),
+        clock=("ok", "clock within 0 s of the server"),
+        rate_limit=("ok", "not limited (the API sends no remaining count)"),
+        auth=("ok", "key and signature accepted (API 2026.11.0)"),
+        round_trip=("ok", "hello-world v3 fetched and rendered (14 characters)"),
+        latency=("ok", "p50 0 ms, p95 0 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each)"),
+    ),
+    world(
+        "key without the po_ prefix",
+        settings(PROMPTOPS_API_KEY="sk_live_4f9c2a7d1e"),
+        api_key=("warning", "PROMPTOPS_API_KEY does not start with 'po_'"),
+        auth=("failure", "AUTHENTICATION_ERROR: Invalid API key or signature"),
+    ),
+    world(
+        "no key",
+        settings(PROMPTOPS_API_KEY=None),
+        api_key=("failure", "PROMPTOPS_API_KEY is not set"),
+        rate_limit=("skipped", "needs API key, which failed"),
+        auth=("skipped", "needs API key, which failed"),
+        dns=("ok", "resolves"),
+    ),
+    world(
+        "key in quotes",
+        settings(PROMPTOPS_API_KEY='"po_live_4f9c2a7d1e"'),
+        api_key=("failure", "PROMPTOPS_API_KEY has spaces or quotes around it"),
+        latency=("skipped", "needs API key, which failed"),
+    ),
+    world(
+        "base URL with a path, requests behind a proxy, the requests library's CA variable",
+        settings(
+            PROMPTOPS_BASE_URL="https://api.promptops.com/v1",
+            HTTPS_PROXY="http://alice:s3cret@proxy.corp.example:3128",
+            REQUESTS_CA_BUNDLE="/etc/corp/ca.pem",
+        ),
+        base_url=("warning", "PROMPTOPS_BASE_URL has a path (/v1); use the root"),
+        proxy=("warning", "requests go through http://proxy.corp.example:3128"),
+        ca_bundle=("warning", "REQUESTS_CA_BUNDLE is set but httpx reads SSL_CERT_FILE"),
+        dns=("ok", "proxy.corp.example resolves to 203.0.113.10"),
+        tcp=("ok", "proxy.corp.example:3128 (the proxy) accepts connections"),
+        tls=("skipped", "through the proxy proxy.corp.example:3128: Public health checks TLS"),
+    ),
+    world(
+        "proxy the host is exempt from",
+        settings(HTTPS_PROXY="http://proxy.corp.example:3128", NO_PROXY=".promptops.com"),
+        proxy=("warning", "requests go through"),
+        dns=("ok", "api.promptops.com resolves to"),
+        tls=("ok", "issued by PromptOps Mock CA"),
+    ),
+    world(
+        "base URL that is not a URL",
+        settings(PROMPTOPS_BASE_URL="api.promptops.com"),
+        base_url=("failure", "PROMPTOPS_BASE_URL must be an http(s) URL"),
+        dns=("skipped", "needs Base URL, which failed"),
+        public_health=("skipped", "needs Base URL, which failed"),
+    ),
+    world(
+        "plain http",
+        settings(PROMPTOPS_BASE_URL="http://localhost:8080"),
+        base_url=("ok", "http://localhost:8080"),
+        tls=("skipped", "not used: the base URL is plain http"),
+    ),
+    world(
+        "CA bundle that is not there",
+        settings(SSL_CERT_FILE="/nonexistent/ca.pem"),
+        ca_bundle=("failure", "SSL_CERT_FILE points to a missing file: /nonexistent/ca.pem"),
+        tcp=("ok", "accepts connections"),
+        tls=("skipped", "needs CA bundle, which failed"),
+    ),
+    world(
+        "no DNS",
+        options(resolve=no_dns),
+        dns=("failure", "api.promptops.com does not resolve: [Errno -2] Name or service not known"),
+        tcp=("skipped", "needs DNS, which failed"),
+        latency=("skipped", "needs DNS, which failed"),
+    ),
+    world(
+        "nothing listening",
+        options(connect_to=closed_port()),
+        tcp=("failure", "api.promptops.com:443: [Errno 111] Connection refused"),
+        tls=("skipped", "needs TCP connect, which failed"),
+    ),
+    world(
+        "an untrusted CA",
+        options(trusted=False),
+        tls=("failure", "CERTIFICATE_VERIFY_FAILED: unable to get local issuer certificate"),
+        public_health=("skipped", "needs TLS, which failed"),
+    ),
+    world(
+        "a certificate expiring in 10 days",
+        certificate_expiring_in(10),
+        tls=("warning", "(10 days left)"),
+        public_health=("ok", "HTTP 200"),
+    ),
+    world(
+        "server errors",
+        on_api(lambda api: api.server_error(times=LASTING)),
+        public_health=("failure", "GET /v1/health: HTTP 503 in 0 ms, the API failed"),
+        clock=("skipped", "needs Public health, which failed"),
+    ),
+    world(
+        "a clock a minute fast",
+        on_api(lambda api: api.clock_skew(-60)),
+        clock=("warning", "clock 60 s ahead of the server; sync it (NTP)"),
+        auth=("ok", "accepted"),
+    ),
+    world(
+        "a clock 7 minutes slow",
+        on_api(lambda api: api.clock_skew(420)),
+        # 419 or 420: the Date header counts whole seconds, the fake clock has fractions
+        clock=("failure", "s behind the server, over the 300 s window"),
+        rate_limit=("skipped", "needs Clock skew, which failed"),
+        auth=("skipped", "needs Clock skew, which failed"),
+    ),
+    world(
+        "plenty of headroom",
+        headroom(500, 600),
+        rate_limit=("ok", "500 of 600 requests left"),
+    ),
+    world(
+        "little headroom",
+        headroom(12, 600),
+        rate_limit=("warning", "12 of 600 requests left: close to the limit"),
+        auth=("ok", "accepted"),
+    ),
+    world(
+        "rate limited",
+        on_api(lambda api: api.rate_limit(times=LASTING, retry_after=60, path="/v1/client")),
+        rate_limit=("failure", "RATE_LIMIT_ERROR: Rate limit exceeded; the API asks to wait 60 s"),
+        auth=("skipped", "needs Rate limit, which failed"),
+    ),
+    world(
+        "revoked key",
+        on_api(lambda api: api.revoke_key(api.api_key)),
+        rate_limit=("ok", "not limited"),
+        auth=("failure", "AUTHENTICATION_ERROR: Invalid API key or signature"),
+        round_trip=("skipped", "needs Authenticated health, which failed"),
+        latency=("skipped", "needs Authenticated health, which failed"),
+    ),
+    world(
+        "authenticated health failing",
+        on_api(lambda api: api.server_error(times=LASTING, path="/v1/client/health")),
+        auth=("failure", "SERVER_ERROR: The server is temporarily unavailable"),
+    ),
+    world(
+        "no prompts for this key",
+        on_api(lambda api: api.prompts.clear()),
+        round_trip=("warning", "this key sees no prompts"),
+        latency=("skipped", "no prompt to time"),
+    ),
+    world(
+        "prompts failing",
+        on_api(lambda api: api.server_error(times=LASTING, path="/v1/client/prompts")),
+        round_trip=("failure", "SERVER_ERROR: The server is temporarily unavailable"),
+        latency=("skipped", "needs Prompt round trip, which failed"),
+    ),
+    world(
+        "a slow API",
+        on_api(lambda api: api.simulate_latency(1.2)),
+        public_health=("ok", "HTTP 200 in 1200 ms"),
+        latency=("warning", "p50 1200 ms, p95 1200 ms uncached; p50 0 ms, p95 0 ms cached"),
+    ),
+    world(
+        "an API too slow to use",
+        on_api(lambda api: api.simulate_latency(6)),
+        options(deadline=300),
+        latency=("failure", "p95 6000 ms uncached"),
+    ),
+]
+
+# Paths a check cannot take: the configuration doctor never fails a proxy; the checks of
+# configuration need nothing, so are never skipped; connections and answers either work or not.
+NO_SUCH_PATH = {
+    ("proxy", "failure"),
+    *((check, "skipped") for check in ("api-key", "base-url", "proxy", "ca-bundle")),
+    *((check, "warning") for check in ("dns", "tcp", "public-health", "auth")),
+}
+
+
+@pytest.fixture(scope="module")
+def stand_in() -> Iterator[LocalTLSServer]:
+    """One TLS server for the module: it only completes handshakes, so runs can share it."""
+    with tls_stand_in(HOST) as server:
+        yield server
+
+
+@pytest.mark.parametrize("case", WORLDS, ids=lambda w: w.name)
+def test_each_check_finds_what_its_world_holds(
+    case: World_, mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    w = World(mock_api, clock)
+    case.setup(w)
+    valid_until = w.options.pop("valid_until", None)
+    if valid_until is None:
+        report = diagnose(clock, w.environ, stand_in=stand_in, **w.options)
+    else:
+        with tls_stand_in(HOST, valid_until=valid_until) as expiring:
+            report = diagnose(clock, w.environ, stand_in=expiring, **w.options)
+    results = by_id(report)
+    found = {check: (results[check].status, results[check].detail) for check in case.expect}
+    assert {check: status for check, (status, _) in found.items()} == {
+        check: status for check, (status, _) in case.expect.items()
+    }, found
+    for check, (_, text) in case.expect.items():
+        assert text in results[check].detail, f"{check}: {results[check].detail!r}"
+    for result in report.results:  # a fix and a link under what did not pass, and only there
+        assert (result.fix is not None) == (result.status in ("warning", "failure")), result
+
+
+def test_the_worlds_take_every_check_down_every_path_it_has() -> None:
+    taken = {(check, status) for w in WORLDS for check, (status, _) in w.expect.items()}
+    every = {(check.id, status) for check in CHECKS for status in get_args(Status)}
+    assert every - NO_SUCH_PATH - taken == set()
+    assert taken & NO_SUCH_PATH == set()
+
+
+@pytest.mark.parametrize(
+    ("environ", "proxy"),
+    [
+        ({}, None),
+        ({"HTTPS_PROXY": "http://proxy.corp.example:3128"}, "proxy.corp.example:3128"),
+        ({"https_proxy": "proxy.corp.example:3128"}, "proxy.corp.example:3128"),
+        ({"ALL_PROXY": "http://alice:s3cret@proxy.corp.example"}, "proxy.corp.example:80"),
+        ({"HTTP_PROXY": "http://proxy.corp.example:3128"}, None),  # http only: not for https
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*"}, None),
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "localhost, .promptops.com"}, None),
+        ({"HTTPS_PROXY": "http://p.example:3128", "no_proxy": "promptops.com"}, None),
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "example.org"}, "p.example:3128"),
+        ({"HTTPS_PROXY": "http://p.example:port"}, None),  # unusable: the Proxy check says so
+    ],
+)
+def test_the_proxy_is_the_one_httpx_would_use_for_the_api(
+    environ: dict[str, str], proxy: str | None
+) -> None:
+    url = urllib.parse.urlsplit("https://api.promptops.com")
+    assert checks._proxy_for(url, environ) == proxy

@@ -1,0 +1,166 @@
+"""How the doctor runs its checks (snippets/doctor/checks.py, `run_doctor`): what a failure
+skips, the one deadline, and what never reaches the report (secrets, raw server text)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+
+from snippets.client.clock import FakeClock
+from snippets.doctor import CHECKS, checks
+from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
+from snippets.offline import LASTING
+
+from .helpers import SETTINGS, by_id, diagnose, statuses
+
+
+def test_a_skipped_check_names_the_failure_it_follows_from_not_the_skip_before_it(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    async def no_dns(host: str) -> list[str]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    report = diagnose(clock, resolve=no_dns)
+    order = [check.id for check in CHECKS]
+    after_dns = report.results[order.index("dns") + 1 :]
+    assert {r.detail for r in after_dns} == {"needs DNS, which failed"}
+    assert {r.status for r in after_dns} == {"skipped"}
+    assert mock_api.requests == []  # nothing that needs DNS was tried
+
+
+def test_the_deadline_cuts_a_check_that_never_ends_and_says_which_it_was(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """A body that takes 100 s a byte: the run ends at the deadline, on fake time."""
+    mock_api.trickle(times=LASTING, interval=100)
+    started = time.perf_counter()
+    report = diagnose(clock, deadline=4)
+    assert time.perf_counter() - started < 2  # fake time: no real wait
+    # The deadline is kept on the event loop's clock, here the fake one: it stopped the run at
+    # 4 s (and a little real time spent on the TCP and TLS checks' sockets).
+    assert 4 <= clock.monotonic() < 4.5
+    results = by_id(report)
+    assert results["public-health"].status == "failure"
+    assert results["public-health"].detail == "ran out of time: no result within the 4 s deadline"
+    assert results["public-health"].fix is not None and "--deadline" in results["public-health"].fix
+    assert [r.id for r in report.ran_out_of_time] == ["public-health"]
+    assert results["clock"].detail == "needs Public health, which ran out of time"
+    assert report.summary().endswith("; ran out of time (4 s deadline): Public health")
+    assert report.as_json()["ran_out_of_time"] == ["public-health"]
+
+
+def test_checks_after_the_deadline_are_not_run_and_count_as_out_of_time(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """A lookup that spends the time without ever yielding cannot be cut: it ends late, and
+    what comes after it is not started."""
+
+    async def lookup_spending_the_deadline(host: str) -> list[str]:
+        clock.block(10)
+        return ["203.0.113.10"]
+
+    report = diagnose(clock, deadline=5, resolve=lookup_spending_the_deadline)
+    results = by_id(report)
+    assert results["dns"].status == "ok"
+    assert results["tcp"].status == "skipped" and results["tcp"].ran_out_of_time
+    assert results["tcp"].detail == "not run: the 5 s deadline had passed"
+    assert results["latency"].detail == "not run: the 5 s deadline had passed"
+    assert mock_api.requests == []
+
+
+def test_an_unexpected_error_in_one_check_fails_that_check_only(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    async def broken(host: str) -> list[str]:
+        raise RuntimeError("resolver bug")
+
+    report = diagnose(clock, resolve=broken)
+    assert statuses(report)["dns"] == "failure"
+    assert by_id(report)["dns"].detail == "RuntimeError: resolver bug"
+    assert by_id(report)["base-url"].status == "ok"
+
+
+def test_a_timeout_of_a_check_s_own_is_not_taken_for_the_deadline(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def gives_up(*args: object, **kwargs: object) -> None:
+        raise TimeoutError("the piece gave up")
+
+    monkeypatch.setattr(checks, "check_dns", gives_up)
+    report = diagnose(clock)
+    assert by_id(report)["dns"].detail == "TimeoutError: the piece gave up"
+    assert report.ran_out_of_time == []
+
+
+def test_the_key_never_reaches_the_report_even_when_a_server_says_it(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """A gateway that quotes the key in its 401, a resolver error that carries it: both are
+    shown with the key replaced. (The suite also fails any test whose output holds it.)"""
+    echo = json.dumps(
+        {
+            "success": False,
+            "error": {
+                "code": "AUTHENTICATION_ERROR",
+                "message": f"rejected Authorization: Bearer {MOCK_API_KEY} (key {MOCK_API_KEY})",
+            },
+        }
+    ).encode()
+    mock_api.malformed_body(times=LASTING, status=401, body=echo, path="/v1/client")
+
+    async def resolver_quoting_the_key(host: str) -> list[str]:
+        return [f"203.0.113.10 ({MOCK_API_KEY})"]
+
+    report = diagnose(clock, resolve=resolver_quoting_the_key)
+    text = "\n".join(report.text()) + json.dumps(report.as_json())
+    assert MOCK_API_KEY not in text
+    assert by_id(report)["auth"].detail == (
+        "AUTHENTICATION_ERROR: rejected Authorization: Bearer *** (key ***)"
+    )
+    assert by_id(report)["dns"].detail == "api.promptops.com resolves to 203.0.113.10 (***)"
+
+
+def test_a_key_with_quotes_around_it_is_kept_out_in_both_forms(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    async def resolver_quoting_the_key(host: str) -> list[str]:
+        return ['"po_live_secret_1a2b3c"', "po_live_secret_1a2b3c"]
+
+    environ = {"PROMPTOPS_API_KEY": '"po_live_secret_1a2b3c"'}
+    report = diagnose(clock, environ, resolve=resolver_quoting_the_key)
+    assert "secret_1a2b3c" not in "\n".join(report.text())
+
+
+def test_server_text_is_shown_escaped_on_one_line(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """A message that would clear the screen and forge a report line of its own."""
+    forged = "bad\nok    Authenticated health  all good\x1b[2J\x1b]0;owned\x07"
+    body = json.dumps(
+        {"success": False, "error": {"code": "SERVER_ERROR", "message": forged}}
+    ).encode()
+    mock_api.malformed_body(times=LASTING, status=500, body=body, path="/v1/client/health")
+
+    async def forging_resolver(host: str) -> list[str]:  # a DNS answer is a server's text too
+        return ["203.0.113.10\x1b[2J\r"]
+
+    report = diagnose(clock, resolve=forging_resolver)
+    assert by_id(report)["auth"].detail == (
+        "SERVER_ERROR: bad\\nok    Authenticated health  all good\\x1b[2J\\x1b]0;owned\\x07"
+    )
+    assert by_id(report)["dns"].detail == "api.promptops.com resolves to 203.0.113.10\\x1b[2J\\r"
+    for line in report.text():
+        assert line.isprintable(), line
+
+
+def test_the_base_url_is_shown_without_credentials(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    environ = {**SETTINGS, "PROMPTOPS_BASE_URL": "https://alice:s3cret@api.promptops.com"}
+    report = diagnose(clock, environ)
+    assert "s3cret" not in "\n".join(report.text()) + json.dumps(report.as_json())
+    assert report.base_url == "https://***@api.promptops.com"
+    assert statuses(report)["base-url"] == "failure"
