@@ -5,7 +5,9 @@
 
 - `docs/includes/error-matrix.md`, from the client's error catalog;
 - `docs/includes/install.md` and the README's install section, from `pyproject.toml` (the
-  package name, the Pythons it supports, where to get it, its scripts and what each does).
+  package name, the Pythons it supports, where to get it, its scripts and what each does);
+- `docs/includes/doctor-checks.md` and `doctor-scenarios.md`, from the doctor's table of
+  checks (`snippets.doctor.CHECKS`) and its `--mock` scenarios (`snippets.offline`).
 
 A test runs the check, so a change to a source without a regeneration fails CI.
 """
@@ -47,7 +49,7 @@ def install_markdown() -> str:
             "```bash",
             "python3 -m venv .venv && . .venv/bin/activate",
             f'python -m pip install "git+{source}"',
-            "promptops-health-check --mock",
+            "promptops-doctor --mock",
             "```",
             "",
             f"Or download the wheel attached to a [release]({source}/releases) and install that"
@@ -67,6 +69,48 @@ def install_markdown() -> str:
     )
 
 
+def _page_titles() -> dict[str, str]:
+    """`{"common-issues": "Common issues", ...}`, from the site's navigation in mkdocs.yml."""
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    return {m[2]: m[1] for m in re.finditer(r"^ +- ([^:\n]+): ([\w/-]+)\.md$", nav, re.M)}
+
+
+def doctor_checks_markdown() -> str:
+    """The doctor's checks for its reference page, one heading each (the anchor the pages
+    link back to), from the table the doctor runs."""
+    from snippets.doctor import CHECKS
+
+    titles = {check.id: check.title for check in CHECKS}
+    pages = _page_titles()
+    lines = []
+    for check in CHECKS:
+        page, anchor = check.section.split("/#")
+        needs = ", ".join(f"[{titles[need]}](#check-{need})" for need in check.needs)
+        lines += [
+            f"### {check.title} {{#check-{check.id}}}",
+            "",
+            check.what,
+            "",
+            f"- **id:** `{check.id}`",
+            f"- **Needs:** {needs or 'nothing: it always runs'}",
+            f"- **Fix:** {check.fix.format(host='api.promptops.com')}",
+            f"- **Explained in:** [{pages[page]}](../{page}.md#{anchor})",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def doctor_scenarios_markdown() -> str:
+    """What `promptops-doctor --mock SCENARIO` reproduces, one row per scenario."""
+    from snippets.offline import MOCK_SCENARIOS
+
+    rows = [
+        f"| `{name}` | {s.summary[:1].upper()}{s.summary[1:]} |"
+        for name, s in MOCK_SCENARIOS.items()
+    ]
+    return "\n".join(["| Scenario | What goes wrong |", "|---|---|", *rows, ""])
+
+
 def _region(name: str, content: Callable[[], str]) -> Callable[[str], str]:
     """Rewrite what sits between `<!-- generated: name -->` and `<!-- end of generated -->`."""
     pattern = re.compile(rf"(<!-- generated: {name} -->\n).*?(<!-- end of generated -->)", re.S)
@@ -83,6 +127,8 @@ def _region(name: str, content: Callable[[], str]) -> Callable[[str], str]:
 GENERATED: dict[Path, Callable[[str], str]] = {
     ROOT / "docs/includes/error-matrix.md": lambda _: error_matrix_markdown(),
     ROOT / "docs/includes/install.md": lambda _: install_markdown(),
+    ROOT / "docs/includes/doctor-checks.md": lambda _: doctor_checks_markdown(),
+    ROOT / "docs/includes/doctor-scenarios.md": lambda _: doctor_scenarios_markdown(),
     ROOT / "README.md": _region("install", install_markdown),
 }
 

@@ -57,7 +57,7 @@ class ShownRequest:
     method: str = "GET"
     path: str = "/v1/client/prompts/hello-world"
     body: Any = None
-    api_key: str = MOCK_API_KEY
+    api_key: str = field(default=MOCK_API_KEY, repr=False)  # keys stay out of reprs
 
 
 @dataclass(frozen=True)

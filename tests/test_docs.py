@@ -49,7 +49,11 @@ def _runnable_examples() -> list[CodeExample]:
 
 
 def json_blocks() -> list[Block]:
-    return [b for page in pages() for b in blocks(page) if b.lang == "json"]
+    """JSON bodies shown on the pages; a block that includes a file shows a JSON Schema (the
+    map check sees to it)."""
+    return [
+        b for page in pages() for b in blocks(page) if b.lang == "json" and not b.is_include_only
+    ]
 
 
 RUNNABLE = _runnable_examples()

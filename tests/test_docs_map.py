@@ -1,12 +1,14 @@
 """The map check: no Python block in the docs goes unchecked, no snippet goes unshown.
 
 Every Python block is either run by `test_docs.py` (output checked) or an include of a snippet
-that has its own test module; every JSON block names the mock scenario that produces it; every
-example module under `snippets/<page>/` is included by some page.
+that has its own test module; every JSON block names the mock scenario that produces it, or
+shows a JSON Schema that a test validates output against; every example module under
+`snippets/<page>/` is included by some page.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from .docs_blocks import (
     PYTHON_LANGS,
     ROOT,
     Block,
+    Include,
     blocks,
     includes,
     page_snippet_modules,
@@ -63,6 +66,8 @@ def how_checked(block: Block) -> tuple[str, str]:
         run = any(ex.path == block.page and ex.start_line == block.line for ex in RUNNABLE)
         assert run, f"{block.where}: Python block that the harness does not run"
         return "run", "run, output checked"
+    if block.lang == "json" and block.is_include_only:
+        return "include", "; ".join(_shown_schema(block, include) for include in block.includes)
     if block.lang == "json":
         scenario = block.settings.get("mock")
         assert scenario in SCENARIOS, f"{block.where}: json block without a known mock=... scenario"
@@ -72,6 +77,23 @@ def how_checked(block: Block) -> tuple[str, str]:
         "with a reason"
     )
     return "exempt", f"not run: {EXEMPT_LANGS[block.lang]}"
+
+
+def _shown_schema(block: Block, include: Include) -> str:
+    """A json block that shows a file shows a JSON Schema (the doctor's `--json`): it must
+    parse, and a test must validate output against it."""
+    schema = include.path.relative_to(ROOT)
+    assert include.path.name.endswith(".schema.json"), (
+        f"{block.where}: a json block may include a JSON Schema (*.schema.json), not {schema}"
+    )
+    json.loads(include.path.read_text("utf-8"))
+    users = sorted(
+        path.relative_to(ROOT)
+        for path in (ROOT / "tests").rglob("test_*.py")
+        if str(schema) in path.read_text("utf-8")
+    )
+    assert users, f"{block.where}: shows {schema}, which no test validates output against"
+    return f"include of {schema}, validated against by {', '.join(map(str, users))}"
 
 
 def docs_map() -> list[tuple[str, str]]:
@@ -179,3 +201,13 @@ def test_included_markdown_shows_no_code_the_harness_skips() -> None:
         if block.lang not in EXEMPT_LANGS
     ]
     assert not unchecked, unchecked
+
+
+def test_a_json_block_may_show_a_json_schema_that_a_test_uses_and_nothing_else() -> None:
+    page = ROOT / "docs/reference/doctor.md"
+    (schema,) = blocks(page, '```json\n--8<-- "docs/reference/doctor.schema.json"\n```\n')
+    kind, how = how_checked(schema)
+    assert kind == "include" and "tests/doctor/test_report.py" in how
+    (other,) = blocks(page, '```json\n--8<-- "pyproject.toml"\n```\n')
+    with pytest.raises(AssertionError, match=r"may include a JSON Schema \(\*\.schema\.json\)"):
+        how_checked(other)

@@ -397,6 +397,8 @@ class Check:
     """What to do when it does not pass, in one line; `{host}` is the API's host."""
     section: str
     """The page section that explains the problem, as `page/#anchor` of the built site."""
+    what: str
+    """What it checks, for the reference page."""
 
     @property
     def link(self) -> str:
@@ -412,6 +414,9 @@ CHECKS: Final[tuple[Check, ...]] = (
         fix="Set PROMPTOPS_API_KEY to the key from the dashboard, without quotes, spaces or "
         "line breaks, where the client runs",
         section="common-issues/#configurationerror-no-api-key",
+        what="`PROMPTOPS_API_KEY` is set, without quotes, spaces or line breaks around or "
+        "inside it, and looks like a PromptOps key (`po_...`). The key itself is never "
+        "shown.",
     ),
     Check(
         "base-url",
@@ -420,6 +425,8 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=(),
         fix="Unset PROMPTOPS_BASE_URL for the default, or set it to the API root over https",
         section="common-issues/#a-setting-is-rejected",
+        what="`PROMPTOPS_BASE_URL` is unset (the default) or the API root: http(s), a host, no "
+        "path, no credentials, no query.",
     ),
     Check(
         "proxy",
@@ -428,6 +435,9 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=(),
         fix="Check that the proxy lets {host}:443 through, or name the host in NO_PROXY",
         section="faq/#does-the-client-work-behind-a-corporate-proxy",
+        what="Whether requests go through a proxy (`HTTPS_PROXY`, `ALL_PROXY`, unless "
+        "`NO_PROXY` names the host): then the DNS and TCP checks test the proxy, which "
+        "is what the client connects to.",
     ),
     Check(
         "ca-bundle",
@@ -436,6 +446,8 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=(),
         fix="Point SSL_CERT_FILE at a bundle of certifi's CAs and your company's",
         section="common-issues/#tls-certificate_verify_failed",
+        what="`SSL_CERT_FILE` names a file that exists; `REQUESTS_CA_BUNDLE`, which httpx "
+        "ignores, is not set alone.",
     ),
     Check(
         "dns",
@@ -444,6 +456,7 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=("base-url",),
         fix="Check the host in PROMPTOPS_BASE_URL, and this machine's DNS: getent hosts {host}",
         section="common-issues/#network_error-could-not-reach-httpsapipromptopscom",
+        what="The host the client connects to resolves.",
     ),
     Check(
         "tcp",
@@ -453,6 +466,7 @@ CHECKS: Final[tuple[Check, ...]] = (
         fix="Allow outbound connections to {host}:443, or set HTTPS_PROXY if the network "
         "requires a proxy",
         section="common-issues/#network_error-could-not-reach-httpsapipromptopscom",
+        what="A TCP connection to it opens: no firewall or closed port in the way.",
     ),
     Check(
         "tls",
@@ -462,6 +476,8 @@ CHECKS: Final[tuple[Check, ...]] = (
         fix="Behind a proxy that inspects HTTPS, add its CA to the bundle in SSL_CERT_FILE; "
         "never turn verification off",
         section="common-issues/#tls-certificate_verify_failed",
+        what="The certificate verifies for the API's host name with the CAs the client "
+        "trusts, and does not expire within 14 days.",
     ),
     Check(
         "public-health",
@@ -470,6 +486,8 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=("tls",),
         fix="Check status.promptops.com; if a proxy answered instead, check its allow-list",
         section="debugging/#network-diagnostics",
+        what="`GET /v1/health` (no key) answers a PromptOps JSON body, read to its end, that "
+        "is not an error.",
     ),
     Check(
         "clock",
@@ -478,6 +496,9 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=("public-health",),
         fix="Sync this machine's clock: timedatectl set-ntp true (systemd), or chrony or ntpd",
         section="authentication/#clock-skew-request-timestamp-is-more-than-300-s-from-server-time",
+        what="This machine's clock against the `Date` header of the public health endpoint: "
+        "more than 5 s off is a warning, more than the 300 s the signature allows is a "
+        "failure.",
     ),
     Check(
         "rate-limit",
@@ -486,6 +507,8 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=("api-key", "clock"),
         fix="Cache prompts, batch renders and bound concurrency; check the plan's limit",
         section="common-issues/#rate_limit_error-rate-limit-exceeded-http-429",
+        what="The first call with the key is not refused with `429`; where the API sends "
+        "`RateLimit-Remaining` and `RateLimit-Limit`, less than 10 % left is a warning.",
     ),
     Check(
         "auth",
@@ -494,6 +517,7 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=("rate-limit",),
         fix="Check PROMPTOPS_API_KEY against the dashboard: revoked, or from another workspace?",
         section="authentication/#authentication_error-invalid-api-key-or-signature",
+        what="`GET /v1/client/health` accepts the key and the request signature.",
     ),
     Check(
         "round-trip",
@@ -502,6 +526,8 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=("auth",),
         fix="Read the error: it names the prompt or the field at fault",
         section="common-issues/#request-problems",
+        what="The first prompt the key can list is fetched and rendered, each of its "
+        "variables set.",
     ),
     Check(
         "latency",
@@ -510,6 +536,8 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=("round-trip",),
         fix="Profile your calls (promptops-profiler); cache prompts, reuse one client",
         section="performance-issues/#measure-first-the-profiler",
+        what="Five renders (each a request) and five fetches from the cache: p50 and p95 of "
+        "each. An uncached p95 over 1 s is a warning, over 5 s a failure.",
     ),
 )
 
@@ -598,10 +626,7 @@ async def _run_one(
             outcome = Outcome("failure", f"TimeoutError: {exc}")
         else:
             ran_out = f"ran out of time: no result within the {ctx.deadline:g} s deadline"
-            fix = (
-                "Something accepts the connection but does not answer in time: a proxy or "
-                "firewall holding it, or an overloaded API; --deadline waits longer"
-            )
+            fix = "A proxy or firewall holding the connection, or an overloaded API? --deadline waits longer"
             return result(Outcome("failure", ran_out, fix), out_of_time=True)
     except (PromptOpsError, ConfigurationError) as exc:
         outcome = Outcome("failure", str(exc))

@@ -65,9 +65,10 @@ def main(argv: list[str] | None = None) -> int:
 def show(report: Report, *, as_json: bool, stream: TextIO) -> None:
     """Print the report: JSON, or text with coloured marks on a terminal that allows it."""
     if as_json:
-        print(json.dumps(report.as_json(), indent=2), file=stream)
-        return
-    for line in report.text(colour=wants_colour(stream, os.environ)):
+        lines = json.dumps(report.as_json(), indent=2).splitlines()
+    else:
+        lines = report.text(colour=wants_colour(stream, os.environ))
+    for line in lines:
         print(line, file=stream)
 
 
