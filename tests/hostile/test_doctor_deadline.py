@@ -1,0 +1,97 @@
+"""The doctor against real misbehaving servers on 127.0.0.1, in real time: its one deadline
+holds whatever the server does, it finishes and says which check ran out of time, and it never
+prints the key a server echoes.
+
+Real time, so in the hostile session (`nox -s hostile`): about two seconds in all, the runs
+sharing one event loop where they can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import time
+
+import pytest
+
+from snippets.doctor import CHECKS, Network, Report, main, run_doctor
+from snippets.offline import simulated_resolver
+
+from .servers import Exchange, hostile_servers
+from .test_hostile_network import silent, trickle_headers
+
+pytestmark = pytest.mark.hostile
+
+KEY = "po_live_hostile_doctor_3c9a1e"
+DEADLINE = 1.0  # seconds for each whole run
+MARGIN = 0.5  # what a run may overrun it by (event loop, a busy 2-core machine)
+SERVERS = {"never answers": silent, "trickles headers": trickle_headers}
+
+
+async def echo_the_key(x: Exchange) -> None:
+    """A gateway that answers everything with the credentials it was sent, Date included."""
+    echoed = f"rejected {x.headers.get('authorization', 'no key')} {KEY}"
+    await x.answer(
+        401 if x.path.startswith("/v1/client") else 200,
+        {"success": False, "error": {"code": "AUTHENTICATION_ERROR", "message": echoed}}
+        if x.path.startswith("/v1/client")
+        else {"success": True, "data": {"status": "healthy"}},
+        headers=f"Date: {email.utils.formatdate(time.time(), usegmt=True)}\r\n",
+    )
+
+
+async def _doctor(url: str, deadline: float = DEADLINE) -> tuple[Report, float]:
+    environ = {"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": url}
+    started = time.monotonic()
+    report = await run_doctor(
+        environ=environ, network=Network(resolve=simulated_resolver), deadline=deadline
+    )
+    return report, time.monotonic() - started
+
+
+def test_the_deadline_holds_against_servers_that_never_answer_or_trickle() -> None:
+    """Both run at once on one event loop: the whole test takes about one deadline."""
+
+    async def both(urls: dict[str, str]) -> list[tuple[Report, float]]:
+        return await asyncio.gather(*(_doctor(urls[name]) for name in SERVERS))
+
+    with hostile_servers(dict(SERVERS)) as running:
+        runs = asyncio.run(both(running.urls))
+    for name, (report, seconds) in zip(SERVERS, runs, strict=True):
+        assert seconds < DEADLINE + MARGIN, f"{name}: {seconds:.2f} s"
+        results = {r.id: r for r in report.results}
+        assert results["tcp"].status == "ok", name  # it accepted the connection
+        assert results["tls"].status == "skipped"  # plain http on 127.0.0.1
+        assert results["public-health"].status == "failure", name
+        assert results["public-health"].detail == (
+            "ran out of time: no result within the 1 s deadline"
+        )
+        assert [r.id for r in report.ran_out_of_time] == ["public-health"], name
+        after = report.results[[c.id for c in CHECKS].index("public-health") + 1 :]
+        assert {r.detail for r in after} == {"needs Public health, which ran out of time"}
+        assert report.exit_code == 2
+
+
+def test_the_command_finishes_within_its_deadline_and_says_what_ran_out(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with hostile_servers({"never answers": silent}) as running:
+        monkeypatch.setenv("PROMPTOPS_BASE_URL", running.urls["never answers"])
+        monkeypatch.setenv("PROMPTOPS_API_KEY", KEY)
+        started = time.monotonic()
+        code = main(["--deadline", str(DEADLINE), "--json"])
+        seconds = time.monotonic() - started
+    assert code == 2
+    assert seconds < DEADLINE + MARGIN
+    report = json.loads(capsys.readouterr().out)
+    assert report["ran_out_of_time"] == ["public-health"]
+
+
+def test_the_key_a_server_echoes_is_never_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    with hostile_servers({"echoes the key": echo_the_key}) as running:
+        report, _ = asyncio.run(_doctor(running.urls["echoes the key"], deadline=5))
+    shown = "\n".join(report.text()) + json.dumps(report.as_json())
+    auth = next(r for r in report.results if r.id == "auth")
+    assert auth.status == "failure" and "rejected Bearer *** ***" in auth.detail
+    assert KEY not in shown
