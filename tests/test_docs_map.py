@@ -149,6 +149,24 @@ def test_every_snippet_has_its_test_module() -> None:
     assert not missing, f"snippets without tests: {missing}"
 
 
+def test_every_package_outside_the_page_folders_is_in_the_api_reference_and_tested() -> None:
+    """The client, the mock and the doctor are too long to show whole on a page: the API
+    reference documents them (mkdocstrings, `::: snippets.<package>...`), and each has a test
+    folder of its own."""
+    reference = "\n".join(p.read_text("utf-8") for p in (ROOT / "docs/reference").glob("*.md"))
+    packages = [  # not a page's folder (snippets/<page>/, see page_snippet_modules)
+        folder.name
+        for folder in (ROOT / "snippets").iterdir()
+        if (folder / "__init__.py").exists()
+        and not (ROOT / "docs" / f"{folder.name.replace('_', '-')}.md").exists()
+    ]
+    assert {"client", "mock_api", "doctor"} <= set(packages)
+    undocumented = [p for p in packages if f"::: snippets.{p}." not in reference]
+    untested = [p for p in packages if not list((ROOT / "tests" / p).glob("test_*.py"))]
+    assert not undocumented, f"not in docs/reference: {undocumented}"
+    assert not untested, f"no tests/<package>/test_*.py: {untested}"
+
+
 def test_generated_includes_are_up_to_date() -> None:
     problems = []
     for path in stale_files():

@@ -626,7 +626,10 @@ async def _run_one(
             outcome = Outcome("failure", f"TimeoutError: {exc}")
         else:
             ran_out = f"ran out of time: no result within the {ctx.deadline:g} s deadline"
-            fix = "A proxy or firewall holding the connection, or an overloaded API? --deadline waits longer"
+            fix = (
+                "A proxy or firewall holding the connection, or an overloaded API? "
+                "--deadline waits longer"
+            )
             return result(Outcome("failure", ran_out, fix), out_of_time=True)
     except (PromptOpsError, ConfigurationError) as exc:
         outcome = Outcome("failure", str(exc))
