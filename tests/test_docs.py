@@ -20,7 +20,8 @@ import ast
 import asyncio
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -132,10 +133,10 @@ def check_example(
     eval_example.set_config(line_length=160)  # log lines stay on one #> line each
     # No assertion rewriting: examples print, they do not assert, and rewriting costs a compile.
     if eval_example.update_examples:
-        eval_example.run_print_update(example, rewrite_assertions=False)
+        on_a_new_thread(lambda: eval_example.run_print_update(example, rewrite_assertions=False))
         return
     try:
-        eval_example.run_print_check(example, rewrite_assertions=False)
+        on_a_new_thread(lambda: eval_example.run_print_check(example, rewrite_assertions=False))
     except pytest.fail.Exception as failure:
         diff = str(failure.msg).split("\n", 1)[-1]
         line = _first_changed_line(diff) or example.start_line + 1
@@ -145,6 +146,19 @@ def check_example(
     if stale:
         lines = ", ".join(_where(example, n) for n in stale)
         pytest.fail(f"{lines}: #> output under a line that printed nothing", pytrace=False)
+
+
+def on_a_new_thread(run: Callable[[], object]) -> None:
+    """Run `run` on a thread of its own, raising what it raises.
+
+    Why: pytest-examples finds the line of each print with `inspect.stack()`, which looks up
+    the module of every frame on the stack. Under pytest the stack is about 60 frames deep and
+    some are no module's (runpy, importlib, pytest's `__main__`): each of those scans
+    `sys.modules`, on every print. That was 2.7 s of the examples' 3.4 s. A new thread's stack
+    holds the example's frames and a few of `threading`'s, nothing else.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docs-example") as thread:
+        thread.submit(run).result()
 
 
 def _first_changed_line(diff: str) -> int | None:

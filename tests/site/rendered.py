@@ -7,6 +7,7 @@ mkdocstrings renders from docstrings (`div.doc`) are left out.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from html.parser import HTMLParser
@@ -63,6 +64,14 @@ def rendered(html: str) -> RenderedPage:
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr"}
 
 
+# The classes `_inside` is asked about.
+_LOOKED_UP = {("div", "doc"), ("span", "md-annotation")}
+
+
+def _keys(tag: str, classes: list[str]) -> list[str]:
+    return [tag] + [f"{tag}.{c}" for c in classes if (tag, c) in _LOOKED_UP]
+
+
 class _PageReader(HTMLParser):
     """One pass over the page, keeping the stack of open elements (a tree, with lookups of
     each text's parents, costs seconds per page in pure Python).
@@ -78,7 +87,11 @@ class _PageReader(HTMLParser):
         self.headings: list[Heading] = []
         self.prose: list[str] = []
         self.inline_code: list[str] = []
-        self._open: list[tuple[str, list[str]]] = [("article", [])] if whole else []
+        self._open: list[tuple[str, list[str]]] = []
+        # How many of each are open: `tag`, and `tag.class` for the classes looked up below.
+        self._count: Counter[str] = Counter()
+        if whole:
+            self._push("article", [])
         self._box: tuple[int, str] | None = None  # (depth, language) of the open code box
         self._title: list[str] | None = None  # text of the box's file name bar, being read
         self._code: list[str] | None = None  # text of the box's code element, being read
@@ -87,8 +100,17 @@ class _PageReader(HTMLParser):
         self._permalink = False
         self._inline: list[str] | None = None
 
+    def _push(self, tag: str, classes: list[str]) -> None:
+        self._open.append((tag, classes))
+        self._count.update(_keys(tag, classes))
+
+    def _pop(self) -> tuple[str, list[str]]:
+        tag, classes = self._open.pop()
+        self._count.subtract(_keys(tag, classes))
+        return tag, classes
+
     def _inside(self, tag: str, css_class: str | None = None) -> bool:
-        return any(t == tag and (css_class is None or css_class in c) for t, c in self._open)
+        return self._count[f"{tag}.{css_class}" if css_class else tag] > 0
 
     def _reading(self) -> bool:
         """In the page's own content: the article, but not the API reference (`div.doc`)."""
@@ -99,7 +121,7 @@ class _PageReader(HTMLParser):
             return
         attributes = {name: value or "" for name, value in attrs}
         classes = attributes.get("class", "").split()
-        self._open.append((tag, classes))
+        self._push(tag, classes)
         if not self._reading():
             return
         if self._box is None and tag == "div" and "highlight" in classes:
@@ -117,10 +139,10 @@ class _PageReader(HTMLParser):
             self._inline = []
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID or not any(t == tag for t, _ in self._open):
+        if tag in _VOID or not self._inside(tag):
             return
         while self._open:  # close what was left open inside it, as browsers do
-            closed, classes = self._open.pop()
+            closed, classes = self._pop()
             if closed == tag:
                 break
         if self._box is not None:
