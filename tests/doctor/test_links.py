@@ -4,7 +4,6 @@ and that section links back to the check on the doctor's reference page."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -17,28 +16,6 @@ from ..site.built_site import built_site
 from ..site.test_links import parse, target_file
 
 REFERENCE = "reference/doctor/index.html"
-
-
-class _Section(HTMLParser):
-    """The links of one section of a page: from the heading with `anchor` to the next heading of
-    its level or above."""
-
-    def __init__(self, anchor: str) -> None:
-        super().__init__()
-        self.anchor = anchor
-        self.level: int | None = None  # of the section's heading, once found
-        self.done = False
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        heading = re.fullmatch(r"h([1-6])", tag)
-        if heading and self.level is None and attributes.get("id") == self.anchor:
-            self.level = int(heading[1])
-        elif heading and self.level is not None and int(heading[1]) <= self.level:
-            self.done = True
-        elif tag == "a" and self.level is not None and not self.done:
-            self.links.append(attributes.get("href") or "")
 
 
 def page_of(check: Check) -> Path:
@@ -64,15 +41,13 @@ def test_each_check_links_to_a_section_of_the_built_site(check: Check) -> None:
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.id)
 def test_each_linked_section_links_back_to_the_check_that_detects_it(check: Check) -> None:
     page = page_of(check)
-    section = _Section(check.section.partition("/#")[2])
-    section.feed(page.read_text("utf-8"))
-    assert section.level is not None
+    links = parse(page).section_links(check.section.partition("/#")[2])
+    assert links is not None, f"{check.section}: no such heading"
     back = [
-        (target_file(built_site(), page, href), unquote(urlsplit(href).fragment))
-        for href in section.links
+        (target_file(built_site(), page, href), unquote(urlsplit(href).fragment)) for href in links
     ]
     assert (built_site() / REFERENCE, f"check-{check.id}") in back, (
-        f"{check.section} has no link to the doctor's {check.title} check: {section.links}"
+        f"{check.section} has no link to the doctor's {check.title} check: {links}"
     )
 
 
