@@ -57,6 +57,8 @@ def _is_output(example: CodeExample, row: int) -> bool:
 
 
 def _write(found: list[CodeExample], folder: Path) -> dict[str, CodeExample]:
+    """Each example in a file of its own in `folder`; ruff is then handed the files by name, so
+    that its `exclude` settings cannot skip them (a TMPDIR under .nox/, say)."""
     by_file = {}
     for number, example in enumerate(found):
         name = f"example_{number:03d}.py"
@@ -77,7 +79,10 @@ def lint(found: list[CodeExample] | None = None) -> list[str]:
     problems = []
     with tempfile.TemporaryDirectory() as tmp:
         by_file = _write(found, Path(tmp))
-        check = _ruff("check", "--output-format=json", "--no-cache", *CONFIG, *EXAMPLE_RULES, tmp)
+        files = [str(Path(tmp) / name) for name in by_file]
+        check = _ruff(
+            "check", "--output-format=json", "--no-cache", *CONFIG, *EXAMPLE_RULES, *files
+        )
         for finding in json.loads(check.stdout or "[]"):
             example = by_file[Path(finding["filename"]).name]
             if finding["code"] == "E501" and _is_output(example, finding["location"]["row"]):
@@ -85,7 +90,7 @@ def lint(found: list[CodeExample] | None = None) -> list[str]:
             line = example.start_line + finding["location"]["row"]
             where = f"{example.path.relative_to(ROOT)}:{line}:{finding['location']['column']}"
             problems.append(f"{where}: {finding['code']} {finding['message']}")
-        unformatted = _ruff("format", "--check", *CONFIG, *EXAMPLE_RULES, tmp).stdout
+        unformatted = _ruff("format", "--check", *CONFIG, *EXAMPLE_RULES, *files).stdout
         for name in re.findall(r"^Would reformat: .*?(example_\d+\.py)$", unformatted, re.M):
             example = by_file[name]
             diff = _from_ruff(
@@ -102,8 +107,9 @@ def fix(found: list[CodeExample] | None = None) -> int:
     changed: dict[Path, list[tuple[CodeExample, str]]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as tmp:
         by_file = _write(found, Path(tmp))
-        _ruff("check", "--fix", "--no-cache", *CONFIG, *EXAMPLE_RULES, tmp)
-        _ruff("format", *CONFIG, *EXAMPLE_RULES, tmp)
+        files = [str(Path(tmp) / name) for name in by_file]
+        _ruff("check", "--fix", "--no-cache", *CONFIG, *EXAMPLE_RULES, *files)
+        _ruff("format", *CONFIG, *EXAMPLE_RULES, *files)
         for name, example in by_file.items():
             new = _from_ruff((Path(tmp) / name).read_text(encoding="utf-8"))
             if new != example.source:
