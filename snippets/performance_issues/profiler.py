@@ -60,9 +60,11 @@ class PerformanceProfiler:
     async def profile(
         self, operation: str, **metadata: Any
     ) -> AsyncIterator[None]:
+        # Tracing slows all of Python: only during the call, unless on before.
+        started = self.track_memory and not tracemalloc.is_tracing()
+        if started:
+            tracemalloc.start()
         if self.track_memory:
-            if not tracemalloc.is_tracing():
-                tracemalloc.start()
             tracemalloc.reset_peak()
             baseline = tracemalloc.get_traced_memory()[0]
         start = self.clock.monotonic()
@@ -75,6 +77,8 @@ class PerformanceProfiler:
             peak = None
             if self.track_memory:
                 peak = (tracemalloc.get_traced_memory()[1] - baseline) / 1024
+            if started:
+                tracemalloc.stop()
             self.measurements.append(
                 Measurement(operation, duration_ms, success, peak, metadata)
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import tracemalloc
 
 import pytest
 
@@ -97,6 +98,33 @@ def test_memory_is_the_extra_memory_allocated_during_the_call(
     last = capsys.readouterr().out.splitlines()[-1]
     assert re.fullmatch(r"peak memory per call: max (\d+) KiB", last)
     assert 2000 < int(last.split()[-2]) < 2200
+
+
+def test_memory_tracking_stops_the_tracing_it_started() -> None:
+    """tracemalloc left on makes the rest of the program several times slower."""
+    profiler = PerformanceProfiler(track_memory=True, clock=FakeClock())
+
+    async def main() -> None:
+        async with profiler.profile("call"):
+            assert tracemalloc.is_tracing()
+
+    asyncio.run(main())
+    assert not tracemalloc.is_tracing()
+
+
+def test_memory_tracking_leaves_tracing_the_program_started_on() -> None:
+    profiler = PerformanceProfiler(track_memory=True, clock=FakeClock())
+
+    async def main() -> None:
+        async with profiler.profile("call"):
+            pass
+
+    tracemalloc.start()
+    try:
+        asyncio.run(main())
+        assert tracemalloc.is_tracing()
+    finally:
+        tracemalloc.stop()
 
 
 class _Terminal(io.StringIO):
