@@ -7,11 +7,16 @@ machine needs only `python3 -m pip install uv nox` first.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nox
@@ -64,15 +69,53 @@ def _install(session: nox.Session, *groups: str, project: bool = True) -> None:
 
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
-    """Build the site strictly, then run every test (docs examples, snippets, client, mock)."""
+    """Build the site strictly and run every test (docs examples, snippets, client, mock)."""
     _install(session, "docs", "test")
-    # Not --quiet: it hides warnings from --strict, so a broken link would pass.
-    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
-    # Both cores: each test is small, and a worker starts in about a second.
-    # worksteal: a worker that runs out takes tests from the other (a few are slow).
-    session.run(
-        "pytest", "-n", "2", "--dist", "worksteal", *session.posargs, env={"DOCS_SITE_DIR": "site"}
-    )
+    with _building_site(session, "site") as site_env:
+        # Both cores: each test is small, and a worker starts in about a second.
+        # worksteal: a worker that runs out takes tests from the other (a few are slow).
+        session.run("pytest", "-n", "2", "--dist", "worksteal", *session.posargs, env=site_env)
+
+
+@contextmanager
+def _building_site(session: nox.Session, site: str) -> Iterator[dict[str, str]]:
+    """`mkdocs build --strict` into `site` while the block runs; an error, with the build's
+    output, if it fails.
+
+    The build keeps one core busy for seconds, while pytest's workers spend their first second
+    or two starting: together they take less time than one after the other. The tests that read
+    the site run last and wait for the build (tests/site/built_site.py): it holds an exclusive
+    lock on `<base>.lock` until it ends, then leaves its exit code in `<base>.status`.
+    """
+    base = Path(session.virtualenv.location).resolve() / "site-build"  # not create_tmp: TMPDIR
+    lock, status, log = (base.with_suffix(s) for s in (".lock", ".status", ".log"))
+    status.unlink(missing_ok=True)
+    env = {**os.environ, "PATH": os.pathsep.join([session.bin, os.environ.get("PATH", "")])}
+    session.log(f"mkdocs build --strict --site-dir {site} (alongside the tests)")
+    with open(lock, "w") as held, open(log, "wb") as output:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        # Not --quiet: it hides warnings from --strict, so a broken link would pass.
+        build = subprocess.Popen(
+            ["mkdocs", "build", "--strict", "--site-dir", site],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+        def finish() -> None:
+            status.write_text(str(build.wait()))
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+        waiter = threading.Thread(target=finish, name="mkdocs-build")
+        waiter.start()
+        try:
+            yield {"DOCS_SITE_DIR": site, "DOCS_SITE_BUILD": str(base)}
+        finally:
+            waiter.join()
+    output = log.read_text(errors="replace")
+    if status.read_text() != "0":
+        session.error(f"mkdocs build --strict failed:\n{output}")
+    session.log(f"mkdocs: {output.strip().splitlines()[-1].strip()}")  # "Documentation built in"
 
 
 @nox.session(python=PYTHON)

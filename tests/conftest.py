@@ -34,6 +34,11 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     return None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that read the built site last: `nox -s docs` builds it while the others run."""
+    items.sort(key=lambda item: item.get_closest_marker("built_site") is not None)
+
+
 class _Collector(logging.Handler):
     """Keeps the final text of every record (message, traceback, stack) a test produces."""
 

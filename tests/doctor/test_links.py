@@ -15,6 +15,8 @@ from ..docs_blocks import ROOT
 from ..site.built_site import built_site
 from ..site.test_links import parse, target_file
 
+pytestmark = pytest.mark.built_site
+
 REFERENCE = "reference/doctor/index.html"
 
 

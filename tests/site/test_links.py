@@ -10,7 +10,11 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from ..docs_blocks import pages
 from .built_site import built_site
+from .rendered import html_file
+
+pytestmark = pytest.mark.built_site
 
 
 class _Page(HTMLParser):
@@ -66,16 +70,16 @@ def target_file(site: Path, page: Path, href: str) -> Path | None:
     return target
 
 
-def html_pages() -> list[Path]:
-    """Every page but 404.html, which is served at any depth, so its links have no fixed base."""
-    return sorted(p for p in built_site().rglob("*.html") if p.name != "404.html")
+def html_pages() -> list[str]:
+    """Each page's place in the site, from docs/ (the tests are collected before the site is
+    built). Not 404.html: it is served at any depth, so its links have no fixed base."""
+    return [html_file(Path(), page).as_posix() for page in pages()]
 
 
-def test_the_site_has_every_page() -> None:
-    names = {p.relative_to(built_site()).as_posix() for p in html_pages()}
-    for page in ("index.html", "api-errors/index.html", "faq/index.html"):
-        assert page in names
-    assert (built_site() / "404.html").is_file()
+def test_the_site_has_every_page_and_no_other() -> None:
+    site = built_site()
+    built = {p.relative_to(site).as_posix() for p in site.rglob("*.html")}
+    assert built == {*html_pages(), "404.html"}
 
 
 def broken_links(site: Path, page: Path) -> list[str]:
@@ -93,10 +97,10 @@ def broken_links(site: Path, page: Path) -> list[str]:
     return broken
 
 
-@pytest.mark.parametrize("page", html_pages(), ids=lambda p: p.relative_to(built_site()).as_posix())
-def test_internal_links_and_anchors_resolve(page: Path) -> None:
-    broken = broken_links(built_site(), page)
-    assert not broken, f"{page.relative_to(built_site())}: {broken}"
+@pytest.mark.parametrize("page", html_pages())
+def test_internal_links_and_anchors_resolve(page: str) -> None:
+    broken = broken_links(built_site(), built_site() / page)
+    assert not broken, f"{page}: {broken}"
 
 
 def test_the_checker_finds_a_missing_page_and_a_missing_anchor(tmp_path: Path) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 
 from ..docs_blocks import ROOT
 from .built_site import built_site
+
+pytestmark = pytest.mark.built_site
 
 
 def nav_pages(nav: list[object]) -> list[str]:

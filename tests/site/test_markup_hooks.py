@@ -55,6 +55,7 @@ def test_inline_code_words_are_kept_whole_and_code_blocks_left_alone() -> None:
     assert "keep  as-is" in wrapped and wrapped.count('class="word"') == 2
 
 
+@pytest.mark.built_site
 @pytest.mark.parametrize(
     ("page", "marker"),
     [
@@ -67,6 +68,7 @@ def test_the_built_site_has_what_the_hooks_write(page: str, marker: str) -> None
     assert marker in (built_site() / page).read_text("utf-8")
 
 
+@pytest.mark.built_site
 def test_shown_modules_are_left_out_of_search_and_examples_are_not() -> None:
     page = (built_site() / "authentication/index.html").read_text(encoding="utf-8")
     blocks = re.findall(

@@ -155,6 +155,7 @@ def _line_of(page: Path, source: str, leak: str) -> str:
 CHECKS = (fence_problems, raw_markup_problems, heading_problems)
 
 
+@pytest.mark.built_site
 @pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_renders_as_its_markdown_says(page: Path) -> None:
     source = page.read_text(encoding="utf-8")
