@@ -92,12 +92,12 @@ def _building_site(session: nox.Session, site: str) -> Iterator[dict[str, str]]:
     status.unlink(missing_ok=True)
     env = {**os.environ, "PATH": os.pathsep.join([session.bin, os.environ.get("PATH", "")])}
     session.log(f"mkdocs build --strict --site-dir {site} (alongside the tests)")
-    with open(lock, "w") as held, open(log, "wb") as output:
+    with open(lock, "w") as held, open(log, "wb") as written:
         fcntl.flock(held, fcntl.LOCK_EX)
         # Not --quiet: it hides warnings from --strict, so a broken link would pass.
         build = subprocess.Popen(
-            ["mkdocs", "build", "--strict", "--site-dir", site],
-            stdout=output,
+            [str(Path(session.bin) / "mkdocs"), "build", "--strict", "--site-dir", site],
+            stdout=written,
             stderr=subprocess.STDOUT,
             env=env,
         )
