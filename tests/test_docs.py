@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import inspect
 import json
 import re
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from typing import Any
 import httpx
 import pytest
 import time_machine
-from pytest_examples import CodeExample, EvalExample, find_examples, run_code
+from pytest_examples import CodeExample, EvalExample, find_examples
 
 from snippets.client import PromptOpsAuth
 from snippets.client.clock import FakeClock
@@ -98,7 +97,7 @@ def _where(example: CodeExample, line_in_example: int) -> str:
 
 
 @pytest.mark.parametrize("example", RUNNABLE, ids=str)
-@pytest.mark.usefixtures("docs_env", "prints_found_cheaply")
+@pytest.mark.usefixtures("docs_env")
 def test_docs_example(
     example: CodeExample, eval_example: EvalExample, request: pytest.FixtureRequest
 ) -> None:
@@ -134,10 +133,10 @@ def check_example(
     eval_example.set_config(line_length=160)  # log lines stay on one #> line each
     # No assertion rewriting: examples print, they do not assert, and rewriting costs a compile.
     if eval_example.update_examples:
-        eval_example.run_print_update(example, rewrite_assertions=False)
+        on_a_new_thread(lambda: eval_example.run_print_update(example, rewrite_assertions=False))
         return
     try:
-        eval_example.run_print_check(example, rewrite_assertions=False)
+        on_a_new_thread(lambda: eval_example.run_print_check(example, rewrite_assertions=False))
     except pytest.fail.Exception as failure:
         diff = str(failure.msg).split("\n", 1)[-1]
         line = _first_changed_line(diff) or example.start_line + 1
@@ -149,31 +148,17 @@ def check_example(
         pytest.fail(f"{lines}: #> output under a line that printed nothing", pytrace=False)
 
 
-class _OneFrame:
-    """What pytest-examples' print mock reads of `inspect.stack()`: one entry, `[n]`, for the
-    file and frame of the print, without the source lines `inspect.stack()` reads for every
-    frame on the stack (about 60 under pytest: 2.7 s of the examples' 3.4 s)."""
+def on_a_new_thread(run: Callable[[], object]) -> None:
+    """Run `run` on a thread of its own, raising what it raises.
 
-    def __getitem__(self, index: int) -> inspect.FrameInfo:
-        frame = sys._getframe(index + 1)  # index 0: the frame that asked, as for inspect.stack()
-        code = frame.f_code
-        return inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None)
-
-
-class _InspectOneFrame:
-    """The `inspect` module as pytest-examples' print mock sees it, `stack()` reading one frame."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(inspect, name)
-
-    @staticmethod
-    def stack(context: int = 1) -> _OneFrame:
-        return _OneFrame()
-
-
-@pytest.fixture
-def prints_found_cheaply(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(run_code, "inspect", _InspectOneFrame())
+    Why: pytest-examples finds the line of each print with `inspect.stack()`, which looks up
+    the module of every frame on the stack. Under pytest the stack is about 60 frames deep and
+    some are no module's (runpy, importlib, pytest's `__main__`): each of those scans
+    `sys.modules`, on every print. That was 2.7 s of the examples' 3.4 s. A new thread's stack
+    holds the example's frames and a few of `threading`'s, nothing else.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docs-example") as thread:
+        thread.submit(run).result()
 
 
 def _first_changed_line(diff: str) -> int | None:
