@@ -31,12 +31,16 @@ def test_page_loads_cleanly_and_locally(page: Page, traffic: Traffic, path: str)
     assert traffic.off_host() == [], "every asset must come from the site itself"
 
 
-# A block in a content tab is hidden until its tab is chosen: click the tab's label, as a reader.
-SHOW_ITS_TAB = """box => {
+# A block in a content tab is hidden until its tab is chosen, one in a collapsed admonition
+# until it is opened: click the tab's label or the summary, as a reader does.
+SHOW_IT = """box => {
     const block = box.closest(".tabbed-block");
-    if (!block) return;
-    const index = [...block.parentElement.children].indexOf(block);
-    block.closest(".tabbed-set").querySelectorAll(".tabbed-labels > label")[index].click();
+    if (block) {
+        const index = [...block.parentElement.children].indexOf(block);
+        block.closest(".tabbed-set").querySelectorAll(".tabbed-labels > label")[index].click();
+    }
+    const details = box.closest("details");
+    if (details && !details.open) details.querySelector("summary").click();
 }"""
 
 
@@ -55,7 +59,7 @@ def test_copy_buttons_copy_what_the_copy_check_runs(page: Page, path: str) -> No
     assert boxes.count() == len(expected)
     for index in range(boxes.count()):
         box = boxes.nth(index)
-        box.evaluate(SHOW_ITS_TAB)
+        box.evaluate(SHOW_IT)
         box.hover()
         box.locator("button[data-md-type='copy']").click()
         assert page.evaluate("navigator.clipboard.readText()") == expected[index]
