@@ -112,9 +112,9 @@ def _building_site(session: nox.Session, site: str) -> Iterator[dict[str, str]]:
             yield {"DOCS_SITE_DIR": site, "DOCS_SITE_BUILD": str(base)}
         finally:
             waiter.join()
-    output = log.read_text(errors="replace")
-    if status.read_text() != "0":
-        session.error(f"mkdocs build --strict failed:\n{output}")
+            output = log.read_text(errors="replace")
+            if status.read_text() != "0":  # the first thing to fix, even when tests failed too
+                session.error(f"mkdocs build --strict failed:\n{output}")
     session.log(f"mkdocs: {output.strip().splitlines()[-1].strip()}")  # "Documentation built in"
 
 

@@ -34,7 +34,8 @@ def built_site() -> Path:
 
 
 def _wait_for_the_build(base: Path) -> None:
-    """Block until nox's `mkdocs build --strict` ends; fail, with its output, if it failed."""
+    """Block until nox's `mkdocs build --strict` ends; fail, naming its warnings, if it failed
+    (nox prints its whole output at the end of the run)."""
     import fcntl  # POSIX, as `nox -s docs` is that builds alongside
 
     with open(base.with_suffix(".lock")) as lock:
@@ -42,4 +43,5 @@ def _wait_for_the_build(base: Path) -> None:
     code = base.with_suffix(".status").read_text()
     if code != "0":
         output = base.with_suffix(".log").read_text(encoding="utf-8", errors="replace")
-        pytest.fail(f"`mkdocs build --strict` failed (exit {code}):\n{output}", pytrace=False)
+        problems = [line for line in output.splitlines() if line.startswith(("WARNING", "ERROR"))]
+        pytest.fail(f"`mkdocs build --strict` failed: {'; '.join(problems[:3])}", pytrace=False)
