@@ -16,20 +16,42 @@ from collections.abc import Iterable
 MAX_SERVER_TEXT = 500
 """Characters of a server's message kept in an exception; the rest is cut."""
 
+FRAGMENT = 10
+"""A run of this many characters of a secret, in any case, is hidden too: a gateway may quote
+the key without its prefix, cut, or lower-cased. Shorter runs could be ordinary words."""
+
 _BEARER = re.compile(r"(?i)\bbearer\s+[^\s'\",;]+")
 _SIGNATURE = re.compile(r"\bv1=[0-9a-fA-F]{64}\b")
 _USERINFO = re.compile(r"(//)[^/?#@\s]*@")
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """Replace each secret (as is, and percent-encoded), bearer tokens and request signatures
-    with `***`."""
+    """Replace each secret (as is, percent-encoded, and any `FRAGMENT` characters or more of
+    it in any case), bearer tokens and request signatures with `***`."""
     for secret in secrets:
         if secret:
             for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote(secret)}:
                 text = text.replace(form, "***")
+            text = _without_fragments(text, secret)
     text = _BEARER.sub("Bearer ***", text)
     return _SIGNATURE.sub("v1=***", text)
+
+
+def _without_fragments(text: str, secret: str) -> str:
+    """`text` with each run of `FRAGMENT` or more characters of `secret` (any case) as `***`."""
+    if len(secret) < FRAGMENT:
+        return text
+    folded = secret.lower()
+    windows = {folded[i : i + FRAGMENT] for i in range(len(folded) - FRAGMENT + 1)}
+    pattern = re.compile("|".join(map(re.escape, sorted(windows))), re.IGNORECASE)
+    kept, position = [], 0
+    while match := pattern.search(text, position):
+        end = match.end()  # then as far as the text goes on matching the secret
+        while end < len(text) and text[match.start() : end + 1].lower() in folded:
+            end += 1
+        kept += [text[position : match.start()], "***"]
+        position = end
+    return "".join([*kept, text[position:]])
 
 
 def printable(text: str, limit: int = MAX_SERVER_TEXT) -> str:

@@ -313,6 +313,15 @@ def test_a_key_the_server_echoes_back_is_scrubbed_from_the_error() -> None:
     assert KEY not in text and signatures[0] not in text
 
 
+def test_pieces_of_the_key_a_server_quotes_are_scrubbed_too() -> None:
+    """Without its prefix, lower-cased, or cut: ten characters of the key or more are hidden;
+    fewer could be any word."""
+    secret_part, head = KEY.removeprefix("po_live_"), KEY[:12]
+    quoted = f"[{secret_part}] [{KEY.lower()}] [{head}] [{KEY.upper()}] revoked"
+    error = raised("health_check", answer(envelope("AUTHENTICATION_ERROR", quoted), 401))
+    assert error.message == "[***] [***] [***] [***] revoked"
+
+
 def test_server_text_is_shown_on_one_line_with_control_characters_escaped() -> None:
     message = "bad\n2026-01-01 INFO forged line\x1b[2J\u202e"
     error = raised("health_check", answer(envelope("SERVER_ERROR", message), 500))
