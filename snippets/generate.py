@@ -75,6 +75,10 @@ def _page_titles() -> dict[str, str]:
     return {m[2]: m[1] for m in re.finditer(r"^ +- ([^:\n]+): ([\w/-]+)\.md$", nav, re.M)}
 
 
+_DEFAULT_API = {"host": "api.promptops.com", "port": 443, "proxy_variable": "HTTPS_PROXY"}
+"""How a fix line reads for the default base URL."""
+
+
 def doctor_checks_markdown() -> str:
     """The doctor's checks for its reference page, one heading each (the anchor the pages
     link back to), from the table the doctor runs."""
@@ -93,7 +97,7 @@ def doctor_checks_markdown() -> str:
             "",
             f"- **id:** `{check.id}`",
             f"- **Needs:** {needs or 'nothing: it always runs'}",
-            f"- **Fix:** {check.fix.format(host='api.promptops.com')}",
+            f"- **Fix:** {check.fix.format(**_DEFAULT_API)}",
             f"- **Explained in:** [{pages[page]}](../{page}.md#{anchor})",
             "",
         ]

@@ -10,7 +10,7 @@ the authenticated health endpoints, clock skew, the rate limit, a prompt fetched
 and a short latency sample: one line each, with the fix and a link to the section that explains
 it under any that did not pass. Checks that need a failed one are skipped, not failed again.
 The whole run has one deadline (`--deadline`, 30 s by default). Exit code: 0 when all is well,
-1 with warnings, 2 with failures.
+1 with warnings, 2 with failures or when the deadline cut the run short.
 """
 
 from .checks import CHECKS, DEADLINE, SITE, Check, Network, Outcome, run_doctor

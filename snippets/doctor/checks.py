@@ -32,6 +32,7 @@ from snippets.client import (
     PromptOpsClient,
     PromptOpsError,
     RateLimitError,
+    ServerError,
     check_base_url,
 )
 from snippets.client.clock import SYSTEM_CLOCK, Clock
@@ -152,6 +153,8 @@ class Context:
                 clock=self.clock,
                 # The doctor's deadline ends every call first: it says which check ran out.
                 timeout=self.deadline + 1,
+                # What the API answers now, at once: a 429 is reported, not waited out.
+                max_retries=0,
                 event_hooks={"response": [record]},
             )
         return self._client
@@ -269,9 +272,13 @@ async def _public_health(ctx: Context) -> Outcome:
 
 
 async def _clock(ctx: Context) -> Outcome:
-    offset = await measure_clock_skew(
-        ctx.base_url, clock=ctx.clock, deadline=ctx.deadline + 1, verify=ctx.trusted_cas()
-    )
+    try:
+        offset = await measure_clock_skew(
+            ctx.base_url, clock=ctx.clock, deadline=ctx.deadline + 1, verify=ctx.trusted_cas()
+        )
+    except ServerError as exc:  # no valid Date header: nothing to say of this machine's clock
+        fix = "A proxy in front of the API may drop the Date header: ask its admins"
+        return Outcome("failure", str(exc), fix)
     level, reason = judge_skew(offset)
     # Whole seconds, as the detail says: the Date header counts no fractions.
     return Outcome(_LEVELS[level], reason, measurements={"offset_seconds": int(offset)})
@@ -333,7 +340,11 @@ async def _authentication(ctx: Context) -> Outcome:
 
 async def _round_trip(ctx: Context) -> Outcome:
     client = await ctx.client()
-    prompt_ids = await client.list_prompts()
+    try:
+        prompt_ids = await client.list_prompts()
+    except AuthenticationError as exc:  # the health endpoint took the key; prompts did not
+        fix = "Check in the dashboard that this key may read prompts in its workspace"
+        return Outcome("failure", str(exc), fix)
     if not prompt_ids:
         return Outcome(
             "warning",
@@ -394,7 +405,8 @@ class Check:
     needs: tuple[str, ...]
     """Checks that must pass (ok or warning) first; if one does not, this one is skipped."""
     fix: str
-    """What to do when it does not pass, in one line; `{host}` is the API's host."""
+    """What to do when it does not pass, in one line; `{host}` and `{port}` are the API's,
+    `{proxy_variable}` the variable that names a proxy for its scheme."""
     section: str
     """The page section that explains the problem, as `page/#anchor` of the built site."""
     what: str
@@ -433,7 +445,7 @@ CHECKS: Final[tuple[Check, ...]] = (
         "Proxy",
         functools.partial(_configuration, "Proxy", "Proxy"),
         needs=(),
-        fix="Check that the proxy lets {host}:443 through, or name the host in NO_PROXY",
+        fix="Check that the proxy lets {host}:{port} through, or name the host in NO_PROXY",
         section="faq/#does-the-client-work-behind-a-corporate-proxy",
         what="Whether requests go through a proxy (`HTTPS_PROXY`, `ALL_PROXY`, unless "
         "`NO_PROXY` names the host): then the DNS and TCP checks test the proxy, which "
@@ -463,8 +475,8 @@ CHECKS: Final[tuple[Check, ...]] = (
         "TCP connect",
         _tcp,
         needs=("dns",),
-        fix="Allow outbound connections to {host}:443, or set HTTPS_PROXY if the network "
-        "requires a proxy",
+        fix="Allow outbound connections to {host}:{port}, or set {proxy_variable} if the "
+        "network requires a proxy",
         section="common-issues/#network_error-could-not-reach-httpsapipromptopscom",
         what="A TCP connection to it opens: no firewall or closed port in the way.",
     ),
@@ -575,7 +587,8 @@ async def run_doctor(
     ctx = Context(os.environ if environ is None else environ, clock, network or Network(), deadline)
     loop = asyncio.get_running_loop()
     ends_at = loop.time() + deadline
-    blocked: dict[str, str] = {}  # check id -> why the checks that need it are skipped
+    # check id -> why the checks that need it are skipped, and whether that is the deadline's doing
+    blocked: dict[str, tuple[str, bool]] = {}
     results: list[CheckResult] = []
     try:
         for number, check in enumerate(CHECKS, start=1):
@@ -585,17 +598,20 @@ async def run_doctor(
             results.append(result)
             if result.status == "failure":
                 why = "ran out of time" if result.ran_out_of_time else "failed"
-                blocked[check.id] = f"needs {check.title}, which {why}"
+                blocked[check.id] = (f"needs {check.title}, which {why}", False)
     finally:
         await ctx.aclose()
     return Report(ctx.shown_url, deadline, tuple(results))
 
 
 async def _run_one(
-    check: Check, ctx: Context, blocked: dict[str, str], ends_at: float
+    check: Check, ctx: Context, blocked: dict[str, tuple[str, bool]], ends_at: float
 ) -> CheckResult:
     def result(outcome: Outcome, *, out_of_time: bool = False) -> CheckResult:
-        fix: str | None = outcome.fix or check.fix.format(host=ctx.host)
+        proxy_variable = "HTTPS_PROXY" if ctx.scheme == "https" else "HTTP_PROXY"
+        fix: str | None = outcome.fix or check.fix.format(
+            host=ctx.host, port=ctx.port, proxy_variable=proxy_variable
+        )
         if outcome.status not in ("warning", "failure"):
             fix = None
         return CheckResult(
@@ -609,13 +625,15 @@ async def _run_one(
             outcome.measurements,
         )
 
-    why = next((blocked[need] for need in check.needs if need in blocked), None)
-    if why is not None:
-        blocked[check.id] = why  # the first cause, for the checks after this one
-        return result(Outcome("skipped", why))
+    cause = next((blocked[need] for need in check.needs if need in blocked), None)
+    if cause is not None:
+        blocked[check.id] = cause  # the first cause, for the checks after this one
+        why, deadline_passed = cause
+        return result(Outcome("skipped", why), out_of_time=deadline_passed)
     loop = asyncio.get_running_loop()
     if loop.time() >= ends_at:
-        blocked[check.id] = why = f"not run: the {ctx.deadline:g} s deadline had passed"
+        why = f"not run: the {ctx.deadline:g} s deadline had passed"
+        blocked[check.id] = (why, True)
         return result(Outcome("skipped", why), out_of_time=True)
     deadline = asyncio.timeout_at(ends_at)
     try:

@@ -13,8 +13,12 @@ from typing import TextIO
 from snippets.cli import run_guarded, script_parser
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 
-from .checks import DEADLINE, Network, run_doctor
+from .checks import DEADLINE, SITE, Network, run_doctor
 from .report import Report
+
+
+SCHEMA_URL = f"{SITE}reference/doctor.schema.json"
+"""Where the JSON report's schema is published (docs/reference/doctor.schema.json)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print the report as JSON (docs/reference/doctor.schema.json), for CI",
+        help=f"print the report as JSON, for CI (schema: {SCHEMA_URL})",
     )
     parser.add_argument(
         "--deadline",

@@ -61,9 +61,9 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 when all is well, 1 with warnings, 2 with failures."""
+        """0 when all is well, 1 with warnings, 2 with failures or checks the deadline cut."""
         counts = self.counts
-        return 2 if counts["failure"] else 1 if counts["warning"] else 0
+        return 2 if counts["failure"] or self.ran_out_of_time else 1 if counts["warning"] else 0
 
     @property
     def ran_out_of_time(self) -> list[CheckResult]:

@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 import pytest
 
+from snippets.client import AuthenticationError, ServerError
 from snippets.client.clock import FakeClock
 from snippets.doctor import CHECKS, Status, checks
 from snippets.mock_api import MockPromptOpsAPI
@@ -361,3 +362,56 @@ def test_the_proxy_is_the_one_httpx_would_use_for_the_api(
 ) -> None:
     url = urllib.parse.urlsplit("https://api.promptops.com")
     assert checks._proxy_for(url, environ) == proxy
+
+
+def test_the_tcp_fix_names_the_port_and_proxy_variable_of_the_base_url(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    environ = {**SETTINGS, "PROMPTOPS_BASE_URL": "http://localhost:8080"}
+    report = diagnose(clock, environ, stand_in=stand_in, connect_to=closed_port())
+    assert by_id(report)["tcp"].fix == (
+        "Allow outbound connections to localhost:8080, or set HTTP_PROXY if the network "
+        "requires a proxy"
+    )
+
+
+def test_a_429_is_reported_at_once_not_waited_out(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    """The client would wait `retry_after` and retry; the doctor says what the API said."""
+    mock_api.rate_limit(times=LASTING, retry_after=5, path="/v1/client")
+    report = diagnose(clock, stand_in=stand_in)
+    assert by_id(report)["rate-limit"].detail.endswith("; the API asks to wait 5 s")
+    assert clock.sleeps == []
+    assert [r.url.path for r in mock_api.requests].count("/v1/client/health") == 1
+
+
+def test_a_missing_date_header_is_not_blamed_on_this_machine_s_clock(
+    mock_api: MockPromptOpsAPI,
+    clock: FakeClock,
+    stand_in: LocalTLSServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def no_date(*args: object, **kwargs: object) -> float:
+        raise ServerError("GET /v1/health answered HTTP 200 without a valid Date header")
+
+    monkeypatch.setattr(checks, "measure_clock_skew", no_date)
+    clock_check = by_id(diagnose(clock, stand_in=stand_in))["clock"]
+    assert clock_check.status == "failure"
+    assert clock_check.fix is not None and "Date header" in clock_check.fix
+    assert "timedatectl" not in clock_check.fix
+
+
+def test_a_key_refused_for_prompts_alone_is_named_as_such(
+    mock_api: MockPromptOpsAPI,
+    clock: FakeClock,
+    stand_in: LocalTLSServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def refused(self: object) -> list[str]:
+        raise AuthenticationError("Invalid API key or signature", status_code=401)
+
+    monkeypatch.setattr(checks.PromptOpsClient, "list_prompts", refused)
+    round_trip = by_id(diagnose(clock, stand_in=stand_in))["round-trip"]
+    assert round_trip.status == "failure"
+    assert round_trip.fix is not None and "may read prompts" in round_trip.fix

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from snippets.doctor import CHECKS, SITE, Check
+from snippets.doctor.cli import SCHEMA_URL
 
 from ..docs_blocks import ROOT
 from ..site.built_site import built_site
@@ -56,3 +57,9 @@ def test_each_linked_section_links_back_to_the_check_that_detects_it(check: Chec
 def test_the_reference_has_a_heading_for_every_check() -> None:
     ids = parse(built_site() / REFERENCE).ids
     assert {f"check-{check.id}" for check in CHECKS} <= ids
+
+
+def test_the_schema_the_help_names_is_published_there() -> None:
+    assert f"{SITE}reference/doctor.schema.json" == SCHEMA_URL
+    published = built_site() / "reference/doctor.schema.json"
+    assert published.read_bytes() == (ROOT / "docs/reference/doctor.schema.json").read_bytes()
