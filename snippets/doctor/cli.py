@@ -16,7 +16,6 @@ from snippets.client.clock import SYSTEM_CLOCK, Clock
 from .checks import DEADLINE, SITE, Network, run_doctor
 from .report import Report
 
-
 SCHEMA_URL = f"{SITE}reference/doctor.schema.json"
 """Where the JSON report's schema is published (docs/reference/doctor.schema.json)."""
 
