@@ -17,7 +17,7 @@ from typing import Any, get_args
 
 import pytest
 
-from snippets.client import AuthenticationError, ServerError
+from snippets.client import AuthenticationError, PromptOpsClient, ServerError
 from snippets.client.clock import FakeClock
 from snippets.doctor import CHECKS, Status, checks
 from snippets.mock_api import MockPromptOpsAPI
@@ -411,7 +411,7 @@ def test_a_key_refused_for_prompts_alone_is_named_as_such(
     async def refused(self: object) -> list[str]:
         raise AuthenticationError("Invalid API key or signature", status_code=401)
 
-    monkeypatch.setattr(checks.PromptOpsClient, "list_prompts", refused)
+    monkeypatch.setattr(PromptOpsClient, "list_prompts", refused)
     round_trip = by_id(diagnose(clock, stand_in=stand_in))["round-trip"]
     assert round_trip.status == "failure"
     assert round_trip.fix is not None and "may read prompts" in round_trip.fix
