@@ -11,6 +11,7 @@ PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import ssl
@@ -36,6 +37,7 @@ Resolver = Callable[[str], Awaitable[list[str]]]
 
 
 TIME_LIMIT = 10.0  # seconds for each check, whatever the network does
+BODY_LIMIT = 64 * 1024  # bytes of a body read: a health answer is a few dozen
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,8 @@ async def check_http(
     path is open.
 
     Only the status line and headers are read, each GET within `time_limit`
-    seconds; with `read_body`, the whole answer (a server that trickles its
+    seconds; with `read_body`, the whole answer too, which must be a PromptOps
+    JSON envelope of at most `BODY_LIMIT` bytes (a server that trickles its
     body fails then). `verify`: the CAs to trust, as httpx takes them.
     """
     checks = []
@@ -137,8 +140,7 @@ async def check_http(
                 ):
                     status = response.status_code
                     content_type = response.headers.get("content-type", "")
-                    if read_body:
-                        await response.aread()
+                    body = await _body(response) if read_body else None
             except TimeoutError:
                 checks.append(
                     Check(
@@ -168,6 +170,15 @@ async def check_http(
                 checks.append(
                     Check("FAIL", f"GET {path}", f"{detail}, the API failed")
                 )
+            elif read_body and not _is_envelope(body):
+                problem = (
+                    f"over {BODY_LIMIT // 1024} KiB"
+                    if body is None
+                    else "not a PromptOps JSON envelope"
+                )
+                checks.append(
+                    Check("FAIL", f"GET {path}", f"{detail}, a body {problem}")
+                )
             elif status == 401:
                 checks.append(
                     Check(
@@ -179,6 +190,25 @@ async def check_http(
             else:
                 checks.append(Check("PASS", f"GET {path}", detail))
     return checks
+
+
+async def _body(response: httpx.Response) -> bytes | None:
+    """The body, or None once it passes `BODY_LIMIT` (the rest is not read)."""
+    body = b""
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > BODY_LIMIT:
+            return None
+    return body
+
+
+def _is_envelope(body: bytes | None) -> bool:
+    """`{"success": true|false, ...}`, as every PromptOps answer is."""
+    try:
+        answer = json.loads(body or b"")
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, too deep
+        return False
+    return isinstance(answer, dict) and isinstance(answer.get("success"), bool)
 
 
 async def check_tls(

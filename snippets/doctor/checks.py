@@ -498,8 +498,8 @@ CHECKS: Final[tuple[Check, ...]] = (
         needs=("tls",),
         fix="Check status.promptops.com; if a proxy answered instead, check its allow-list",
         section="debugging/#network-diagnostics",
-        what="`GET /v1/health` (no key) answers a PromptOps JSON body, read to its end, that "
-        "is not an error.",
+        what="`GET /v1/health` (no key) answers a PromptOps JSON envelope, read to its end "
+        "(64 KiB at most), that is not an error.",
     ),
     Check(
         "clock",

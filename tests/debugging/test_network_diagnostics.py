@@ -12,6 +12,7 @@ import pytest
 from snippets.client.clock import SYSTEM_CLOCK, FakeClock
 from snippets.debugging import network_diagnostics
 from snippets.debugging.network_diagnostics import (
+    BODY_LIMIT,
     PATHS,
     check_dns,
     check_http,
@@ -169,6 +170,25 @@ def test_http_reading_the_body_fails_on_a_body_that_never_ends(clock: FakeClock)
             whole = runner.run(check_http(BASE, ["/v1/health"], time_limit=5, read_body=True))
     assert [str(c) for c in headers_only] == ["PASS  GET /v1/health: HTTP 200 in 0 ms"]
     assert [str(c) for c in whole] == ["FAIL  GET /v1/health: no answer within 5 s"]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b'{"success": true, "data": ', "a body not a PromptOps JSON envelope"),
+        (b"[]", "a body not a PromptOps JSON envelope"),
+        (b"[" * 100_000, "a body over 64 KiB"),
+        (b'{"success": true, "pad": "' + b"x" * BODY_LIMIT + b'"}', "a body over 64 KiB"),
+    ],
+    ids=["truncated", "a-list", "deep", "huge"],
+)
+def test_http_reading_the_body_fails_on_a_body_that_is_no_health_answer(
+    mock_api: MockPromptOpsAPI, body: bytes, problem: str
+) -> None:
+    """A proxy's JSON error page, or an endless one, is not the API's health."""
+    mock_api.malformed_body(body=body, path="/v1/health")
+    (check,) = asyncio.run(check_http(BASE, ["/v1/health"], clock=mock_api.clock, read_body=True))
+    assert str(check) == f"FAIL  GET /v1/health: HTTP 200 in 0 ms, {problem}"
 
 
 def test_tls_nothing_listening_fails(clock: FakeClock) -> None:

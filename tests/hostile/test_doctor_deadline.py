@@ -12,6 +12,7 @@ import asyncio
 import email.utils
 import json
 import time
+import tracemalloc
 
 import pytest
 
@@ -19,7 +20,7 @@ from snippets.doctor import CHECKS, Network, Report, main, run_doctor
 from snippets.offline import simulated_resolver
 
 from .servers import Exchange, hostile_servers
-from .test_hostile_network import silent, trickle_headers
+from .test_hostile_network import endless_body, silent, trickle_headers
 
 pytestmark = pytest.mark.hostile
 
@@ -95,3 +96,19 @@ def test_the_key_a_server_echoes_is_never_printed(capsys: pytest.CaptureFixture[
     auth = next(r for r in report.results if r.id == "auth")
     assert auth.status == "failure" and "rejected Bearer *** ***" in auth.detail
     assert KEY not in shown
+
+
+def test_an_endless_health_body_is_cut_at_its_limit_not_read_whole() -> None:
+    """A proxy that streams forever: the doctor reads 64 KiB of it, says so, and goes on."""
+    with hostile_servers({"endless body": endless_body}) as running:
+        tracemalloc.start()
+        try:
+            report, seconds = asyncio.run(_doctor(running.urls["endless body"], deadline=5))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    health = {r.id: r for r in report.results}["public-health"]
+    assert health.status == "failure"
+    assert health.detail.endswith(", a body over 64 KiB"), health.detail
+    assert not health.ran_out_of_time and seconds < DEADLINE + MARGIN
+    assert peak < 4 * 1024 * 1024  # the body limit and a client's buffers, not the stream
