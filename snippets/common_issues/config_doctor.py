@@ -64,8 +64,8 @@ def diagnose(
         report(
             "ERROR",
             "API key",
-            "PROMPTOPS_API_KEY has a space, line break or control character "
-            "inside",
+            "PROMPTOPS_API_KEY has a space, line break, control or non-ASCII "
+            "character inside",
         )
     elif not key.startswith("po_"):
         report(

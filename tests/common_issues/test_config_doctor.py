@@ -149,7 +149,7 @@ def test_a_key_with_whitespace_or_control_characters_inside_is_an_error(inside: 
     assert (
         "ERROR",
         "API key",
-        "PROMPTOPS_API_KEY has a space, line break or control character inside",
+        "PROMPTOPS_API_KEY has a space, line break, control or non-ASCII character inside",
     ) in [(f.level, f.topic, f.message) for f in diagnose({"PROMPTOPS_API_KEY": key})]
 
 
