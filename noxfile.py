@@ -7,7 +7,6 @@ machine needs only `python3 -m pip install uv nox` first.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -87,6 +86,8 @@ def _building_site(session: nox.Session, site: str) -> Iterator[dict[str, str]]:
     the site run last and wait for the build (tests/site/built_site.py): it holds an exclusive
     lock on `<base>.lock` until it ends, then leaves its exit code in `<base>.status`.
     """
+    import fcntl  # POSIX: imported here so that the other sessions run anywhere
+
     base = Path(session.virtualenv.location).resolve() / "site-build"  # not create_tmp: TMPDIR
     lock, status, log = (base.with_suffix(s) for s in (".lock", ".status", ".log"))
     status.unlink(missing_ok=True)
