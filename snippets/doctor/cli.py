@@ -26,10 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     import snippets.doctor  # its docstring is the help text
 
     parser = script_parser("doctor", snippets.doctor.__doc__, scenarios=True)
+    parser.epilog = f"The JSON schema of --json: {SCHEMA_URL}"  # whole: a URL must not wrap
     parser.add_argument(
         "--json",
         action="store_true",
-        help=f"print the report as JSON, for CI (schema: {SCHEMA_URL})",
+        help="print the report as JSON, for CI (its schema: below)",
     )
     parser.add_argument(
         "--deadline",

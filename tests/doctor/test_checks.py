@@ -75,14 +75,16 @@ def closed_port() -> tuple[str, int]:
         return "127.0.0.1", int(probe.getsockname()[1])
 
 
-def headroom(remaining: int, limit: int) -> Setup:
-    """The API sends the IETF RateLimit fields (the contract does not require them)."""
+def headroom(remaining: int, limit: int, fields: str = "RateLimit-") -> Setup:
+    """The API sends the IETF RateLimit fields, or the older `X-RateLimit-` ones (the contract
+    requires neither)."""
 
     def setup(world: World) -> None:
         own = world.api._headers
 
         def with_rate_limit() -> dict[str, str]:
-            return {**own(), "RateLimit-Limit": str(limit), "RateLimit-Remaining": str(remaining)}
+            counts = {f"{fields}Limit": str(limit), f"{fields}Remaining": str(remaining)}
+            return {**own(), **counts}
 
         world.api._headers = with_rate_limit  # type: ignore[method-assign]
 
@@ -106,14 +108,19 @@ class World_:
     setup: Setup
     expect: dict[str, tuple[Status, str]]
     """Check id -> (status, text its detail contains)."""
+    fixes: dict[str, str]
+    """Check id -> the fix line it prints, where the finding has a fix of its own."""
 
 
-def world(name: str, *setups: Setup, **expect: tuple[Status, str]) -> World_:
+def world(
+    name: str, *setups: Setup, fixes: dict[str, str] | None = None, **expect: tuple[Status, str]
+) -> World_:
     def setup(w: World) -> None:
         for one in setups:
             one(w)
 
-    return World_(name, setup, {check.replace("_", "-"): e for check, e in expect.items()})
+    expected = {check.replace("_", "-"): e for check, e in expect.items()}
+    return World_(name, setup, expected, fixes or {})
 
 
 WORLDS = [
@@ -252,10 +259,21 @@ WORLDS = [
         auth=("ok", "accepted"),
     ),
     world(
+        "a tenth left is not yet close",
+        headroom(60, 600),
+        rate_limit=("ok", "60 of 600 requests left"),
+    ),
+    world(
+        "little headroom, in the older X-RateLimit fields",
+        headroom(59, 600, fields="X-RateLimit-"),
+        rate_limit=("warning", "59 of 600 requests left: close to the limit"),
+    ),
+    world(
         "rate limited",
         on_api(lambda api: api.rate_limit(times=LASTING, retry_after=60, path="/v1/client")),
         rate_limit=("failure", "RATE_LIMIT_ERROR: Rate limit exceeded; the API asks to wait 60 s"),
         auth=("skipped", "needs Rate limit, which failed"),
+        fixes={"rate-limit": "Wait 60 s; then cache prompts, batch renders and bound concurrency"},
     ),
     world(
         "revoked key",
@@ -269,12 +287,14 @@ WORLDS = [
         "authenticated health failing",
         on_api(lambda api: api.server_error(times=LASTING, path="/v1/client/health")),
         auth=("failure", "SERVER_ERROR: The server is temporarily unavailable"),
+        fixes={"auth": "Read the error: the API answered, but not with its health"},
     ),
     world(
         "no prompts for this key",
         on_api(lambda api: api.prompts.clear()),
         round_trip=("warning", "this key sees no prompts"),
         latency=("skipped", "no prompt to time"),
+        fixes={"round-trip": "Create a prompt, or check the key's workspace"},
     ),
     world(
         "prompts failing",
@@ -333,6 +353,8 @@ def test_each_check_finds_what_its_world_holds(
         assert text in results[check].detail, f"{check}: {results[check].detail!r}"
     for result in report.results:  # a fix and a link under what did not pass, and only there
         assert (result.fix is not None) == (result.status in ("warning", "failure")), result
+    for check, fix in case.fixes.items():
+        assert results[check].fix == fix
 
 
 def test_the_worlds_take_every_check_down_every_path_it_has() -> None:
@@ -415,3 +437,12 @@ def test_a_key_refused_for_prompts_alone_is_named_as_such(
     round_trip = by_id(diagnose(clock, stand_in=stand_in))["round-trip"]
     assert round_trip.status == "failure"
     assert round_trip.fix is not None and "may read prompts" in round_trip.fix
+
+
+def test_the_rate_limit_headroom_is_measured_for_monitoring(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    w = World(mock_api, clock)
+    headroom(12, 600)(w)
+    rate_limit = by_id(diagnose(clock, stand_in=stand_in))["rate-limit"]
+    assert rate_limit.measurements == {"remaining": 12.0, "limit": 600.0}

@@ -191,3 +191,23 @@ def test_the_other_scripts_keep_their_plain_mock_flag(capsys: pytest.CaptureFixt
     assert "unrecognized arguments: wrong-key" in capsys.readouterr().err
     assert script_parser("doctor", None, scenarios=True).parse_args(["--mock"]).mock == "healthy"
     assert script_parser("profiler", None).parse_args(["--mock"]).mock is True
+
+
+def test_help_says_what_the_command_does_and_what_each_option_takes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        doctor.main(["--help"])
+    assert exit_.value.code == 0
+    printed = capsys.readouterr().out
+    shown = " ".join(printed.split())  # as one line: argparse wraps
+    assert shown.startswith("usage: promptops-doctor [-h] [--mock [SCENARIO]] [--json]")
+    assert "PromptOps doctor: runs every check this guide teaches, in one command" in shown
+    assert "--json print the report as JSON, for CI (its schema: below)" in shown
+    assert "--deadline SECONDS time for the whole run (default: 30)" in shown
+    assert f"\nThe JSON schema of --json: {cli.SCHEMA_URL}\n" in printed  # on a line of its own
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("0.5", 0.5), ("1", 1.0), ("600", 600.0)])
+def test_any_number_of_seconds_above_0_is_a_deadline(value: str, seconds: float) -> None:
+    assert cli._seconds(value) == seconds
