@@ -312,7 +312,24 @@ WORLDS = [
         "an API too slow to use",
         on_api(lambda api: api.simulate_latency(6)),
         options(deadline=300),
-        latency=("failure", "p95 6000 ms uncached"),
+        latency=(
+            "failure",
+            "p95 6000 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each): p95 over 5000 ms",
+        ),
+    ),
+    world(
+        "a second exactly is not slow yet",
+        on_api(lambda api: api.simulate_latency(1.0)),
+        latency=("ok", "p50 1000 ms, p95 1000 ms uncached"),
+    ),
+    world(
+        "five seconds exactly is slow, not too slow",
+        on_api(lambda api: api.simulate_latency(5.0)),
+        options(deadline=300),
+        latency=(
+            "warning",
+            "p95 5000 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each): p95 over 1000 ms",
+        ),
     ),
 ]
 
@@ -446,3 +463,16 @@ def test_the_rate_limit_headroom_is_measured_for_monitoring(
     headroom(12, 600)(w)
     rate_limit = by_id(diagnose(clock, stand_in=stand_in))["rate-limit"]
     assert rate_limit.measurements == {"remaining": 12.0, "limit": 600.0}
+
+
+def test_the_latency_percentiles_are_measured_for_monitoring(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    mock_api.simulate_latency(1.2)
+    latency = by_id(diagnose(clock, stand_in=stand_in))["latency"]
+    assert latency.measurements == {
+        "uncached_p50_ms": 1200.0,
+        "uncached_p95_ms": 1200.0,
+        "cached_p50_ms": 0.0,
+        "cached_p95_ms": 0.0,
+    }
