@@ -35,3 +35,17 @@ def test_check_reports_and_the_command_rewrites(
     assert one_generated_file.read_text() == "| a |\n"
     assert "wrote docs/includes/table.md" in capsys.readouterr().out
     assert generate.main(["--check"]) == 0
+
+
+def test_a_region_is_rewritten_between_its_markers_and_nothing_else() -> None:
+    render = generate._region("install", lambda: "new\n")
+    text = "# Title\n<!-- generated: install -->\nold\nlines\n<!-- end of generated -->\nkept\n"
+    assert render(text) == (
+        "# Title\n<!-- generated: install -->\nnew\n<!-- end of generated -->\nkept\n"
+    )
+
+
+def test_a_file_without_its_region_is_an_error_naming_it() -> None:
+    render = generate._region("install", lambda: "new\n")
+    with pytest.raises(ValueError, match="no <!-- generated: install --> region"):
+        render("# Title\n<!-- generated: other -->\nold\n<!-- end of generated -->\n")
