@@ -98,6 +98,11 @@ def test_only_one_probe_at_a_time(mock_api: MockPromptOpsAPI, clock: FakeClock) 
             return list(await asyncio.gather(guarded(), guarded(), guarded()))
 
     assert sorted(asyncio.run(main())) == ["ok", "rejected", "rejected"]
+    # A rejected caller may try again as soon as the probe is answered: no wait to announce.
+    breaker.state = "half-open"
+    with pytest.raises(CircuitOpenError) as caught:
+        asyncio.run(breaker.call(lambda: asyncio.sleep(0)))
+    assert caught.value.retry_in == 0
 
 
 def test_caller_mistakes_do_not_trip_it(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
@@ -142,6 +147,22 @@ def test_bad_settings_are_refused(settings: dict[str, Any], message: str) -> Non
     with pytest.raises(ValueError) as caught:
         CircuitBreaker(**settings)
     assert str(caught.value) == message
+
+
+def test_a_cool_down_under_a_second_is_a_setting_like_any_other() -> None:
+    assert CircuitBreaker(reset_timeout=0.5).reset_timeout == 0.5
+
+
+def test_by_default_five_failures_open_it_for_30_s(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    breaker = CircuitBreaker(clock=clock)
+    mock_api.server_error(times=5)
+    assert [attempt(breaker) for _ in range(4)] == ["ServerError"] * 4
+    assert breaker.state == "closed"
+    assert attempt(breaker) == "ServerError" and breaker.state == "open"
+    with pytest.raises(CircuitOpenError, match="next probe in 30 s"):
+        asyncio.run(breaker.call(lambda: asyncio.sleep(0)))
 
 
 def half_open(clock: FakeClock) -> CircuitBreaker:

@@ -7,6 +7,8 @@ import io
 import logging
 from pathlib import Path
 
+import pytest
+
 from snippets.client import PromptOpsClient
 from snippets.debugging.debug_logging import setup_debug_logging
 from snippets.mock_api import MockPromptOpsAPI
@@ -40,3 +42,21 @@ def test_calling_setup_twice_does_not_duplicate_lines(mock_api: MockPromptOpsAPI
     logging.getLogger("promptops").info("once")
     assert first.getvalue() == ""
     assert second.getvalue().count("once") == 1
+
+
+def test_the_level_is_set_on_the_client_s_and_httpx_s_loggers() -> None:
+    logger = setup_debug_logging("WARNING", stream=io.StringIO())
+    assert logger is logging.getLogger("promptops")
+    levels = {name: logging.getLogger(name).level for name in ("promptops", "httpx", "httpcore")}
+    assert levels == dict.fromkeys(levels, logging.WARNING)
+
+
+def test_the_key_in_promptops_api_key_is_redacted_whatever_its_shape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROMPTOPS_API_KEY", "plain-words-as-a-key")
+    stream = io.StringIO()
+    setup_debug_logging(stream=stream)
+    logging.getLogger("promptops").warning("sent plain-words-as-a-key")
+    assert "plain-words-as-a-key" not in stream.getvalue()
+    assert "sent ***" in stream.getvalue()

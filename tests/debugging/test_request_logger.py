@@ -6,7 +6,7 @@ import asyncio
 import json
 import stat
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,10 @@ def test_requests_and_responses_are_logged_redacted(
     asyncio.run(main())
     request, response = entries(tmp_path / "requests.jsonl")
     assert request["type"] == "request" and response["type"] == "response"
+    assert request["data"]["method"] == "POST"
+    assert (
+        request["data"]["url"] == "https://api.promptops.com/v1/client/prompts/hello-world/render"
+    )
     assert request["data"]["headers"]["authorization"] == "***"
     assert request["data"]["headers"]["x-promptops-signature"] == "***"
     assert response["data"] == {
@@ -53,6 +57,24 @@ def test_nested_values_and_known_secrets_are_redacted(tmp_path: Path) -> None:
     (entry,) = entries(tmp_path / "log.jsonl")
     assert entry["type"] == "request"
     assert entry["data"] == {"url": "/x?n=***", "context": {"api_key": "***", "n": [1]}}
+
+
+def test_the_key_in_promptops_api_key_is_redacted_without_being_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMPTOPS_API_KEY", "po_live_from_the_environment_71c")
+    log = RequestLogger(tmp_path / "log.jsonl")
+    log.log_request({"note": "sent po_live_from_the_environment_71c"})
+    (entry,) = entries(tmp_path / "log.jsonl")
+    assert entry["data"] == {"note": "sent ***"}
+
+
+def test_text_stays_readable_and_other_values_are_logged_as_text(tmp_path: Path) -> None:
+    log = RequestLogger(tmp_path / "log.jsonl")
+    log.log_request({"name": "Zoë", "when": datetime(2026, 1, 1, tzinfo=UTC)})
+    assert '"name": "Zoë"' in (tmp_path / "log.jsonl").read_text(encoding="utf-8")
+    (entry,) = entries(tmp_path / "log.jsonl")
+    assert entry["data"]["when"] == "2026-01-01 00:00:00+00:00"
 
 
 def test_concurrent_requests_give_one_whole_line_each(

@@ -14,6 +14,7 @@ from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.performance_issues import profiler as profiler_module
 from snippets.performance_issues.profiler import (
+    Measurement,
     PerformanceProfiler,
     percentile,
     performance_test,
@@ -30,10 +31,18 @@ from snippets.performance_issues.profiler import (
         ([float(v) for v in range(1, 101)], 95, 95.0),
         ([float(v) for v in range(1, 101)], 99, 99.0),
         ([5.0, 1.0, 3.0], 99, 5.0),
+        ([float(v) for v in range(1, 1001)], 50, 500.0),
     ],
 )
 def test_nearest_rank_percentile(values: list[float], pct: float, expected: float) -> None:
     assert percentile(values, pct) == expected
+
+
+def test_the_summary_s_p95_and_p99_are_those_ranks() -> None:
+    profiler = PerformanceProfiler(clock=FakeClock())
+    profiler.measurements = [Measurement("op", float(ms), True, None) for ms in range(1, 101)]
+    op = profiler.summary()["op"]
+    assert (op["p95_ms"], op["p99_ms"], op["mean_ms"]) == (95.0, 99.0, 50.5)
 
 
 def test_report_under_simulated_latency(
