@@ -44,10 +44,19 @@ def test_a_prompt_the_key_cannot_see_is_named(mock_api: MockPromptOpsAPI) -> Non
     )
 
 
+def test_every_prompt_the_key_cannot_see_is_named(mock_api: MockPromptOpsAPI) -> None:
+    checks = run(["a-1", "hello-world", "b-2"], {"PROMPTOPS_API_KEY": mock_api.api_key})
+    assert checks[-1].detail.startswith("not visible to this key: a-1, b-2 (it sees 3: ")
+
+
 def test_a_key_of_another_environment_fails_at_the_api(mock_api: MockPromptOpsAPI) -> None:
     checks = run(["hello-world"], {"PROMPTOPS_API_KEY": "po_live_staging_key"})
-    assert checks[-1].status == "FAIL" and checks[-1].name == "API"
-    assert checks[-1].detail.startswith("AUTHENTICATION_ERROR: Invalid API key or signature")
+    assert checks[-1] == Check(
+        "FAIL",
+        "API",
+        "AUTHENTICATION_ERROR: Invalid API key or signature: revoked, or a key of another "
+        "workspace",
+    )
     assert len(mock_api.requests) == 1  # a 401 is not retried
 
 
@@ -68,7 +77,9 @@ def test_a_different_key_than_meant_stops_before_any_request(
         {"PROMPTOPS_API_KEY": mock_api.api_key},
         expected_fingerprint=key_fingerprint("po_live_the_right_one"),
     )
-    assert [(c.status, c.name) for c in checks] == [("FAIL", "key")]
+    meant = key_fingerprint("po_live_the_right_one")
+    found = key_fingerprint(mock_api.api_key)
+    assert checks == [Check("FAIL", "key", f"{found}, not the {meant} you meant")]
     assert mock_api.requests == []
 
 
@@ -77,7 +88,12 @@ def test_a_missing_key_or_a_bad_base_url_fails_without_a_request(
 ) -> None:
     assert run(["x"], {}) == [Check("FAIL", "key", "PROMPTOPS_API_KEY is not set here")]
     checks = run(["x"], {"PROMPTOPS_API_KEY": "k", "PROMPTOPS_BASE_URL": "api.promptops.com"})
-    assert (checks[-1].status, checks[-1].name) == ("FAIL", "base URL")
+    assert checks[-1] == Check(
+        "FAIL",
+        "base URL",
+        "base_url must be an http(s) URL such as 'https://api.promptops.com', got "
+        "'api.promptops.com'",
+    )
     assert mock_api.requests == []
 
 
