@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -64,3 +65,26 @@ def test_against_the_mock_failures_stay_in_their_slot(mock_api: MockPromptOpsAPI
 def test_concurrency_below_one_is_rejected() -> None:
     with pytest.raises(ValueError, match="concurrency"):
         asyncio.run(render_many(cast(PromptOpsClient, None), [], concurrency=0))
+
+
+def test_by_default_five_at_a_time(clock: FakeClock) -> None:
+    renderer = SlowRenderer(clock)
+    requests = [("hello-world", {"n": n}) for n in range(20)]
+    asyncio.run(render_many(cast(PromptOpsClient, renderer), requests))
+    assert renderer.most_in_flight == 5
+
+
+def test_a_batch_over_50_goes_in_calls_of_50_and_keeps_every_result_in_order(
+    mock_api: MockPromptOpsAPI,
+) -> None:
+    async def main() -> list[Any]:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
+            names = [f"n{n}" for n in range(120)]
+            return await client.batch_render([("hello-world", {"name": n}) for n in names])
+
+    results = asyncio.run(main())
+    assert [r.content for r in results if isinstance(r, RenderedPrompt)] == [
+        f"Hello, n{n}!" for n in range(120)
+    ]
+    sizes = [len(json.loads(r.content)["requests"]) for r in mock_api.requests]
+    assert sizes == [50, 50, 20]
