@@ -146,6 +146,21 @@ def test_cache_hits_misses_and_ttl(mock_api: MockPromptOpsAPI, clock: FakeClock)
     assert len(mock_api.requests) == 2
 
 
+def test_cache_stats_before_any_lookup_and_at_the_ttl_exactly(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    async def main() -> list[dict[str, Any]]:
+        async with PromptOpsClient(cache_ttl=60, clock=clock) as client:
+            before = client.get_cache_stats()
+            await client.get_prompt("hello-world")
+            clock.advance(60)  # the entry lives 60 s: at 60 s it is gone, as for get_prompt
+            return [before, client.get_cache_stats()]
+
+    before, at_ttl = asyncio.run(main())
+    assert before == {"hits": 0, "misses": 0, "hit_rate": 0.0, "size": 0}
+    assert at_ttl["size"] == 0
+
+
 def test_cache_ttl_zero_turns_the_cache_off(mock_api: MockPromptOpsAPI) -> None:
     async def main() -> dict[str, Any]:
         async with PromptOpsClient(cache_ttl=0, clock=mock_api.clock) as client:

@@ -25,6 +25,7 @@ from snippets.client import (
     PromptOpsClient,
     PromptOpsError,
     RateLimitError,
+    RenderedPrompt,
     RequestTimeoutError,
     ServerError,
 )
@@ -121,6 +122,36 @@ def test_the_message_says_which_field_is_wrong() -> None:
         "GET /v1/client/health answered HTTP 200 with a malformed body: "
         "data.version is an integer, not a string"
     )
+
+
+BATCH = "POST /v1/client/prompts/batch-render answered HTTP 200 with a malformed body: "
+GOOD_ITEM = {"prompt_id": "hello-world", "content": "Hello, Ada!"}
+
+
+@pytest.mark.parametrize(
+    ("second_item", "wrong"),
+    [
+        ({"prompt_id": "hello-world"}, "data.results[1].content is missing"),
+        ({"prompt_id": 7, "content": "x"}, "data.results[1].prompt_id is an integer, not a string"),
+        ({"prompt_id": "other", "content": "x"}, "data.results[1].prompt_id is 'other'"),
+        ({"error": {"code": 5, "message": "m"}}, "data.results[1].error.code is an integer"),
+        ({"error": {"code": "X", "message": None}}, "data.results[1].error.message is null"),
+        ([], "data.results[1] is a list, not an object"),
+    ],
+    ids=["no content", "id not a string", "another id", "code", "message", "a list"],
+)
+def test_a_malformed_batch_item_is_named_by_its_place(second_item: Any, wrong: str) -> None:
+    body = {"success": True, "data": {"results": [GOOD_ITEM, second_item]}}
+    message = raised("batch_render", answer(body)).message
+    assert message.startswith(BATCH + wrong), message
+
+
+def test_a_batch_item_error_with_a_code_this_client_does_not_know_is_a_promptops_error() -> None:
+    unknown = {"error": {"code": "NEW_CODE", "message": "something new"}}
+    body = {"success": True, "data": {"results": [GOOD_ITEM, unknown]}}
+    (first, second), _ = call("batch_render", answer(body))
+    assert first == RenderedPrompt("hello-world", "Hello, Ada!")
+    assert type(second) is PromptOpsError and second.message == "something new"
 
 
 def test_a_prompt_with_a_boolean_version_is_malformed() -> None:
