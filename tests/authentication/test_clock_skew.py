@@ -31,7 +31,16 @@ def test_works_with_a_wrong_key(
 
 @pytest.mark.parametrize(
     ("offset", "start"),
-    [(0, "OK"), (-3, "OK"), (30, "WARN"), (-300, "WARN"), (301, "ERROR"), (-420, "ERROR")],
+    [
+        (0, "OK"),
+        (-3, "OK"),
+        (5.9, "OK"),  # whole seconds, as the Date header counts
+        (6, "WARN"),
+        (30, "WARN"),
+        (-300, "WARN"),
+        (301, "ERROR"),
+        (-420, "ERROR"),
+    ],
 )
 def test_verdicts(offset: float, start: str) -> None:
     assert explain_skew(offset).startswith(start)
@@ -55,6 +64,21 @@ def test_command_line_mock_run(
     monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
     assert clock_skew.main(["--mock"]) == 0
     assert capsys.readouterr().out == "OK: clock within 0 s of the server\n"
+
+
+@pytest.mark.parametrize(("offset", "exit_code"), [(420, 1), (30, 0), (0, 0)])
+def test_the_command_exits_1_only_when_every_request_would_be_rejected(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    offset: float,
+    exit_code: int,
+) -> None:
+    async def measured(*args: object, **kwargs: object) -> float:
+        return offset
+
+    monkeypatch.setattr(clock_skew, "measure_clock_skew", measured)
+    assert asyncio.run(clock_skew._check()) == exit_code
+    assert capsys.readouterr().out == f"{explain_skew(offset)}\n"
 
 
 def test_a_missing_date_header_is_a_server_error(mock_api: MockPromptOpsAPI) -> None:
