@@ -180,6 +180,36 @@ def test_an_unknown_path_is_404_prompt_not_found_the_code_of_404(
     assert response.json()["error"]["message"] == "No endpoint /v1/client/nothing-here"
 
 
+def test_a_revoked_extra_key_is_refused(mock_api: MockPromptOpsAPI) -> None:
+    mock_api.add_key("po_live_second_key_4d1e")
+    mock_api.revoke_key("po_live_second_key_4d1e")
+    request = signed(mock_api, "GET", "/v1/client/health")
+    request.headers["Authorization"] = "Bearer po_live_second_key_4d1e"
+    assert error_of(send(request)) == (401, "AUTHENTICATION_ERROR")
+    assert send(signed(mock_api, "GET", "/v1/client/health")).status_code == 200  # the first
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "Request body must be a JSON object"),
+        ({"requests": [{"prompt_id": "hello-world"}]}, "Missing variable(s) for prompt"),
+    ],
+    ids=["a list", "an item without variables"],
+)
+def test_bodies_the_client_never_sends_are_refused_with_a_reason(
+    mock_api: MockPromptOpsAPI, body: Any, message: str
+) -> None:
+    path = (
+        "/v1/client/prompts/batch-render"
+        if isinstance(body, dict)
+        else "/v1/client/prompts/hello-world/render"
+    )
+    answer = send(signed(mock_api, "POST", path, body)).json()
+    shown = answer["error"]["message"] if not answer["success"] else str(answer["data"])
+    assert message in shown
+
+
 def test_invalid_json_body_is_422(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
     path = "/v1/client/prompts/hello-world/render"
     timestamp = int(clock.time())
