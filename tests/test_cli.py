@@ -119,3 +119,5 @@ def test_each_console_script_s_help_names_it_and_shows_its_docstring(
     shown = capsys.readouterr().out
     assert shown.startswith(f"usage: {name} [-h] [--mock]\n")
     assert inspect.cleandoc(module.__doc__ or "").split("\n\n")[0] in shown
+    offline = "--mock run against the mock API bundled with this package: no account, no network"
+    assert offline in " ".join(shown.split())

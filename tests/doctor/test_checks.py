@@ -394,12 +394,31 @@ def test_the_worlds_take_every_check_down_every_path_it_has() -> None:
         ({"HTTPS_PROXY": "http://p.example:3128", "no_proxy": "promptops.com"}, None),
         ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "example.org"}, "p.example:3128"),
         ({"HTTPS_PROXY": "http://p.example:port"}, None),  # unusable: the Proxy check says so
+        ({"all_proxy": "http://p.example:3128"}, "p.example:3128"),
+        ({"HTTPS_PROXY": "https://p.example"}, "p.example:443"),
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*.promptops.com"}, None),
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "  "}, "p.example:3128"),
     ],
 )
 def test_the_proxy_is_the_one_httpx_would_use_for_the_api(
     environ: dict[str, str], proxy: str | None
 ) -> None:
     url = urllib.parse.urlsplit("https://api.promptops.com")
+    assert checks._proxy_for(url, environ) == proxy
+
+
+@pytest.mark.parametrize(
+    ("environ", "proxy"),
+    [
+        ({"HTTP_PROXY": "http://p.example:3128"}, "p.example:3128"),
+        ({"http_proxy": "p.example:8080"}, "p.example:8080"),
+        ({"HTTPS_PROXY": "http://p.example:3128"}, None),  # https only: not for http
+    ],
+)
+def test_a_plain_http_base_url_goes_through_the_http_proxy(
+    environ: dict[str, str], proxy: str | None
+) -> None:
+    url = urllib.parse.urlsplit("http://localhost:8080")
     assert checks._proxy_for(url, environ) == proxy
 
 

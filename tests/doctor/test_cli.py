@@ -205,6 +205,11 @@ def test_help_says_what_the_command_does_and_what_each_option_takes(
     assert "PromptOps doctor: runs every check this guide teaches, in one command" in shown
     assert "--json print the report as JSON, for CI (its schema: below)" in shown
     assert "--deadline SECONDS time for the whole run (default: 30)" in shown
+    assert (
+        "--mock [SCENARIO] run against the mock API bundled with this package: no account, no "
+        "network; SCENARIO is what goes wrong there (default: healthy; an unknown name lists "
+        "them all)"
+    ) in shown
     assert f"\nThe JSON schema of --json: {cli.SCHEMA_URL}\n" in printed  # on a line of its own
 
 
