@@ -51,16 +51,33 @@ def test_each_problem_is_found(environ: dict[str, str], topic: str, level: str) 
 
 
 @pytest.mark.parametrize(
-    ("settings", "topic"),
-    [({"timeout": 1}, "Timeout"), ({"max_retries": 0}, "Retries"), ({"cache_ttl": 0}, "Cache")],
+    ("settings", "last"),
+    [
+        ({"timeout": 1}, ("WARN", "Timeout", "1 s is short: retries share this deadline")),
+        ({"timeout": 4.9}, ("WARN", "Timeout", "4.9 s is short: retries share this deadline")),
+        ({"timeout": 5}, ("OK", "Client", "timeout 5 s, 2 retries, cache 300 s")),
+        (
+            {"max_retries": 0},
+            ("WARN", "Retries", "max_retries=0: one dropped connection fails the call"),
+        ),
+        ({"cache_ttl": 0}, ("WARN", "Cache", "cache_ttl=0: every get_prompt is a request")),
+        ({}, ("OK", "Client", "timeout 30 s, 2 retries, cache 300 s")),
+    ],
 )
-def test_risky_client_settings_are_warned_about(settings: dict[str, float], topic: str) -> None:
-    assert levels({"PROMPTOPS_API_KEY": KEY}, **settings)[topic] == "WARN"
+def test_risky_client_settings_are_warned_about_and_sound_ones_summed_up(
+    settings: dict[str, float], last: tuple[str, str, str]
+) -> None:
+    findings = diagnose({"PROMPTOPS_API_KEY": KEY}, **settings)
+    assert (findings[-1].level, findings[-1].topic, findings[-1].message) == last
 
 
 def test_invalid_client_settings_are_errors() -> None:
     findings = diagnose({"PROMPTOPS_API_KEY": KEY}, timeout=-1)
-    assert findings[-1].level == "ERROR" and "timeout" in findings[-1].message
+    assert (findings[-1].level, findings[-1].topic, findings[-1].message) == (
+        "ERROR",
+        "Client",
+        "timeout must be a finite number of seconds > 0, got -1",
+    )
 
 
 def test_secrets_are_never_printed(capsys: pytest.CaptureFixture[str]) -> None:

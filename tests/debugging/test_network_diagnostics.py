@@ -161,6 +161,19 @@ def test_tcp_that_never_connects_fails_at_its_time_limit(
     assert clock.monotonic() == 3
 
 
+def test_tls_that_never_completes_a_handshake_fails_at_its_time_limit(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def never(*args: object, **kwargs: object) -> None:  # a server that never speaks TLS
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(asyncio, "open_connection", never)
+    with asyncio.Runner(loop_factory=clock.event_loop) as runner:
+        check = runner.run(check_tls("api.promptops.com", time_limit=4))
+    assert str(check) == "FAIL  TLS api.promptops.com: no handshake within 4 s"
+    assert clock.monotonic() == 4
+
+
 def test_http_reading_the_body_fails_on_a_body_that_never_ends(clock: FakeClock) -> None:
     """The headers arrive, the body trickles: only reading it shows the server is broken."""
     with MockPromptOpsAPI(clock=clock) as api:
