@@ -108,9 +108,8 @@ class RequestLogger:
                 os.fdopen(self._open(), "a", encoding="utf-8") as log_file,
             ):
                 log_file.write(line)
-        except (
-            OSError
-        ) as exc:  # a full disk must not fail the API call being logged
+        except OSError as exc:
+            # A full disk must not fail the API call being logged.
             warnings.warning(
                 "request log %s not written: %s", self.path, exc.strerror
             )
