@@ -9,6 +9,7 @@ part of an exception message.
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.parse
 from collections.abc import Iterable
@@ -38,20 +39,41 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def _without_fragments(text: str, secret: str) -> str:
-    """`text` with each run of `FRAGMENT` or more characters of `secret` (any case) as `***`."""
-    if len(secret) < FRAGMENT:
+    """`text` with each run of `FRAGMENT` or more characters of `secret` (any case) as `***`.
+
+    Every such run holds one of the secret's `FRAGMENT`-character windows: each window is
+    looked for with `str.find` (fast on a long body, and on the many short log records the
+    client scrubs), and the places found, merged, are replaced."""
+    windows = _windows(secret)
+    if not windows:
         return text
-    folded = secret.lower()
-    windows = {folded[i : i + FRAGMENT] for i in range(len(folded) - FRAGMENT + 1)}
-    pattern = re.compile("|".join(map(re.escape, sorted(windows))), re.IGNORECASE)
+    folded = text.lower()
+    if len(folded) != len(text):  # a character whose lower case is longer (İ): keep places
+        folded = "".join(char if len(char.lower()) != 1 else char.lower() for char in text)
+    found: list[list[int]] = []
+    for window in windows:
+        start = folded.find(window)
+        while start != -1:
+            found.append([start, start + FRAGMENT])
+            start = folded.find(window, start + 1)
+    merged: list[list[int]] = []
+    for start, end in sorted(found):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
     kept, position = [], 0
-    while match := pattern.search(text, position):
-        end = match.end()  # then as far as the text goes on matching the secret
-        while end < len(text) and text[match.start() : end + 1].lower() in folded:
-            end += 1
-        kept += [text[position : match.start()], "***"]
+    for start, end in merged:
+        kept += [text[position:start], "***"]
         position = end
     return "".join([*kept, text[position:]])
+
+
+@functools.lru_cache(maxsize=64)
+def _windows(secret: str) -> tuple[str, ...]:
+    """The secret's runs of `FRAGMENT` characters, lower-cased (none if it is shorter)."""
+    folded = secret.lower()
+    return tuple({folded[i : i + FRAGMENT] for i in range(len(folded) - FRAGMENT + 1)})
 
 
 def printable(text: str, limit: int = MAX_SERVER_TEXT) -> str:
