@@ -173,9 +173,8 @@ def _proxy_for(url: urllib.parse.SplitResult, environ: Mapping[str, str]) -> str
     proxy = next((environ[n] for n in (*names, "ALL_PROXY", "all_proxy") if environ.get(n)), "")
     no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy") or ""
     host = (url.hostname or "").lower()
-    # As httpx reads NO_PROXY: `*` is every host, any other entry a suffix of the host name.
     entries = [entry.strip().lower() for entry in no_proxy.split(",") if entry.strip()]
-    if not proxy or any(e == "*" or host.endswith(e.lstrip("*")) for e in entries):
+    if not proxy or any(_exempts(entry, host) for entry in entries):
         return None
     parsed = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
     try:
@@ -183,6 +182,17 @@ def _proxy_for(url: urllib.parse.SplitResult, environ: Mapping[str, str]) -> str
     except ValueError:  # not a port: config_doctor shows the variable
         return None
     return f"{parsed.hostname}:{port}" if parsed.hostname else None
+
+
+def _exempts(entry: str, host: str) -> bool:
+    """Whether a `NO_PROXY` entry sends `host` direct, as httpx reads it: `*` every host,
+    `name` that host and its subdomains, `.name` its subdomains only. Nothing else: not
+    `*.name` (httpx still uses the proxy then), not a suffix inside a label."""
+    if entry == "*":
+        return True
+    if entry.startswith("."):
+        return host.endswith(entry)
+    return host == entry or host.endswith(f".{entry}")
 
 
 @functools.cache

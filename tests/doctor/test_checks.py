@@ -396,7 +396,10 @@ def test_the_worlds_take_every_check_down_every_path_it_has() -> None:
         ({"HTTPS_PROXY": "http://p.example:port"}, None),  # unusable: the Proxy check says so
         ({"all_proxy": "http://p.example:3128"}, "p.example:3128"),
         ({"HTTPS_PROXY": "https://p.example"}, "p.example:443"),
-        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*.promptops.com"}, None),
+        # httpx reads `*.name` as no pattern at all: the proxy is used (checked against httpx)
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*.promptops.com"}, "p.example:3128"),
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "ops.com"}, "p.example:3128"),
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "api.promptops.com"}, None),
         ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "  "}, "p.example:3128"),
     ],
 )
