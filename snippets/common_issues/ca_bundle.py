@@ -10,36 +10,49 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import ssl
 from pathlib import Path
 
 import certifi
 
 PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
+PEM_BLOCK = re.compile(f"{PEM_BEGIN}.*?-----END CERTIFICATE-----", re.DOTALL)
 CONNECT_TIMEOUT = 10.0  # seconds for the connection and the handshake
 
 
 def build_ca_bundle(company_ca: Path, bundle: Path) -> int:
-    """Write certifi's CAs, then those of `company_ca` (PEM), to `bundle`.
+    """Write certifi's CAs, then the certificates in `company_ca` (PEM), to
+    `bundle`.
 
     Returns how many certificates `company_ca` added; raises `ValueError` if
     it holds none, or one that does not parse.
     """
-    # A DER (binary) export is not text: it has no PEM header either way.
-    extra = company_ca.read_bytes().decode("ascii", errors="replace").strip()
-    added = extra.count(PEM_BEGIN)
-    if added == 0:
+    # Only the certificate blocks: an export may start with a byte order mark
+    # or the certificate as text (names with accents), which Python's ssl
+    # refuses. A DER (binary) export has no block at all.
+    text = company_ca.read_bytes().decode("ascii", errors="replace")
+    blocks = PEM_BLOCK.findall(text)
+    if not blocks:
         raise ValueError(
             f"{company_ca} holds no PEM certificate ({PEM_BEGIN}): export "
             "your company's CA as PEM (Base-64), not DER"
         )
+    extra = "\n".join(blocks)
     try:
         ssl.create_default_context(cadata=extra)
     except ssl.SSLError as exc:
-        raise ValueError(f"{company_ca}: {exc.reason or exc}") from None
+        raise ValueError(
+            f"{company_ca}: a certificate does not parse ({exc.reason or exc})"
+        ) from None
+    except TypeError:  # ssl refuses text that is not ASCII
+        raise ValueError(
+            f"{company_ca}: a certificate holds characters that are not"
+            " Base-64"
+        ) from None
     public = Path(certifi.where()).read_text(encoding="ascii").strip()
     bundle.write_text(f"{public}\n{extra}\n", encoding="ascii")
-    return added
+    return len(blocks)
 
 
 async def check_tls(
