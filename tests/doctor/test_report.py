@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
 
 import jsonschema
 import pytest
@@ -48,9 +47,8 @@ class Run:
     seconds: float  # real time
 
 
-@cache
-def mock_run(scenario: str) -> Run:
-    """The doctor's `--mock SCENARIO` run, once per scenario for the whole module."""
+def run_mock(scenario: str) -> Run:
+    """The doctor's `--mock SCENARIO` run."""
     found: list[Report] = []
 
     async def doctor(environ: Mapping[str, str], clock: Clock, network: Network) -> int:
@@ -68,6 +66,21 @@ def mock_run(scenario: str) -> Run:
     return Run(report, time.perf_counter() - started)
 
 
+@pytest.fixture(scope="module")
+def mock_run() -> Callable[[str], Run]:
+    """Each scenario's run, once for the module. A fixture, not a module-level cache: every
+    pytest session runs its own, mutation testing's included (its sessions share the
+    modules the first one imported)."""
+    runs: dict[str, Run] = {}
+
+    def run(scenario: str) -> Run:
+        if scenario not in runs:
+            runs[scenario] = run_mock(scenario)
+        return runs[scenario]
+
+    return run
+
+
 @pytest.fixture(autouse=True)
 def _no_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
     """--mock answers where PROMPTOPS_BASE_URL points: these runs use the default."""
@@ -80,7 +93,9 @@ def test_every_scenario_has_its_expectations() -> None:
 
 
 @pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
-def test_each_scenario_finds_its_failure_and_skips_what_follows(scenario: str) -> None:
+def test_each_scenario_finds_its_failure_and_skips_what_follows(
+    scenario: str, mock_run: Callable[[str], Run]
+) -> None:
     report = mock_run(scenario).report
     expected, exit_code = EXPECTED[scenario]
     assert statuses(report) == expected
@@ -88,13 +103,15 @@ def test_each_scenario_finds_its_failure_and_skips_what_follows(scenario: str) -
 
 
 @pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
-def test_a_full_mock_run_takes_well_under_a_second_of_real_time(scenario: str) -> None:
+def test_a_full_mock_run_takes_well_under_a_second_of_real_time(
+    scenario: str, mock_run: Callable[[str], Run]
+) -> None:
     """On fake time: the trickling API's 30 s deadline and the slow API's 1.2 s per request
     take none."""
     assert mock_run(scenario).seconds < 1.0
 
 
-def test_only_the_trickling_scenario_runs_out_of_time() -> None:
+def test_only_the_trickling_scenario_runs_out_of_time(mock_run: Callable[[str], Run]) -> None:
     cut = {name: [r.id for r in mock_run(name).report.ran_out_of_time] for name in MOCK_SCENARIOS}
     assert {name: ids for name, ids in cut.items() if ids} == {"trickling": ["public-health"]}
 
@@ -102,6 +119,7 @@ def test_only_the_trickling_scenario_runs_out_of_time() -> None:
 @pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
 def test_the_text_report_has_one_aligned_line_per_check_and_fix_and_link_under_problems(
     scenario: str,
+    mock_run: Callable[[str], Run],
 ) -> None:
     report = mock_run(scenario).report
     lines = report.text()
@@ -122,7 +140,7 @@ def test_the_text_report_has_one_aligned_line_per_check_and_fix_and_link_under_p
 
 
 @pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
-def test_the_summary_counts_each_status(scenario: str) -> None:
+def test_the_summary_counts_each_status(scenario: str, mock_run: Callable[[str], Run]) -> None:
     report = mock_run(scenario).report
     counts = report.counts
     assert sum(counts.values()) == len(CHECKS)
@@ -131,12 +149,12 @@ def test_the_summary_counts_each_status(scenario: str) -> None:
     assert f"{counts['skipped']} skipped" in summary
 
 
-def test_the_summary_reads_as_the_issue_asks() -> None:
+def test_the_summary_reads_as_the_issue_asks(mock_run: Callable[[str], Run]) -> None:
     assert mock_run("wrong-key").report.summary() == "10 ok, 0 warnings, 1 failure, 2 skipped"
     assert mock_run("slow-api").report.summary() == "12 ok, 1 warning, 0 failures, 0 skipped"
 
 
-def test_colour_marks_the_words_and_takes_nothing_away() -> None:
+def test_colour_marks_the_words_and_takes_nothing_away(mock_run: Callable[[str], Run]) -> None:
     report = mock_run("slow-api").report
     coloured = report.text(colour=True)
     assert "\x1b[33mwarn\x1b[0m  Latency" in "\n".join(coloured)
@@ -148,6 +166,7 @@ def test_colour_marks_the_words_and_takes_nothing_away() -> None:
 @pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
 def test_the_json_report_is_valid_against_its_schema_and_says_what_the_text_says(
     scenario: str,
+    mock_run: Callable[[str], Run],
 ) -> None:
     report = mock_run(scenario).report
     document = json.loads(json.dumps(report.as_json()))  # exactly what --json prints
@@ -166,7 +185,7 @@ def test_the_schema_itself_is_a_valid_json_schema_naming_every_check() -> None:
     assert SCHEMA["properties"]["schema_version"]["const"] == SCHEMA_VERSION
 
 
-def test_the_schema_rejects_what_is_not_a_report() -> None:
+def test_the_schema_rejects_what_is_not_a_report(mock_run: Callable[[str], Run]) -> None:
     """It is not so loose that anything passes."""
     good = mock_run("healthy").report.as_json()
     for broken in (
@@ -179,7 +198,7 @@ def test_the_schema_rejects_what_is_not_a_report() -> None:
             jsonschema.validate(broken, SCHEMA)
 
 
-def test_measurements_for_monitoring() -> None:
+def test_measurements_for_monitoring(mock_run: Callable[[str], Run]) -> None:
     latency = next(r for r in mock_run("slow-api").report.results if r.id == "latency")
     assert latency.measurements == {
         "uncached_p50_ms": 1200.0,
