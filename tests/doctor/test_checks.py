@@ -9,10 +9,12 @@ last test checks that the worlds cover every path of every check.
 from __future__ import annotations
 
 import socket
+import subprocess
 import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, get_args
 
 import pytest
@@ -107,7 +109,7 @@ class World_:
     name: str
     setup: Setup
     expect: dict[str, tuple[Status, str]]
-    """Check id -> (status, text its detail contains)."""
+    """Check id -> (status, its detail; or, after "...", how its detail ends)."""
     fixes: dict[str, str]
     """Check id -> the fix line it prints, where the finding has a fix of its own."""
 
@@ -133,7 +135,7 @@ WORLDS = [
         ca_bundle=("ok", "default (certifi)"),
         dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
         tcp=("ok", "api.promptops.com:443 accepts connections"),
-        tls=("ok", "api.promptops.com, issued by PromptOps Mock CA, expires 2099-12-31"),
+        tls=("ok", "...issued by PromptOps Mock CA, expires 2099-12-31 (27027 days left)"),
         public_health=("ok", "GET /v1/health: HTTP 200 in 0 ms"),
         clock=("ok", "clock within 0 s of the server"),
         rate_limit=("ok", "not limited (the API sends no remaining count)"),
@@ -153,7 +155,7 @@ WORLDS = [
         api_key=("failure", "PROMPTOPS_API_KEY is not set"),
         rate_limit=("skipped", "needs API key, which failed"),
         auth=("skipped", "needs API key, which failed"),
-        dns=("ok", "resolves"),
+        dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
     ),
     world(
         "key in quotes",
@@ -169,23 +171,36 @@ WORLDS = [
             REQUESTS_CA_BUNDLE="/etc/corp/ca.pem",
         ),
         base_url=("warning", "PROMPTOPS_BASE_URL has a path (/v1); use the root"),
-        proxy=("warning", "requests go through http://proxy.corp.example:3128"),
+        proxy=(
+            "warning",
+            "requests go through http://proxy.corp.example:3128: check it allows api.promptops.com",
+        ),
         ca_bundle=("warning", "REQUESTS_CA_BUNDLE is set but httpx reads SSL_CERT_FILE"),
         dns=("ok", "proxy.corp.example resolves to 203.0.113.10"),
         tcp=("ok", "proxy.corp.example:3128 (the proxy) accepts connections"),
-        tls=("skipped", "through the proxy proxy.corp.example:3128: Public health checks TLS"),
+        tls=(
+            "skipped",
+            "through the proxy proxy.corp.example:3128: Public health checks TLS end to end",
+        ),
     ),
     world(
         "proxy the host is exempt from",
         settings(HTTPS_PROXY="http://proxy.corp.example:3128", NO_PROXY=".promptops.com"),
-        proxy=("warning", "requests go through"),
-        dns=("ok", "api.promptops.com resolves to"),
-        tls=("ok", "issued by PromptOps Mock CA"),
+        proxy=(
+            "warning",
+            "requests go through http://proxy.corp.example:3128: check it allows api.promptops.com",
+        ),
+        dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
+        tls=("ok", "...issued by PromptOps Mock CA, expires 2099-12-31 (27027 days left)"),
     ),
     world(
         "base URL that is not a URL",
         settings(PROMPTOPS_BASE_URL="api.promptops.com"),
-        base_url=("failure", "PROMPTOPS_BASE_URL must be an http(s) URL"),
+        base_url=(
+            "failure",
+            "PROMPTOPS_BASE_URL must be an http(s) URL such as 'https://api.promptops.com', got "
+            "'api.promptops.com'",
+        ),
         dns=("skipped", "needs Base URL, which failed"),
         public_health=("skipped", "needs Base URL, which failed"),
     ),
@@ -199,7 +214,7 @@ WORLDS = [
         "CA bundle that is not there",
         settings(SSL_CERT_FILE="/nonexistent/ca.pem"),
         ca_bundle=("failure", "SSL_CERT_FILE points to a missing file: /nonexistent/ca.pem"),
-        tcp=("ok", "accepts connections"),
+        tcp=("ok", "api.promptops.com:443 accepts connections"),
         tls=("skipped", "needs CA bundle, which failed"),
     ),
     world(
@@ -224,8 +239,8 @@ WORLDS = [
     world(
         "a certificate expiring in 10 days",
         certificate_expiring_in(10),
-        tls=("warning", "(10 days left)"),
-        public_health=("ok", "HTTP 200"),
+        tls=("warning", "...(10 days left)"),
+        public_health=("ok", "GET /v1/health: HTTP 200 in 0 ms"),
     ),
     world(
         "server errors",
@@ -237,13 +252,17 @@ WORLDS = [
         "a clock a minute fast",
         on_api(lambda api: api.clock_skew(-60)),
         clock=("warning", "clock 60 s ahead of the server; sync it (NTP)"),
-        auth=("ok", "accepted"),
+        auth=("ok", "key and signature accepted (API 2026.11.0)"),
     ),
     world(
         "a clock 7 minutes slow",
         on_api(lambda api: api.clock_skew(420)),
         # 419 or 420: the Date header counts whole seconds, the fake clock has fractions
-        clock=("failure", "s behind the server, over the 300 s window"),
+        clock=(
+            "failure",
+            "... s behind the server, over the 300 s window: every request is rejected. Sync it "
+            "(NTP)",
+        ),
         rate_limit=("skipped", "needs Clock skew, which failed"),
         auth=("skipped", "needs Clock skew, which failed"),
     ),
@@ -256,7 +275,7 @@ WORLDS = [
         "little headroom",
         headroom(12, 600),
         rate_limit=("warning", "12 of 600 requests left: close to the limit"),
-        auth=("ok", "accepted"),
+        auth=("ok", "key and signature accepted (API 2026.11.0)"),
     ),
     world(
         "a tenth left is not yet close",
@@ -278,7 +297,7 @@ WORLDS = [
     world(
         "revoked key",
         on_api(lambda api: api.revoke_key(api.api_key)),
-        rate_limit=("ok", "not limited"),
+        rate_limit=("ok", "not limited (the API sends no remaining count)"),
         auth=("failure", "AUTHENTICATION_ERROR: Invalid API key or signature"),
         round_trip=("skipped", "needs Authenticated health, which failed"),
         latency=("skipped", "needs Authenticated health, which failed"),
@@ -305,8 +324,12 @@ WORLDS = [
     world(
         "a slow API",
         on_api(lambda api: api.simulate_latency(1.2)),
-        public_health=("ok", "HTTP 200 in 1200 ms"),
-        latency=("warning", "p50 1200 ms, p95 1200 ms uncached; p50 0 ms, p95 0 ms cached"),
+        public_health=("ok", "GET /v1/health: HTTP 200 in 1200 ms"),
+        latency=(
+            "warning",
+            "p50 1200 ms, p95 1200 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each): p95 "
+            "over 1000 ms",
+        ),
     ),
     world(
         "an API too slow to use",
@@ -314,13 +337,17 @@ WORLDS = [
         options(deadline=300),
         latency=(
             "failure",
-            "p95 6000 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each): p95 over 5000 ms",
+            "p50 6000 ms, p95 6000 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each): p95 "
+            "over 5000 ms",
         ),
     ),
     world(
         "a second exactly is not slow yet",
         on_api(lambda api: api.simulate_latency(1.0)),
-        latency=("ok", "p50 1000 ms, p95 1000 ms uncached"),
+        latency=(
+            "ok",
+            "p50 1000 ms, p95 1000 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each)",
+        ),
     ),
     world(
         "five seconds exactly is slow, not too slow",
@@ -328,7 +355,8 @@ WORLDS = [
         options(deadline=300),
         latency=(
             "warning",
-            "p95 5000 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each): p95 over 1000 ms",
+            "p50 5000 ms, p95 5000 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each): p95 "
+            "over 1000 ms",
         ),
     ),
 ]
@@ -367,7 +395,11 @@ def test_each_check_finds_what_its_world_holds(
         check: status for check, (status, _) in case.expect.items()
     }, found
     for check, (_, text) in case.expect.items():
-        assert text in results[check].detail, f"{check}: {results[check].detail!r}"
+        detail = results[check].detail
+        if text.startswith("..."):  # a figure that varies ahead of it
+            assert detail.endswith(text.removeprefix("...")), f"{check}: {detail!r}"
+        else:
+            assert detail == text, f"{check}: {detail!r}"
     for result in report.results:  # a fix and a link under what did not pass, and only there
         assert (result.fix is not None) == (result.status in ("warning", "failure")), result
     for check, fix in case.fixes.items():
@@ -442,9 +474,24 @@ def test_a_429_is_reported_at_once_not_waited_out(
     """The client would wait `retry_after` and retry; the doctor says what the API said."""
     mock_api.rate_limit(times=LASTING, retry_after=5, path="/v1/client")
     report = diagnose(clock, stand_in=stand_in)
-    assert by_id(report)["rate-limit"].detail.endswith("; the API asks to wait 5 s")
+    rate_limit = by_id(report)["rate-limit"]
+    assert rate_limit.detail == "RATE_LIMIT_ERROR: Rate limit exceeded; the API asks to wait 5 s"
+    assert rate_limit.fix == "Wait 5 s; then cache prompts, batch renders and bound concurrency"
+    assert rate_limit.measurements == {"retry_after_seconds": 5}
     assert clock.sleeps == []
     assert [r.url.path for r in mock_api.requests].count("/v1/client/health") == 1
+
+
+def test_a_429_without_a_wait_gets_the_check_s_own_fix(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    mock_api.rate_limit(times=LASTING, retry_after=None, path="/v1/client")
+    rate_limit = by_id(diagnose(clock, stand_in=stand_in))["rate-limit"]
+    assert rate_limit.detail == "RATE_LIMIT_ERROR: Rate limit exceeded"
+    assert rate_limit.fix == (
+        "Cache prompts, batch renders and bound concurrency; check the plan's limit"
+    )
+    assert rate_limit.measurements == {}
 
 
 def test_a_missing_date_header_is_not_blamed_on_this_machine_s_clock(
@@ -459,8 +506,12 @@ def test_a_missing_date_header_is_not_blamed_on_this_machine_s_clock(
     monkeypatch.setattr(checks, "measure_clock_skew", no_date)
     clock_check = by_id(diagnose(clock, stand_in=stand_in))["clock"]
     assert clock_check.status == "failure"
-    assert clock_check.fix is not None and "Date header" in clock_check.fix
-    assert "timedatectl" not in clock_check.fix
+    assert clock_check.detail == (
+        "SERVER_ERROR: GET /v1/health answered HTTP 200 without a valid Date header"
+    )
+    assert clock_check.fix == (
+        "A proxy in front of the API may drop the Date header: ask its admins"
+    )
 
 
 def test_a_key_refused_for_prompts_alone_is_named_as_such(
@@ -475,7 +526,10 @@ def test_a_key_refused_for_prompts_alone_is_named_as_such(
     monkeypatch.setattr(PromptOpsClient, "list_prompts", refused)
     round_trip = by_id(diagnose(clock, stand_in=stand_in))["round-trip"]
     assert round_trip.status == "failure"
-    assert round_trip.fix is not None and "may read prompts" in round_trip.fix
+    assert round_trip.detail == "AUTHENTICATION_ERROR: Invalid API key or signature"
+    assert round_trip.fix == (
+        "Check in the dashboard that this key may read prompts in its workspace"
+    )
 
 
 def test_the_rate_limit_headroom_is_measured_for_monitoring(
@@ -487,14 +541,78 @@ def test_the_rate_limit_headroom_is_measured_for_monitoring(
     assert rate_limit.measurements == {"remaining": 12.0, "limit": 600.0}
 
 
+@pytest.mark.parametrize(
+    ("fields", "detail", "measurements"),
+    [
+        (
+            {"RateLimit-Limit": "100", "RateLimit-Remaining": "50, 40;w=1"},
+            "50 of 100 requests left",
+            {"remaining": 50.0, "limit": 100.0},
+        ),
+        (
+            {"RateLimit-Limit": "100;w=60", "RateLimit-Remaining": "50;w=60"},
+            "50 of 100 requests left",
+            {"remaining": 50.0, "limit": 100.0},
+        ),
+        (
+            {"RateLimit-Remaining": "50"},
+            "not limited (the API sends no remaining count)",
+            {},
+        ),
+    ],
+    ids=["a list of windows", "with parameters", "no limit"],
+)
+def test_the_rate_limit_fields_are_read_as_the_ietf_draft_writes_them(
+    mock_api: MockPromptOpsAPI,
+    clock: FakeClock,
+    stand_in: LocalTLSServer,
+    fields: dict[str, str],
+    detail: str,
+    measurements: dict[str, float],
+) -> None:
+    """The first window of a list, the number before its parameters; no limit, no share."""
+    own = mock_api._headers
+    mock_api._headers = lambda: {**own(), **fields}  # type: ignore[method-assign]
+    rate_limit = by_id(diagnose(clock, stand_in=stand_in))["rate-limit"]
+    assert (rate_limit.status, rate_limit.detail) == ("ok", detail)
+    assert rate_limit.measurements == measurements
+
+
 def test_the_latency_percentiles_are_measured_for_monitoring(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
-    mock_api.simulate_latency(1.2)
+    mock_api.simulate_latency(1.23456)  # to a tenth of a millisecond: 1234.6
     latency = by_id(diagnose(clock, stand_in=stand_in))["latency"]
     assert latency.measurements == {
-        "uncached_p50_ms": 1200.0,
-        "uncached_p95_ms": 1200.0,
+        "uncached_p50_ms": 1234.6,
+        "uncached_p95_ms": 1234.6,
         "cached_p50_ms": 0.0,
         "cached_p95_ms": 0.0,
     }
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_the_tls_check_trusts_the_cas_the_client_would(
+    mock_api: MockPromptOpsAPI,
+    clock: FakeClock,
+    stand_in: LocalTLSServer,
+    tmp_path: Path,
+    variable: str,
+) -> None:
+    """httpx reads `SSL_CERT_FILE`, else `SSL_CERT_DIR` (files named by subject hash)."""
+    (tmp_path / "company-ca.pem").write_bytes(stand_in.ca_pem)
+    if variable == "SSL_CERT_DIR":
+        subprocess.run(["openssl", "rehash", str(tmp_path)], check=True, capture_output=True)
+    where = tmp_path / "company-ca.pem" if variable == "SSL_CERT_FILE" else tmp_path
+    report = diagnose(clock, {**SETTINGS, variable: str(where)}, stand_in=stand_in, trusted=False)
+    assert by_id(report)["tls"].status == "ok"
+
+
+def test_a_ca_file_that_holds_no_certificate_fails_the_tls_check(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer, tmp_path: Path
+) -> None:
+    (tmp_path / "ca.pem").write_text("not a certificate\n")
+    environ = {**SETTINGS, "SSL_CERT_FILE": str(tmp_path / "ca.pem")}
+    tls = by_id(diagnose(clock, environ, stand_in=stand_in, trusted=False))["tls"]
+    assert tls.status == "failure"
+    assert tls.detail.startswith("the CA bundle cannot be loaded: [X509: NO_CERTIFICATE_OR_CRL")

@@ -14,11 +14,15 @@ import pytest
 from snippets import doctor
 from snippets.cli import run_script, script_parser
 from snippets.client import ConfigurationError
+from snippets.client.clock import SYSTEM_CLOCK
 from snippets.doctor import cli
 from snippets.doctor.cli import Progress, wants_colour
+from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.asgi import MockASGIApp
 from snippets.offline import MOCK_SCENARIOS
 
 from ..docs_blocks import ROOT
+from ..local_server import serve
 
 
 class Terminal(io.StringIO):
@@ -216,3 +220,34 @@ def test_help_says_what_the_command_does_and_what_each_option_takes(
 @pytest.mark.parametrize(("value", "seconds"), [("0.5", 0.5), ("1", 1.0), ("600", 600.0)])
 def test_any_number_of_seconds_above_0_is_a_deadline(value: str, seconds: float) -> None:
     assert cli._seconds(value) == seconds
+
+
+def test_without_mock_the_doctor_checks_the_api_the_settings_name(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """For real: the system's resolver, a TCP connection and HTTP on 127.0.0.1 (the mock API
+    served by uvicorn), the system clock."""
+    api = MockPromptOpsAPI(clock=SYSTEM_CLOCK)
+    proxies_and_cas = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR")
+    for variable in (*proxies_and_cas, "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(variable, raising=False)
+        monkeypatch.delenv(variable.lower(), raising=False)
+    with serve(MockASGIApp(api)) as base_url:
+        monkeypatch.setenv("PROMPTOPS_BASE_URL", base_url)
+        monkeypatch.setenv("PROMPTOPS_API_KEY", api.api_key)
+        code = cli.main(["--json"])
+    report = json.loads(capsys.readouterr().out)
+    statuses = {check["id"]: check["status"] for check in report["checks"]}
+    assert statuses == {**{check.id: "ok" for check in doctor.CHECKS}, "tls": "skipped"}
+    assert code == 0
+    port = base_url.rsplit(":", 1)[1]
+    assert {check["id"]: check["detail"] for check in report["checks"]}["tcp"] == (
+        f"127.0.0.1:{port} accepts connections"
+    )
+
+
+def test_show_prints_to_the_stream_it_is_given() -> None:
+    report = doctor.Report("https://api.promptops.com", 30.0, ())
+    stream = io.StringIO()
+    cli.show(report, as_json=True, stream=stream)
+    assert json.loads(stream.getvalue())["base_url"] == "https://api.promptops.com"

@@ -69,6 +69,11 @@ def test_checks_after_the_deadline_are_not_run_and_count_as_out_of_time(
     assert results["tcp"].detail == "not run: the 5 s deadline had passed"
     assert results["latency"].detail == "not run: the 5 s deadline had passed"
     assert results["latency"].ran_out_of_time  # skipped after TCP, for the same reason
+    assert report.summary() == (
+        "5 ok, 0 warnings, 0 failures, 8 skipped; ran out of time (5 s deadline): TCP connect, "
+        "TLS, Public health, Clock skew, Rate limit, Authenticated health, Prompt round trip, "
+        "Latency"
+    )
     assert report.exit_code == 2  # nothing failed, but most was never checked
     assert mock_api.requests == []
 
