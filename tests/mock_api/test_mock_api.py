@@ -181,19 +181,40 @@ def test_an_unknown_path_is_404_prompt_not_found_the_code_of_404(
 
 
 def test_a_revoked_extra_key_is_refused(mock_api: MockPromptOpsAPI) -> None:
-    mock_api.add_key("po_live_second_key_4d1e")
-    mock_api.revoke_key("po_live_second_key_4d1e")
-    request = signed(mock_api, "GET", "/v1/client/health")
-    request.headers["Authorization"] = "Bearer po_live_second_key_4d1e"
-    assert error_of(send(request)) == (401, "AUTHENTICATION_ERROR")
+    second = "po_live_second_key_4d1e"
+    mock_api.add_key(second)
+    assert send(signed_with(second, mock_api, "GET", "/v1/client/health")).status_code == 200
+    mock_api.revoke_key(second)
+    assert error_of(send(signed_with(second, mock_api, "GET", "/v1/client/health"))) == (
+        401,
+        "AUTHENTICATION_ERROR",
+    )
     assert send(signed(mock_api, "GET", "/v1/client/health")).status_code == 200  # the first
+
+
+def signed_with(key: str, api: MockPromptOpsAPI, method: str, path: str) -> httpx.Request:
+    """A request signed, correctly, with `key` rather than the mock's own."""
+    timestamp = int(api.clock.time())
+    return httpx.Request(
+        method,
+        BASE + path,
+        headers={
+            "Authorization": f"Bearer {key}",
+            "X-PromptOps-Timestamp": str(timestamp),
+            "X-PromptOps-Signature": sign(key, timestamp, method, path, b""),
+        },
+    )
 
 
 @pytest.mark.parametrize(
     ("body", "message"),
     [
         ([], "Request body must be a JSON object"),
-        ({"requests": [{"prompt_id": "hello-world"}]}, "Missing variable(s) for prompt"),
+        (
+            {"requests": [{"prompt_id": "hello-world"}]},
+            "{'results': [{'prompt_id': 'hello-world', 'error': {'code': 'VALIDATION_ERROR', "
+            "'message': \"Missing variable(s) for prompt 'hello-world': name\"}}]}",
+        ),
     ],
     ids=["a list", "an item without variables"],
 )
@@ -207,7 +228,7 @@ def test_bodies_the_client_never_sends_are_refused_with_a_reason(
     )
     answer = send(signed(mock_api, "POST", path, body)).json()
     shown = answer["error"]["message"] if not answer["success"] else str(answer["data"])
-    assert message in shown
+    assert shown == message
 
 
 def test_invalid_json_body_is_422(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
@@ -223,7 +244,9 @@ def test_invalid_json_body_is_422(mock_api: MockPromptOpsAPI, clock: FakeClock) 
             "X-PromptOps-Signature": sign(mock_api.api_key, timestamp, "POST", path, b"{not json"),
         },
     )
-    assert error_of(send(request)) == (422, "VALIDATION_ERROR")
+    response = send(request)
+    assert error_of(response) == (422, "VALIDATION_ERROR")
+    assert response.json()["error"]["message"] == "Request body is not valid JSON"
 
 
 def test_rate_limit_scenario_sets_body_and_header(mock_api: MockPromptOpsAPI) -> None:
@@ -330,8 +353,7 @@ def test_malformed_body_defaults_to_a_truncated_200(mock_api: MockPromptOpsAPI) 
     response = send(signed(mock_api, "GET", "/v1/client/health"))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    with pytest.raises(ValueError):
-        response.json()
+    assert response.content == b'{"success": true, "data": {"id": "hello-wor'
     assert send(signed(mock_api, "GET", "/v1/client/health")).json()["success"] is True
 
 
@@ -367,3 +389,125 @@ def test_trickle_sends_the_api_s_own_answer_a_byte_per_interval_once_by_default(
     assert {len(chunk) for chunk in chunks} == {1}
     assert spent == pytest.approx(0.5 * len(body))
     assert after.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        (
+            "/v1/client/prompts/welcome-message/render",
+            {"variables": {}},
+            "Missing variable(s) for prompt 'welcome-message': company, name",
+        ),
+        (
+            "/v1/client/prompts/hello-world/render",
+            {"variables": {"a-b": "x", "c d": "y", "name": "Ada"}},
+            "Invalid variable name(s): a-b, c d",
+        ),
+        (
+            "/v1/client/prompts/hello-world/render",
+            {"variables": ["Ada"]},
+            "'variables' must be a JSON object",
+        ),
+        ("/v1/client/prompts/hello-world/render", None, "'variables' is required"),
+        (
+            "/v1/client/prompts/batch-render",
+            {"requests": {"prompt_id": "hello-world"}},
+            "'requests' must be a list of 1 to 50 items",
+        ),
+        (
+            "/v1/client/prompts/batch-render",
+            {"requests": []},
+            "'requests' must be a list of 1 to 50 items",
+        ),
+        (
+            "/v1/client/prompts/batch-render",
+            {"requests": [{"prompt_id": "hello-world", "variables": {"name": "A"}}] * 51},
+            "'requests' must be a list of 1 to 50 items",
+        ),
+    ],
+    ids=[
+        "missing variables",
+        "invalid names",
+        "variables not an object",
+        "no body",
+        "requests not a list",
+        "no requests",
+        "too many requests",
+    ],
+)
+def test_each_refusal_says_exactly_what_is_wrong(
+    mock_api: MockPromptOpsAPI, path: str, body: Any, message: str
+) -> None:
+    """Every name, in order, so that one answer fixes all of them. (No body at all reads as
+    `{}`.)"""
+    response = send(signed(mock_api, "POST", path, body))
+    assert error_of(response) == (422, "VALIDATION_ERROR")
+    assert response.json()["error"]["message"] == message
+
+
+def test_fifty_requests_are_a_batch_the_api_takes(mock_api: MockPromptOpsAPI) -> None:
+    body = {"requests": [{"prompt_id": "hello-world", "variables": {"name": "A"}}] * 50}
+    response = send(signed(mock_api, "POST", "/v1/client/prompts/batch-render", body))
+    assert len(response.json()["data"]["results"]) == 50
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("Ada", "Hello, Ada!"), (42, "Hello, 42!"), ({"first": "Ada"}, 'Hello, {"first": "Ada"}!')],
+)
+def test_a_value_that_is_not_text_is_rendered_as_its_json(
+    mock_api: MockPromptOpsAPI, value: Any, shown: str
+) -> None:
+    path = "/v1/client/prompts/hello-world/render"
+    response = send(signed(mock_api, "POST", path, {"variables": {"name": value}}))
+    assert response.json()["data"]["content"] == shown
+
+
+@pytest.mark.parametrize(
+    ("switch_on", "message"),
+    [
+        (lambda api: api.timeout(), "timed out"),
+        (lambda api: api.connect_timeout(), "timed out"),
+        (lambda api: api.connection_refused(), "[Errno 111] Connection refused"),
+    ],
+)
+def test_a_transport_fault_is_raised_as_httpx_raises_it(
+    mock_api: MockPromptOpsAPI, switch_on: Any, message: str
+) -> None:
+    """With the request it happened to and the words a real one says: code that reads
+    `exc.request` works on the mock as on the network."""
+    switch_on(mock_api)
+    request = signed(mock_api, "GET", "/v1/client/health")
+    with pytest.raises(httpx.TransportError) as caught:
+        send(request)
+    assert str(caught.value) == message
+    assert caught.value.request is request
+
+
+def test_a_timeout_without_a_client_timeout_spends_five_seconds(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """A client with `timeout=None` would wait for ever; the mock gives up after 5 s."""
+    mock_api.timeout()
+    request = signed(mock_api, "GET", "/v1/client/health")
+    request.extensions["timeout"] = {"connect": None, "read": None}
+    with pytest.raises(httpx.ReadTimeout):
+        send(request)
+    assert clock.monotonic() == 5.0
+
+
+def test_trickle_sends_a_byte_a_second_by_default(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    mock_api.trickle()
+
+    async def main() -> float:
+        async with httpx.AsyncClient() as http:
+            started = asyncio.get_running_loop().time()
+            response = await http.send(signed(mock_api, "GET", "/v1/client/health"))
+            assert response.status_code == 200
+            return (asyncio.get_running_loop().time() - started) / len(response.content)
+
+    with asyncio.Runner(loop_factory=clock.event_loop) as runner:
+        assert runner.run(main()) == pytest.approx(1.0)
