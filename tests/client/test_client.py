@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import inspect
+import json
 import math
 import re
 import socket
@@ -29,6 +30,7 @@ from snippets.client import (
     ValidationError,
 )
 from snippets.client.clock import FakeClock
+from snippets.client.errors import describe_transport_error
 from snippets.mock_api import MockPromptOpsAPI
 
 
@@ -92,11 +94,11 @@ def test_bad_prompt_ids_are_rejected_before_any_request(
         ({"user-name": "x"}, "Invalid variable name 'user-name'"),
         ({"": "x"}, "Invalid variable name ''"),
         ({"1st": "x"}, "Invalid variable name '1st'"),
-        ({"when": object()}, "Variable 'when' cannot be sent as JSON"),
-        ({"ratio": math.nan}, "Variable 'ratio' cannot be sent as JSON"),
-        ({"items": {1, 2}}, "Variable 'items' cannot be sent as JSON"),
+        ({"when": object()}, r"Variable 'when' cannot be sent as JSON \(object\)"),
+        ({"ratio": math.nan}, r"Variable 'ratio' cannot be sent as JSON \(float\)"),
+        ({"items": {1, 2}}, r"Variable 'items' cannot be sent as JSON \(set\)"),
         ({"prénom": "x"}, "Invalid variable name 'prénom'"),
-        ({"text": "\ud800"}, "Variable 'text' cannot be sent as JSON"),
+        ({"text": "\ud800"}, r"Variable 'text' cannot be sent as JSON \(str\)"),
     ],
 )
 def test_bad_variables_are_rejected_before_any_request(
@@ -124,6 +126,30 @@ def test_missing_template_variable_is_a_validation_error_from_the_api(
     with pytest.raises(ValidationError, match="Missing variable.*company") as caught:
         asyncio.run(main())
     assert caught.value.status_code == 422
+
+
+def test_an_id_that_is_not_even_hashable_is_a_validation_error(
+    mock_api: MockPromptOpsAPI,
+) -> None:
+    async def main() -> None:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
+            await client.get_prompt(["hello-world"])  # type: ignore[arg-type]
+
+    with pytest.raises(ValidationError, match="Invalid prompt id"):
+        asyncio.run(main())
+
+
+def test_render_without_variables_sends_none_and_the_api_names_what_is_missing(
+    mock_api: MockPromptOpsAPI,
+) -> None:
+    async def main() -> None:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
+            await client.render_prompt("hello-world")
+
+    with pytest.raises(ValidationError) as caught:
+        asyncio.run(main())
+    assert caught.value.message == "Missing variable(s) for prompt 'hello-world': name"
+    assert json.loads(mock_api.requests[0].content) == {"variables": {}}
 
 
 def test_cache_hits_misses_and_ttl(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
@@ -154,11 +180,24 @@ def test_cache_stats_before_any_lookup_and_at_the_ttl_exactly(
             before = client.get_cache_stats()
             await client.get_prompt("hello-world")
             clock.advance(60)  # the entry lives 60 s: at 60 s it is gone, as for get_prompt
-            return [before, client.get_cache_stats()]
+            at_ttl = client.get_cache_stats()
+            await client.get_prompt("hello-world")
+            return [before, at_ttl]
 
     before, at_ttl = asyncio.run(main())
     assert before == {"hits": 0, "misses": 0, "hit_rate": 0.0, "size": 0}
     assert at_ttl["size"] == 0
+    assert len(mock_api.requests) == 2  # fetched again at the ttl exactly
+
+
+def test_a_one_second_cache_serves_within_that_second(mock_api: MockPromptOpsAPI) -> None:
+    async def main() -> dict[str, Any]:
+        async with PromptOpsClient(cache_ttl=1, clock=mock_api.clock) as client:
+            await client.get_prompt("hello-world")
+            await client.get_prompt("hello-world")
+            return client.get_cache_stats()
+
+    assert asyncio.run(main()) == {"hits": 1, "misses": 1, "hit_rate": 0.5, "size": 1}
 
 
 def test_cache_ttl_zero_turns_the_cache_off(mock_api: MockPromptOpsAPI) -> None:
@@ -273,6 +312,11 @@ def test_a_refused_connection_on_a_real_socket_says_connection_refused() -> None
     with pytest.raises(NetworkError) as caught:
         asyncio.run(main())
     assert caught.value.message == f"Could not reach {nowhere}: [Errno 111] Connection refused"
+
+
+def test_a_transport_error_without_a_message_is_named_by_its_type() -> None:
+    """httpx raises some errors with an empty message: the reader still learns which."""
+    assert describe_transport_error(httpx.RemoteProtocolError("")) == "RemoteProtocolError"
 
 
 def test_the_settings_table_on_common_issues_shows_the_client_s_defaults() -> None:

@@ -555,3 +555,91 @@ def test_an_encoding_the_client_did_not_ask_for_is_a_server_error() -> None:
     error = raised("health_check", respond)
     assert isinstance(error, ServerError)
     assert "could not be decoded (br): unsupported Content-Encoding 'br'" in error.message
+
+
+MALFORMED = "answered HTTP 200 with a malformed body: "
+
+
+@pytest.mark.parametrize(
+    ("method", "data", "wrong"),
+    [
+        ("health_check", [], "data is a list, not an object"),
+        (
+            "list_prompts",
+            {"prompts": [{"id": "hello-world"}, {"id": 7}]},
+            "data.prompts[1].id is an integer, not a string",
+        ),
+        (
+            "get_prompt",
+            {
+                "id": "hello-world",
+                "name": "n",
+                "template": "t",
+                "variables": ["a", 1],
+                "version": 1,
+            },
+            "data.variables[1] is an integer, not a string",
+        ),
+        (
+            "render_prompt",
+            {"prompt_id": "other", "content": "Hello, Ada!"},
+            "data.prompt_id is 'other', not the requested 'hello-world'",
+        ),
+        (
+            "render_prompt",
+            {"prompt_id": "x" * 140, "content": "Hello, Ada!"},
+            f"data.prompt_id is '{'x' * 130}... (10 more characters)', not the requested "
+            "'hello-world'",
+        ),
+    ],
+    ids=["data", "a listed id", "a variable name", "another id", "a long id, cut"],
+)
+def test_the_message_names_the_field_at_fault_by_its_path(
+    method: str, data: Any, wrong: str
+) -> None:
+    error = raised(method, answer({"success": True, "data": data}))
+    assert error.message == f"{METHODS[method][0]} {MALFORMED}{wrong}"
+
+
+def test_an_event_hook_without_a_name_is_named_by_its_repr(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Hook:
+        def __call__(self, request: httpx.Request) -> None:
+            raise ValueError("broken")
+
+        def __repr__(self) -> str:
+            return "<the audit hook>"
+
+    ok = answer({"success": True, "data": {"status": "healthy", "version": "1"}})
+    with caplog.at_level(logging.WARNING, "promptops"):
+        call("health_check", ok, event_hooks={"request": [Hook()]})
+    assert [r.getMessage() for r in caplog.records] == [
+        "event hook <the audit hook> failed, ignored: ValueError: broken"
+    ]
+
+
+def test_a_broken_log_handler_does_not_fail_the_call() -> None:
+    """The client logs each retry; a handler that raises must not turn a retried call that
+    succeeded into a failure."""
+
+    class Broken(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            raise OSError(28, "No space left on device")
+
+    answers = iter(
+        [
+            answer({}, status=503),
+            answer({"success": True, "data": {"status": "ok", "version": "1"}}),
+        ]
+    )
+    logger = logging.getLogger("promptops")
+    handler, level = Broken(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        health, sent = call("health_check", lambda request: next(answers)(request))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert health.status == "ok" and len(sent) == 2
