@@ -49,3 +49,13 @@ def test_a_file_without_its_region_is_an_error_naming_it() -> None:
     render = generate._region("install", lambda: "new\n")
     with pytest.raises(ValueError, match="no <!-- generated: install --> region"):
         render("# Title\n<!-- generated: other -->\nold\n<!-- end of generated -->\n")
+
+
+def test_help_says_what_the_command_and_its_option_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        generate.main(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "Regenerate the docs' generated content." in shown
+    assert "--check only report stale files" in shown

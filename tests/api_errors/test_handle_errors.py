@@ -52,6 +52,19 @@ def test_lasting_transient_failures_serve_the_fallback(
     assert "using fallback for hello-world" in caplog.text
 
 
+def test_the_fallback_is_logged_as_a_warning_naming_the_prompt_and_the_error(
+    mock_api: MockPromptOpsAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    mock_api.server_error(times=3)
+    assert render(mock_api) == "Hello!"
+    (record,) = [r for r in caplog.records if r.name == "snippets.api_errors.handle_errors"]
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == (
+        "PromptOps unavailable, using fallback for hello-world: "
+        "SERVER_ERROR: The server is temporarily unavailable"
+    )
+
+
 def test_a_transient_failure_that_clears_is_retried_not_fallen_back(
     mock_api: MockPromptOpsAPI,
 ) -> None:

@@ -37,3 +37,11 @@ def test_rotation_steps(mock_api: MockPromptOpsAPI, capsys: pytest.CaptureFixtur
 def test_a_failing_check_makes_exactly_one_request(mock_api: MockPromptOpsAPI) -> None:
     asyncio.run(check_keys({"bad": "po_bad"}, clock=mock_api.clock))
     assert len(mock_api.requests) == 1
+
+
+def test_a_passing_outage_is_reported_not_retried(mock_api: MockPromptOpsAPI) -> None:
+    """The check answers what the API says of the key now: a 503 is not waited out."""
+    mock_api.server_error(times=1, status=503)
+    results = asyncio.run(check_keys({"current": mock_api.api_key}, clock=mock_api.clock))
+    assert results == {"current": "SERVER_ERROR"}
+    assert len(mock_api.requests) == 1

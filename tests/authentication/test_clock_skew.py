@@ -9,8 +9,10 @@ import pytest
 
 from snippets.authentication import clock_skew
 from snippets.authentication.clock_skew import explain_skew, judge_skew, measure_clock_skew
-from snippets.client import ConfigurationError, NetworkError, ServerError
+from snippets.client import ConfigurationError, NetworkError, RequestTimeoutError, ServerError
+from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.tls import local_tls_server
 
 
 @pytest.mark.parametrize("server_ahead", [0, 42, -420, 3600])
@@ -83,8 +85,11 @@ def test_the_command_exits_1_only_when_every_request_would_be_rejected(
 
 def test_a_missing_date_header_is_a_server_error(mock_api: MockPromptOpsAPI) -> None:
     mock_api.malformed_body(body=b"{}", status=200)
-    with pytest.raises(ServerError, match="without a valid Date header"):
+    with pytest.raises(ServerError) as caught:
         asyncio.run(measure_clock_skew(clock=mock_api.clock))
+    assert caught.value.message == "GET /v1/health answered HTTP 200 without a valid Date header"
+    assert caught.value.status_code == 200
+    assert [r.url.path for r in mock_api.requests] == ["/v1/health"]
 
 
 def test_an_unreachable_api_is_a_network_error(mock_api: MockPromptOpsAPI) -> None:
@@ -96,7 +101,7 @@ def test_an_unreachable_api_is_a_network_error(mock_api: MockPromptOpsAPI) -> No
 @pytest.mark.parametrize(
     ("base_url", "message"),
     [
-        ("", "must be an http(s) URL"),
+        ("", "PROMPTOPS_BASE_URL must be an http(s) URL"),
         ("http://user:secret@127.0.0.1:9", "must not contain a user or password"),
         ("https://127.0.0.1:99999", "ports are 1 to 65535"),
     ],
@@ -108,3 +113,29 @@ def test_the_base_url_is_checked_as_the_client_checks_it(
     monkeypatch.setenv("PROMPTOPS_BASE_URL", base_url)
     with pytest.raises(ConfigurationError, match=re.escape(message)):
         asyncio.run(measure_clock_skew())
+
+
+def test_a_health_answer_that_never_ends_is_cut_at_10_s_by_default(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """A byte a second never trips a read timeout: only the deadline ends the measurement."""
+    mock_api.trickle(interval=1.0)
+    with (
+        asyncio.Runner(loop_factory=clock.event_loop) as runner,
+        pytest.raises(RequestTimeoutError) as caught,
+    ):
+        runner.run(measure_clock_skew(clock=clock))
+    assert caught.value.message == "GET /v1/health: no answer within 10 s"
+    assert clock.monotonic() == pytest.approx(10)
+
+
+def test_the_certificate_is_verified_by_default() -> None:
+    """A server whose certificate no trusted CA signed (here a private CA's, on 127.0.0.1):
+    no Date header is believed from it."""
+
+    async def main() -> float:
+        async with local_tls_server("api.promptops.com") as server:
+            return await measure_clock_skew(f"https://{server.host}:{server.port}")
+
+    with pytest.raises(NetworkError, match="CERTIFICATE_VERIFY_FAILED"):
+        asyncio.run(main())

@@ -68,3 +68,17 @@ def test_signing_different_bytes_than_sent_is_rejected(
         mock_api.api_key, "POST", EXAMPLE_PATH, signed_body, timestamp=int(clock.time())
     )
     assert send(headers, EXAMPLE_PATH, sent_body).status_code == 401
+
+
+def test_a_get_signed_without_a_body_is_accepted(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """A GET sends no body: `body` defaults to the empty bytes the server hashes."""
+    path = "/v1/client/prompts"
+    headers = signed_headers(mock_api.api_key, "GET", path, timestamp=int(clock.time()))
+
+    async def main() -> httpx.Response:
+        async with httpx.AsyncClient(base_url="https://api.promptops.com") as http:
+            return await http.get(path, headers=headers)
+
+    assert asyncio.run(main()).json()["success"] is True

@@ -101,3 +101,20 @@ def test_the_report_exits_1_on_any_failure(capsys: pytest.CaptureFixture[str]) -
     assert print_report([Check("OK", "key", "set")]) == 0
     assert print_report([Check("OK", "key", "set"), Check("FAIL", "API", "down")]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "FAIL  API       down"
+
+
+def test_an_outage_that_outlasts_the_retries_fails_at_the_api_with_the_error(
+    mock_api: MockPromptOpsAPI,
+) -> None:
+    mock_api.server_error(times=3, status=503)
+    checks = run(["hello-world"], {"PROMPTOPS_API_KEY": mock_api.api_key})
+    assert checks[-1] == Check("FAIL", "API", "SERVER_ERROR: The server is temporarily unavailable")
+
+
+def test_the_environment_passed_in_is_the_one_checked(
+    mock_api: MockPromptOpsAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A base URL in this process's environment does not leak into the check of another."""
+    monkeypatch.setenv("PROMPTOPS_BASE_URL", "https://staging.example.com")
+    checks = run(["hello-world"], {"PROMPTOPS_API_KEY": mock_api.api_key})
+    assert checks[1] == Check("OK", "base URL", "https://api.promptops.com")

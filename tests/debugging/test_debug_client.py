@@ -17,7 +17,8 @@ from snippets.mock_api import MockPromptOpsAPI
 def test_logs_each_call_with_its_duration(
     mock_api: MockPromptOpsAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mock_api.simulate_latency(0.040)
+    mock_api.simulate_latency(1.0)  # whole seconds: "%.0f ms" would hide a factor of 1.001
+    mock_api.clock.advance(60)  # durations are differences, not readings of the clock
     caplog.set_level("INFO", logger="promptops.debug")
 
     async def main() -> str:
@@ -31,14 +32,17 @@ def test_logs_each_call_with_its_duration(
     assert asyncio.run(main()) == "Hello, Ada Lovelace!"
     assert [r.getMessage() for r in caplog.records if r.name == "promptops.debug"] == [
         "-> render_prompt('hello-world', variables=<1 variables>)",
-        "<- render_prompt ok in 40 ms",
+        "<- render_prompt ok in 1000 ms",
     ]
     assert "Lovelace" not in caplog.text  # variable values are personal data
 
 
-def test_failures_are_logged_and_reraised(
+def test_failures_are_logged_and_reraised_with_their_duration(
     mock_api: MockPromptOpsAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
+    mock_api.simulate_latency(1.0)
+    mock_api.clock.advance(60)
+
     async def main() -> None:
         async with PromptOpsClient(clock=mock_api.clock) as client:
             await DebugPromptOpsClient(client).call("get_prompt", "missing")
@@ -47,7 +51,7 @@ def test_failures_are_logged_and_reraised(
         asyncio.run(main())
     (last,) = [r for r in caplog.records if r.levelname == "ERROR"]
     assert last.getMessage() == (
-        "<- get_prompt failed after 0 ms: PROMPT_NOT_FOUND: Prompt 'missing' not found"
+        "<- get_prompt failed after 1000 ms: PROMPT_NOT_FOUND: Prompt 'missing' not found"
     )
 
 

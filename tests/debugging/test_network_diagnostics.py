@@ -39,7 +39,7 @@ def test_dns_through_the_system_resolver_for_localhost() -> None:
 def test_dns_failure_is_reported_and_the_next_host_still_checked() -> None:
     checks = asyncio.run(check_dns(["nope.invalid", "api.promptops.com"], simulated_resolver))
     assert [c.status for c in checks] == ["FAIL", "PASS"]
-    assert "Name or service not known" in checks[0].detail
+    assert checks[0].detail == "[Errno -2] Name or service not known"  # as the system's says
 
 
 def test_http_against_the_mock_with_timings(mock_api: MockPromptOpsAPI) -> None:
@@ -324,3 +324,62 @@ def test_the_port_of_the_base_url_is_the_one_checked_and_shown(
 
     assert asyncio.run(main()) == 0
     assert "PASS  TCP api.promptops.com:8443: accepts connections" in capsys.readouterr().out
+
+
+def test_every_check_keeps_to_the_time_limit_given(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A network that swallows everything: each check gives up at `time_limit`, not at its
+    own default."""
+
+    async def never(*args: object, **kwargs: object) -> list[str]:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(asyncio, "open_connection", never)
+    with (
+        MockPromptOpsAPI(clock=clock) as api,
+        asyncio.Runner(loop_factory=clock.event_loop) as runner,
+    ):
+        api.timeout(times=3)
+        assert runner.run(run_network_diagnostics(base_url=BASE, resolve=never, time_limit=3)) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "FAIL  DNS api.promptops.com: no answer within 3 s",
+        "FAIL  TCP api.promptops.com:443: no connection within 3 s",
+        "FAIL  GET /v1/health: ReadTimeout: timed out",  # httpx's read timeout, set to 3 s
+        "FAIL  GET /v1/client/health: ReadTimeout: timed out",
+        "FAIL  GET /v1/client/prompts: ReadTimeout: timed out",
+        "FAIL  TLS api.promptops.com: no handshake within 3 s",
+        "6 of 6 checks failed",
+    ]
+    assert clock.monotonic() == 6 * 3
+
+
+def test_a_plain_http_base_url_is_checked_on_port_80(
+    clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def main() -> int:
+        async with local_tls_server() as stand_in:
+            with MockPromptOpsAPI(clock=clock, base_url="http://api.promptops.com"):
+                return await run_network_diagnostics(
+                    base_url="http://api.promptops.com",
+                    resolve=simulated_resolver,
+                    connect_to=(stand_in.host, stand_in.port),
+                )
+
+    assert asyncio.run(main()) == 0
+    assert "PASS  TCP api.promptops.com:80: accepts connections" in capsys.readouterr().out
+
+
+def test_the_command_without_mock_checks_the_configured_api(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No `--mock`: the checks run against PROMPTOPS_BASE_URL (here one that cannot be used,
+    so that nothing leaves the machine)."""
+    monkeypatch.setenv("PROMPTOPS_BASE_URL", "ftp://api.promptops.com")
+    assert network_diagnostics.main([]) == 1
+    assert capsys.readouterr().out.startswith("FAIL  Configuration: PROMPTOPS_BASE_URL ")
+
+
+def test_the_system_resolver_returns_each_address_once() -> None:
+    assert asyncio.run(system_resolver("127.0.0.2")) == ["127.0.0.2"]

@@ -137,6 +137,32 @@ def test_a_symbolic_link_is_refused_when_the_logger_is_made(tmp_path: Path) -> N
     assert target.read_text() == "precious\n"
 
 
+def test_a_link_planted_after_the_logger_is_made_is_not_followed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path, target = tmp_path / "requests.jsonl", tmp_path / "elsewhere"
+    log = RequestLogger(path)
+    target.write_text("precious\n")
+    path.unlink()
+    path.symlink_to(target)
+    log.log_request({"method": "GET"})
+    assert target.read_text() == "precious\n"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"request log {path} not written: Too many levels of symbolic links"
+    ]
+
+
+def test_a_log_removed_by_rotation_is_made_again_readable_by_its_owner_only(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "requests.jsonl"
+    log = RequestLogger(path)
+    path.unlink()
+    log.log_request({"method": "GET"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [e["data"] for e in entries(path)] == [{"method": "GET"}]
+
+
 def test_a_bad_path_fails_when_the_logger_is_made_not_at_the_first_request(
     tmp_path: Path,
 ) -> None:

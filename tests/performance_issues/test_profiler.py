@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import sys
 import tracemalloc
 
 import pytest
@@ -169,3 +170,38 @@ def test_command_line_mock_run_is_deterministic(
         "50.0ms",
     ]
     assert captured.err == ""  # not a terminal: no progress fragments in the log
+
+
+def test_the_command_shows_its_progress_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
+    assert profiler_module.main(["--mock"]) == 0
+    steps = terminal.getvalue().split("\r")[1:]
+    assert steps[0] == "profiling: 2/60 calls"
+    assert steps[-1] == "profiling: 60/60 calls\n"
+    assert len(steps) == 30
+    assert "profiling" not in capsys.readouterr().out  # stdout holds the report alone
+
+
+def test_each_measurement_names_its_prompt(mock_api: MockPromptOpsAPI) -> None:
+    """`prompt_id` travels with each measurement: a slow prompt can be told from the rest."""
+
+    async def main() -> PerformanceProfiler:
+        profiler = PerformanceProfiler(clock=mock_api.clock)
+        async with PromptOpsClient(clock=mock_api.clock) as client:
+            await performance_test(client, profiler, iterations=1)
+        return profiler
+
+    profiler = asyncio.run(main())
+    assert [(m.operation, m.metadata) for m in profiler.measurements[:2]] == [
+        ("get_prompt", {"prompt_id": "hello-world"}),
+        ("render_prompt", {"prompt_id": "hello-world"}),
+    ]
+    assert {m.metadata["prompt_id"] for m in profiler.measurements} == {
+        "hello-world",
+        "welcome-message",
+        "customer-service",
+    }

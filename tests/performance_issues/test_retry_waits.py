@@ -63,3 +63,31 @@ def test_the_logger_is_left_as_it_was(mock_api: MockPromptOpsAPI) -> None:
         assert logger.level == logging.WARNING and logger.handlers == handlers
     finally:
         logger.setLevel(level)
+
+
+def test_each_endpoint_is_a_line_and_each_cause_named_once(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    async def main() -> None:
+        async with PromptOpsClient(clock=clock) as client:
+            await client.list_prompts()  # takes the first fault: a path matches its prefixes
+            await client.get_prompt("hello-world")
+
+    mock_api.rate_limit(times=1, retry_after=3, path="/v1/client/prompts")
+    mock_api.server_error(times=1, status=503, path="/v1/client/prompts/hello-world")
+    mock_api.rate_limit(times=1, retry_after=2, path="/v1/client/prompts/hello-world")
+    with watch_retries() as retries:
+        asyncio.run(main())
+    first, second = retries.report().splitlines()
+    assert first == "GET /v1/client/prompts: 1 retry(ies) after RATE_LIMIT_ERROR, 3.0 s waiting"
+    assert second.startswith(
+        "GET /v1/client/prompts/hello-world: 2 retry(ies) after RATE_LIMIT_ERROR, SERVER_ERROR, "
+    )
+
+
+def test_other_log_records_are_not_counted() -> None:
+    """Records of the `promptops` logger that are not retries (a request log line with
+    arguments of its own) leave the count alone."""
+    with watch_retries() as retries:
+        logging.getLogger("promptops").info("%s %s answered %d", "GET", "/v1/health", 200)
+    assert retries.endpoints == {}
