@@ -35,6 +35,47 @@ class Finding:
     message: str
 
 
+def proxy_for(base_url: str, environ: Mapping[str, str]) -> str | None:
+    """The proxy httpx sends requests for `base_url` through, as it reads
+    `environ`: `HTTPS_PROXY` (`HTTP_PROXY` for http), else `ALL_PROXY`; none
+    if `NO_PROXY` names the host. As set, credentials included: not for
+    printing."""
+    url = httpx.URL(base_url)
+    names = (
+        ("HTTPS_PROXY", "https_proxy")
+        if url.scheme == "https"
+        else ("HTTP_PROXY", "http_proxy")
+    )
+    proxy = next(
+        (
+            environ[n]
+            for n in (*names, "ALL_PROXY", "all_proxy")
+            if environ.get(n)
+        ),
+        None,
+    )
+    no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy") or ""
+    entries = [e.strip().lower() for e in no_proxy.split(",") if e.strip()]
+    if any(_exempts(entry, url.host.lower()) for entry in entries):
+        return None
+    return proxy
+
+
+def _without_no_proxy(environ: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environ.items() if k.upper() != "NO_PROXY"}
+
+
+def _exempts(entry: str, host: str) -> bool:
+    """Whether a `NO_PROXY` entry sends `host` direct, as httpx reads it: `*`
+    every host, `name` that host and its subdomains, `.name` its subdomains
+    only. Nothing else: not `*.name`, not a suffix inside a label."""
+    if entry == "*":
+        return True
+    if entry.startswith("."):
+        return host.endswith(entry)
+    return host == entry or host.endswith(f".{entry}")
+
+
 def diagnose(
     environ: Mapping[str, str], **client_settings: Any
 ) -> list[Finding]:
@@ -114,16 +155,18 @@ def diagnose(
             else:
                 report("OK", "Endpoint", base_url)
 
-    # Proxies: httpx uses HTTPS_PROXY unless NO_PROXY names the host.
-    proxy = environ.get("HTTPS_PROXY") or environ.get("https_proxy")
+    # Proxies: the one httpx would use for the API's host, if any.
+    host = httpx.URL(base_url).host
+    proxy = proxy_for(base_url, environ)
     if proxy:
         proxy_url = httpx.URL(proxy).copy_with(username=None, password=None)
         report(
             "WARN",
             "Proxy",
-            f"requests go through {proxy_url}: "
-            "check it allows api.promptops.com",
+            f"requests go through {proxy_url}: check it allows {host}",
         )
+    elif proxy_for(base_url, _without_no_proxy(environ)):
+        report("OK", "Proxy", f"none: NO_PROXY sends {host} direct")
     else:
         report("OK", "Proxy", "none")
 

@@ -37,7 +37,7 @@ from snippets.client import (
 )
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.client.redaction import printable, redact_url, scrub
-from snippets.common_issues.config_doctor import Finding, diagnose
+from snippets.common_issues.config_doctor import Finding, diagnose, proxy_for
 from snippets.debugging.network_diagnostics import (
     Resolver,
     check_dns,
@@ -115,7 +115,7 @@ class Context:
         url = urllib.parse.urlsplit(self.base_url or DEFAULT_BASE_URL)
         self.scheme, self.host = url.scheme, url.hostname or ""
         self.port = url.port or (443 if url.scheme == "https" else 80)
-        self.proxy = _proxy_for(url, environ)
+        self.proxy = _proxy_address(self.base_url or DEFAULT_BASE_URL, environ)
         self.findings: dict[str, Finding] = {}
         self.authenticated: HealthStatus | PromptOpsError | None = None
         self.headers: Mapping[str, str] = {}  # of the answer to the first authenticated call
@@ -164,17 +164,11 @@ class Context:
             await self._client.aclose()
 
 
-def _proxy_for(url: urllib.parse.SplitResult, environ: Mapping[str, str]) -> str | None:
-    """`host:port` of the proxy the client would go through for `url`, read from the
-    variables httpx reads (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), or None."""
-    names = (
-        ("HTTPS_PROXY", "https_proxy") if url.scheme == "https" else ("HTTP_PROXY", "http_proxy")
-    )
-    proxy = next((environ[n] for n in (*names, "ALL_PROXY", "all_proxy") if environ.get(n)), "")
-    no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy") or ""
-    host = (url.hostname or "").lower()
-    entries = [entry.strip().lower() for entry in no_proxy.split(",") if entry.strip()]
-    if not proxy or any(_exempts(entry, host) for entry in entries):
+def _proxy_address(base_url: str, environ: Mapping[str, str]) -> str | None:
+    """`host:port` of the proxy the client would go through for `base_url`
+    (`config_doctor.proxy_for`), or None."""
+    proxy = proxy_for(base_url, environ)
+    if proxy is None:
         return None
     parsed = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
     try:
@@ -182,17 +176,6 @@ def _proxy_for(url: urllib.parse.SplitResult, environ: Mapping[str, str]) -> str
     except ValueError:  # not a port: config_doctor shows the variable
         return None
     return f"{parsed.hostname}:{port}" if parsed.hostname else None
-
-
-def _exempts(entry: str, host: str) -> bool:
-    """Whether a `NO_PROXY` entry sends `host` direct, as httpx reads it: `*` every host,
-    `name` that host and its subdomains, `.name` its subdomains only. Nothing else: not
-    `*.name` (httpx still uses the proxy then), not a suffix inside a label."""
-    if entry == "*":
-        return True
-    if entry.startswith("."):
-        return host.endswith(entry)
-    return host == entry or host.endswith(f".{entry}")
 
 
 @functools.cache

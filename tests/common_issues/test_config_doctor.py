@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from snippets.common_issues import config_doctor
-from snippets.common_issues.config_doctor import diagnose, print_report
+from snippets.common_issues.config_doctor import diagnose, print_report, proxy_for
 from snippets.mock_api import MockPromptOpsAPI
 
 KEY = "po_live_4f9c2a7d1e8b3c6a5f0e9d2"
@@ -136,6 +137,39 @@ def test_command_line_mock_run(
             ),
         ),
         (
+            {
+                "PROMPTOPS_API_KEY": KEY,
+                "HTTPS_PROXY": "http://p:3128",
+                "NO_PROXY": ".promptops.com",
+            },
+            ("OK", "Proxy", "none: NO_PROXY sends api.promptops.com direct"),
+        ),
+        (
+            {"PROMPTOPS_API_KEY": KEY, "ALL_PROXY": "socks5://p:1080"},
+            (
+                "WARN",
+                "Proxy",
+                "requests go through socks5://p:1080: check it allows api.promptops.com",
+            ),
+        ),
+        (
+            {
+                "PROMPTOPS_API_KEY": KEY,
+                "PROMPTOPS_BASE_URL": "http://localhost:8080",
+                "HTTPS_PROXY": "http://p:3128",
+                "HTTP_PROXY": "http://q:3128",
+            },
+            ("WARN", "Proxy", "requests go through http://q:3128: check it allows localhost"),
+        ),
+        (
+            {"PROMPTOPS_API_KEY": KEY, "HTTP_PROXY": "http://p:3128"},  # for http only
+            ("OK", "Proxy", "none"),
+        ),
+        (
+            {"PROMPTOPS_API_KEY": "XYZ_live_4f9c2a7d1e"},
+            ("WARN", "API key", "PROMPTOPS_API_KEY does not start with 'po_'"),
+        ),
+        (
             {"PROMPTOPS_API_KEY": KEY, "SSL_CERT_FILE": "/nonexistent/ca.pem"},
             ("ERROR", "TLS", "SSL_CERT_FILE points to a missing file: /nonexistent/ca.pem"),
         ),
@@ -209,3 +243,33 @@ def test_the_client_check_reads_the_environment_given_not_the_process_s(
     assert levels({"PROMPTOPS_API_KEY": KEY}) == dict.fromkeys(
         ["API key", "Endpoint", "Proxy", "TLS", "Client"], "OK"
     )
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"HTTPS_PROXY": "http://p.example:3128"},
+        {"HTTP_PROXY": "http://p.example:3128"},
+        {"ALL_PROXY": "http://p.example:3128"},
+        {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*"},
+        {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "localhost, .promptops.com"},
+        {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "promptops.com"},
+        {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "api.promptops.com"},
+        {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*.promptops.com"},
+        {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "ops.com"},
+    ],
+)
+@pytest.mark.parametrize("base_url", ["https://api.promptops.com", "http://api.promptops.com"])
+def test_proxy_for_agrees_with_httpx_itself(
+    environ: dict[str, str], base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transport httpx picks for the URL, from the same environment: a proxy's, or its
+    own (direct)."""
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    client = httpx.Client()
+    direct = client._transport_for_url(httpx.URL(base_url)) is client._transport
+    assert (proxy_for(base_url, environ) is None) == direct
