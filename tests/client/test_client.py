@@ -31,6 +31,7 @@ from snippets.client import (
 )
 from snippets.client.clock import FakeClock
 from snippets.client.errors import describe_transport_error
+from snippets.client.models import check_prompt_id
 from snippets.mock_api import MockPromptOpsAPI
 
 
@@ -126,6 +127,15 @@ def test_missing_template_variable_is_a_validation_error_from_the_api(
     with pytest.raises(ValidationError, match="Missing variable.*company") as caught:
         asyncio.run(main())
     assert caught.value.status_code == 422
+
+
+def test_a_bad_prompt_id_is_refused_saying_what_an_id_is(mock_api: MockPromptOpsAPI) -> None:
+    with pytest.raises(ValidationError) as caught:
+        check_prompt_id("hello world")
+    assert caught.value.message == (
+        "Invalid prompt id 'hello world': use 1-128 letters, digits, '-' or '_', starting with "
+        "a letter or digit"
+    )
 
 
 def test_an_id_that_is_not_even_hashable_is_a_validation_error(

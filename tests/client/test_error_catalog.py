@@ -29,3 +29,10 @@ def test_one_exception_class_per_code_all_under_promptops_error() -> None:
         error = cls("something broke")
         assert (error.code, error.message) == (cls.code, "something broke")
         assert str(error) == f"{cls.code}: something broke"
+
+
+def test_the_message_is_the_exception_s_argument_as_error_trackers_read_it() -> None:
+    """Sentry, logging's `exc_info` and `pickle` read `exc.args`: it holds the message."""
+    for row in ERROR_CATALOG:
+        error = row.exception("what went wrong")
+        assert error.args == ("what went wrong",), row.code

@@ -10,6 +10,7 @@ import gzip
 import json
 import logging
 import math
+import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ from snippets.client import (
     RenderedPrompt,
     RequestTimeoutError,
     ServerError,
+    ValidationError,
 )
 from snippets.client._client import (
     INITIAL_BACKOFF,
@@ -370,9 +372,70 @@ def test_a_redirect_is_not_followed() -> None:
     respond = answer(b"", 302, headers)
     error = raised("health_check", respond)
     assert type(error) is ServerError and error.status_code == 302
-    assert error.message.endswith(
-        "a redirect to https://elsewhere.example/steal?***, which the client does not follow"
+    assert error.message == (
+        "GET /v1/client/health answered HTTP 302 with a body that is not a PromptOps JSON "
+        "envelope (text/html, 0 bytes): a redirect to https://elsewhere.example/steal?***, "
+        "which the client does not follow"
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "shown"),
+    [
+        (
+            300,
+            {},
+            "(no content type, 0 bytes): a redirect to nowhere, which the client does not follow",
+        ),
+        (
+            399,
+            {"Content-Type": "text/plain"},
+            "(text/plain, 0 bytes): a redirect to nowhere, which the client does not follow",
+        ),
+        (400, {"Content-Type": "text/plain"}, "(text/plain, 0 bytes)"),
+    ],
+    ids=["300", "399", "400"],
+)
+def test_a_body_that_is_no_envelope_is_described_and_a_3xx_named_a_redirect(
+    status: int, headers: dict[str, str], shown: str
+) -> None:
+    respond = lambda request: httpx.Response(status, content=b"", headers=headers)  # noqa: E731
+    error = raised("health_check", respond, max_retries=0)
+    assert error.message == (
+        "GET /v1/client/health answered HTTP "
+        f"{status} with a body that is not a PromptOps JSON envelope {shown}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "cls", "message"),
+    [
+        (503, {"code": "SERVER_ERROR"}, ServerError, ""),
+        (418, {"code": "VALIDATION_ERROR", "message": "m"}, ValidationError, "m"),
+        (
+            400,
+            {"code": "C" * 60, "message": "m"},
+            PromptOpsError,
+            f"{'C' * 50}... (10 more characters): m",
+        ),
+    ],
+    ids=["no message", "a known code on a status the catalog has not", "a long unknown code"],
+)
+def test_an_error_envelope_is_read_for_what_the_status_leaves_open(
+    status: int, error: dict[str, str], cls: type[PromptOpsError], message: str
+) -> None:
+    found = raised(
+        "health_check", answer({"success": False, "error": error}, status), max_retries=0
+    )
+    assert (type(found), found.message) == (cls, message)
+
+
+@pytest.mark.parametrize(("status", "cls"), [(599, ServerError), (600, PromptOpsError)])
+def test_any_5xx_is_a_server_error_and_nothing_past_it(
+    status: int, cls: type[PromptOpsError]
+) -> None:
+    body = {"success": False, "error": {"code": "TEAPOT", "message": "m"}}
+    assert type(raised("health_check", answer(body, status), max_retries=0)) is cls
 
 
 @pytest.mark.parametrize(
@@ -529,11 +592,40 @@ GZIPPED = gzip.compress(b'{"success": true, "data": {"status": "ok", "version": 
         ("deflate", zlib.compress(gzip.decompress(GZIPPED))[2:-4]),  # raw deflate, as IIS sends
         ("identity", gzip.decompress(GZIPPED)),
         ("identity, gzip", GZIPPED),
+        ("gzip, identity", GZIPPED),
+        ("x-gzip", GZIPPED),
     ],
-    ids=["gzip", "deflate-zlib", "deflate-raw", "identity", "identity-then-gzip"],
+    ids=[
+        "gzip",
+        "deflate-zlib",
+        "deflate-raw",
+        "identity",
+        "identity-then-gzip",
+        "gzip-then-identity",
+        "x-gzip",
+    ],
 )
 def test_compressed_answers_are_decompressed(encoding: str, body: bytes) -> None:
     assert _decompressed(body, encoding, 1000) == gzip.decompress(GZIPPED)
+
+
+def test_output_in_more_than_one_piece_is_decompressed_whole() -> None:
+    """Zeros compress to a few bytes that the first read consumes: the rest of the output
+    is still in the decompressor, 64 KiB at a time."""
+    body = b"0" * 200_000
+    assert _decompressed(gzip.compress(body), "gzip", 1_000_000) == body
+
+
+def test_decompression_stops_at_the_limit_without_inflating_the_rest() -> None:
+    bomb = gzip.compress(b"x" * 50_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(_TooLarge):
+            _decompressed(bomb, "gzip", 1_000_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000
 
 
 def test_decompression_stops_at_the_limit() -> None:
