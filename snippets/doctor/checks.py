@@ -164,8 +164,8 @@ class Context:
             await self._client.aclose()
 
 
-def _proxy_address(base_url: str, environ: Mapping[str, str]) -> str | None:
-    """`host:port` of the proxy the client would go through for `base_url`
+def _proxy_address(base_url: str, environ: Mapping[str, str]) -> tuple[str, int] | None:
+    """Host and port of the proxy the client would go through for `base_url`
     (`config_doctor.proxy_for`), or None."""
     proxy = proxy_for(base_url, environ)
     if proxy is None:
@@ -175,7 +175,12 @@ def _proxy_address(base_url: str, environ: Mapping[str, str]) -> str | None:
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
     except ValueError:  # not a port: config_doctor shows the variable
         return None
-    return f"{parsed.hostname}:{port}" if parsed.hostname else None
+    return (parsed.hostname, port) if parsed.hostname else None
+
+
+def _address(host: str, port: int) -> str:
+    """`host:port`, an IPv6 address in brackets: `[::1]:3128`."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @functools.cache
@@ -205,9 +210,9 @@ def _where(ctx: Context) -> tuple[str, int, str]:
     """The host and port the client opens connections to, and how to name them: the API's,
     or the proxy's."""
     if ctx.proxy:
-        host, _, port = ctx.proxy.rpartition(":")
-        return host, int(port), f"{ctx.proxy} (the proxy)"
-    return ctx.host, ctx.port, f"{ctx.host}:{ctx.port}"
+        host, port = ctx.proxy
+        return host, port, f"{_address(host, port)} (the proxy)"
+    return ctx.host, ctx.port, _address(ctx.host, ctx.port)
 
 
 async def _dns(ctx: Context) -> Outcome:
@@ -233,7 +238,8 @@ async def _tls(ctx: Context) -> Outcome:
         return Outcome("skipped", "not used: the base URL is plain http")
     if ctx.proxy:
         return Outcome(
-            "skipped", f"through the proxy {ctx.proxy}: Public health checks TLS end to end"
+            "skipped",
+            f"through the proxy {_address(*ctx.proxy)}: Public health checks TLS end to end",
         )
     host, port = ctx.network.connect_to or (ctx.host, ctx.port)
     try:

@@ -183,6 +183,13 @@ WORLDS = [
         ),
     ),
     world(
+        "a proxy at an IPv6 address",
+        settings(HTTPS_PROXY="http://[::1]:3128"),
+        dns=("ok", "::1 resolves to ::1"),
+        tcp=("ok", "[::1]:3128 (the proxy) accepts connections"),
+        tls=("skipped", "through the proxy [::1]:3128: Public health checks TLS end to end"),
+    ),
+    world(
         "proxy the host is exempt from",
         settings(HTTPS_PROXY="http://proxy.corp.example:3128", NO_PROXY=".promptops.com"),
         proxy=("ok", "none: NO_PROXY sends api.promptops.com direct"),
@@ -225,6 +232,10 @@ WORLDS = [
         options(connect_to=closed_port()),
         tcp=("failure", "api.promptops.com:443: [Errno 111] Connection refused"),
         tls=("skipped", "needs TCP connect, which failed"),
+        fixes={
+            "tcp": "Allow outbound connections to api.promptops.com:443, or set HTTPS_PROXY if "
+            "the network requires a proxy"
+        },
     ),
     world(
         "an untrusted CA",
@@ -413,26 +424,29 @@ def test_the_worlds_take_every_check_down_every_path_it_has() -> None:
     ("environ", "proxy"),
     [
         ({}, None),
-        ({"HTTPS_PROXY": "http://proxy.corp.example:3128"}, "proxy.corp.example:3128"),
-        ({"https_proxy": "proxy.corp.example:3128"}, "proxy.corp.example:3128"),
-        ({"ALL_PROXY": "http://alice:s3cret@proxy.corp.example"}, "proxy.corp.example:80"),
+        ({"HTTPS_PROXY": "http://proxy.corp.example:3128"}, ("proxy.corp.example", 3128)),
+        ({"https_proxy": "proxy.corp.example:3128"}, ("proxy.corp.example", 3128)),
+        ({"ALL_PROXY": "http://alice:s3cret@proxy.corp.example"}, ("proxy.corp.example", 80)),
         ({"HTTP_PROXY": "http://proxy.corp.example:3128"}, None),  # http only: not for https
         ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*"}, None),
         ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "localhost, .promptops.com"}, None),
         ({"HTTPS_PROXY": "http://p.example:3128", "no_proxy": "promptops.com"}, None),
-        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "example.org"}, "p.example:3128"),
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "example.org"}, ("p.example", 3128)),
         ({"HTTPS_PROXY": "http://p.example:port"}, None),  # unusable: the Proxy check says so
-        ({"all_proxy": "http://p.example:3128"}, "p.example:3128"),
-        ({"HTTPS_PROXY": "https://p.example"}, "p.example:443"),
+        ({"all_proxy": "http://p.example:3128"}, ("p.example", 3128)),
+        ({"HTTPS_PROXY": "https://p.example"}, ("p.example", 443)),
         # httpx reads `*.name` as no pattern at all: the proxy is used (checked against httpx)
-        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*.promptops.com"}, "p.example:3128"),
-        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "ops.com"}, "p.example:3128"),
+        (
+            {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*.promptops.com"},
+            ("p.example", 3128),
+        ),
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "ops.com"}, ("p.example", 3128)),
         ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "api.promptops.com"}, None),
-        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "  "}, "p.example:3128"),
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "  "}, ("p.example", 3128)),
     ],
 )
 def test_the_proxy_is_the_one_httpx_would_use_for_the_api(
-    environ: dict[str, str], proxy: str | None
+    environ: dict[str, str], proxy: tuple[str, int] | None
 ) -> None:
     assert checks._proxy_address("https://api.promptops.com", environ) == proxy
 
@@ -440,13 +454,13 @@ def test_the_proxy_is_the_one_httpx_would_use_for_the_api(
 @pytest.mark.parametrize(
     ("environ", "proxy"),
     [
-        ({"HTTP_PROXY": "http://p.example:3128"}, "p.example:3128"),
-        ({"http_proxy": "p.example:8080"}, "p.example:8080"),
+        ({"HTTP_PROXY": "http://p.example:3128"}, ("p.example", 3128)),
+        ({"http_proxy": "p.example:8080"}, ("p.example", 8080)),
         ({"HTTPS_PROXY": "http://p.example:3128"}, None),  # https only: not for http
     ],
 )
 def test_a_plain_http_base_url_goes_through_the_http_proxy(
-    environ: dict[str, str], proxy: str | None
+    environ: dict[str, str], proxy: tuple[str, int] | None
 ) -> None:
     assert checks._proxy_address("http://localhost:8080", environ) == proxy
 

@@ -3,6 +3,7 @@ skips, the one deadline, and what never reaches the report (secrets, raw server 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -12,7 +13,7 @@ import pytest
 from snippets.client.clock import FakeClock
 from snippets.doctor import CHECKS, checks
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
-from snippets.offline import LASTING
+from snippets.offline import LASTING, simulated_resolver
 
 from .helpers import SETTINGS, by_id, diagnose, statuses
 
@@ -98,8 +99,72 @@ def test_a_timeout_of_a_check_s_own_is_not_taken_for_the_deadline(
 
     monkeypatch.setattr(checks, "check_dns", gives_up)
     report = diagnose(clock)
+    assert by_id(report)["dns"].status == "failure"
     assert by_id(report)["dns"].detail == "TimeoutError: the piece gave up"
     assert report.ran_out_of_time == []
+
+
+@pytest.mark.parametrize("stalled", ["dns", "tcp"])
+def test_a_lookup_or_connection_that_never_ends_runs_out_of_the_doctor_s_time(
+    mock_api: MockPromptOpsAPI,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    stalled: str,
+) -> None:
+    """The deadline ends it, not a shorter limit of the check's own: the report says which
+    check the time ran out in."""
+
+    async def never(*args: object, **kwargs: object) -> list[str]:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    if stalled == "tcp":
+        monkeypatch.setattr(asyncio, "open_connection", never)
+        report = diagnose(clock, deadline=5)
+    else:
+        report = diagnose(clock, deadline=5, resolve=never)
+    result = by_id(report)[stalled]
+    assert (result.status, result.detail) == (
+        "failure",
+        "ran out of time: no result within the 5 s deadline",
+    )
+    assert clock.monotonic() == pytest.approx(5, abs=0.5)
+
+
+def test_a_check_that_ends_at_the_deadline_exactly_leaves_the_rest_unrun(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    async def lookup_spending_the_deadline(host: str) -> list[str]:
+        clock.block(5)
+        return ["203.0.113.10"]
+
+    report = diagnose(clock, deadline=5, resolve=lookup_spending_the_deadline)
+    assert by_id(report)["tcp"].detail == "not run: the 5 s deadline had passed"
+
+
+def test_a_long_detail_is_cut_at_1000_characters(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    async def verbose_resolver(host: str) -> list[str]:
+        return ["203.0.113.10", *(f"203.0.113.{n}" for n in range(11, 211))]
+
+    detail = by_id(diagnose(clock, resolve=verbose_resolver))["dns"].detail
+    shown, _, rest = detail.partition("... (")
+    assert len(shown) == 1000
+    assert rest.endswith(" more characters)")
+
+
+def test_without_settings_the_doctor_reads_this_process_s_environment(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMPTOPS_API_KEY", "po_live_from_the_environment")
+
+    async def main() -> str:
+        report = await checks.run_doctor(clock=clock, network=checks.Network(simulated_resolver))
+        return by_id(report)["api-key"].detail
+
+    with asyncio.Runner(loop_factory=clock.event_loop) as runner:
+        assert runner.run(main()) == "PROMPTOPS_API_KEY is set (28 characters)"
 
 
 def test_the_key_never_reaches_the_report_even_when_a_server_says_it(
