@@ -39,7 +39,7 @@ def test_dns_through_the_system_resolver_for_localhost() -> None:
 def test_dns_failure_is_reported_and_the_next_host_still_checked() -> None:
     checks = asyncio.run(check_dns(["nope.invalid", "api.promptops.com"], simulated_resolver))
     assert [c.status for c in checks] == ["FAIL", "PASS"]
-    assert checks[0].detail == "[Errno -2] Name or service not known"  # as the system's says
+    assert str(checks[0]) == "FAIL  DNS nope.invalid: [Errno -2] Name or service not known"
 
 
 def test_http_against_the_mock_with_timings(mock_api: MockPromptOpsAPI) -> None:
@@ -383,3 +383,23 @@ def test_the_command_without_mock_checks_the_configured_api(
 
 def test_the_system_resolver_returns_each_address_once() -> None:
     assert asyncio.run(system_resolver("127.0.0.2")) == ["127.0.0.2"]
+
+
+def test_every_address_a_name_resolves_to_is_listed() -> None:
+    async def two(host: str) -> list[str]:
+        return ["203.0.113.10", "2001:db8::10"]
+
+    (check,) = asyncio.run(check_dns(["api.promptops.com"], two))
+    assert str(check) == "PASS  DNS api.promptops.com: 203.0.113.10, 2001:db8::10"
+
+
+def test_a_path_that_times_out_does_not_stop_the_next(clock: FakeClock) -> None:
+    with MockPromptOpsAPI(clock=clock) as api:
+        api.trickle(times=1, interval=1.0)
+        with asyncio.Runner(loop_factory=clock.event_loop) as runner:
+            checks = runner.run(check_http(BASE, PATHS, time_limit=2, read_body=True))
+    assert [str(c) for c in checks] == [
+        "FAIL  GET /v1/health: no answer within 2 s",
+        "PASS  GET /v1/client/health: HTTP 401 in 0 ms, reachable (needs a key)",
+        "PASS  GET /v1/client/prompts: HTTP 401 in 0 ms, reachable (needs a key)",
+    ]
