@@ -8,10 +8,13 @@ import re
 import pytest
 
 from snippets.client import NetworkError, PromptNotFoundError, PromptOpsClient, PromptVariables
-from snippets.client.clock import FakeClock
+from snippets.client.clock import SYSTEM_CLOCK, FakeClock
 from snippets.debugging import debug_client
 from snippets.debugging.debug_client import DebugPromptOpsClient
 from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.asgi import MockASGIApp
+
+from ..local_server import serve
 
 
 def test_logs_each_call_with_its_duration(
@@ -93,3 +96,17 @@ def test_the_demo_prints_its_log_also_when_a_call_fails(
         wrapper[1],
     )
     assert len(wrapper) == 2
+
+
+def test_the_demo_logs_the_wrapper_s_lines_not_httpcore_s_debug_chatter(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Over real HTTP (the mock served on 127.0.0.1), httpcore logs every connection step at
+    DEBUG: the demo logs at INFO, so a reader sees the calls, not the plumbing."""
+    api = MockPromptOpsAPI(clock=SYSTEM_CLOCK)
+    with serve(MockASGIApp(api)) as base_url:
+        monkeypatch.setenv("PROMPTOPS_BASE_URL", base_url)
+        monkeypatch.setenv("PROMPTOPS_API_KEY", api.api_key)
+        assert asyncio.run(debug_client.demo()) == 0
+    names = {line.split()[2].rstrip(":") for line in capsys.readouterr().out.splitlines()}
+    assert names == {"promptops.debug", "httpx"}
