@@ -6,6 +6,7 @@ import ast
 import asyncio
 import inspect
 import json
+import logging
 import math
 import re
 import socket
@@ -34,6 +35,8 @@ from snippets.client.errors import describe_transport_error
 from snippets.client.models import check_prompt_id
 from snippets.mock_api import MockPromptOpsAPI
 
+from ..local_server import serve
+
 
 def test_missing_api_key_names_the_environment_variable(
     mock_api: MockPromptOpsAPI, monkeypatch: pytest.MonkeyPatch
@@ -60,11 +63,30 @@ def test_missing_api_key_names_the_environment_variable(
         ("base_url", "ftp://api.promptops.com"),
         ("base_url", "api.promptops.com"),
         ("base_url", "https://"),
+        ("max_retry_after", -1),
+        ("max_response_bytes", 0),
     ],
 )
 def test_bad_settings_fail_fast(mock_api: MockPromptOpsAPI, setting: str, value: Any) -> None:
-    with pytest.raises(ConfigurationError, match=setting):
+    with pytest.raises(ConfigurationError, match=f"^{setting} "):  # the setting named first
         PromptOpsClient(**{setting: value})
+
+
+def test_the_smallest_settings_allowed_are_accepted(mock_api: MockPromptOpsAPI) -> None:
+    """No waiting for a Retry-After at all, a one-byte answer limit, no cache."""
+    client = PromptOpsClient(
+        max_retry_after=0, max_response_bytes=1, cache_ttl=0, clock=mock_api.clock
+    )
+    assert (client.max_retry_after, client.max_response_bytes, client.cache_ttl) == (0, 1, 0)
+
+
+def test_requests_say_which_client_sent_them(mock_api: MockPromptOpsAPI) -> None:
+    async def main() -> None:
+        async with PromptOpsClient(clock=mock_api.clock) as client:
+            await client.health_check()
+
+    asyncio.run(main())
+    assert mock_api.requests[0].headers["User-Agent"] == "promptops-docs-client/0.1"
 
 
 def test_base_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -336,3 +358,38 @@ def test_the_settings_table_on_common_issues_shows_the_client_s_defaults() -> No
     assert len(rows) == 5
     for name, shown in rows:
         assert ast.literal_eval(shown) == defaults[name].default, name
+
+
+async def _echo_the_key(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """An ASGI server that echoes the Authorization header back in a response header."""
+    if scope["type"] != "http":  # lifespan
+        message = await receive()
+        await send({"type": f"{message['type']}.complete"})
+        return
+    authorization = dict(scope["headers"]).get(b"authorization", b"")
+    body = b'{"success": true, "data": {"status": "healthy", "version": "1"}}'
+    headers = [(b"content-type", b"application/json"), (b"x-echo", authorization)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_a_key_a_server_echoes_is_kept_out_of_httpcore_s_debug_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """httpcore logs the response headers as received: the key a server echoes in one is
+    replaced before any handler sees the line."""
+    key = "po_live_echoed_9f3c2a7d1e5b"
+
+    async def main() -> None:
+        async with PromptOpsClient(key, base_url=base_url, max_retries=0) as client:
+            await client.health_check()
+
+    with serve(_echo_the_key) as base_url, caplog.at_level(logging.DEBUG):  # type: ignore[arg-type]
+        asyncio.run(main())
+    headers = [
+        r.getMessage()
+        for r in caplog.records
+        if "receive_response_headers.complete" in r.getMessage()
+    ]
+    assert len(headers) == 1 and "x-echo" in headers[0]
+    assert key not in caplog.text

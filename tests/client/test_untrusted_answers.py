@@ -735,3 +735,111 @@ def test_a_broken_log_handler_does_not_fail_the_call() -> None:
         logger.removeHandler(handler)
         logger.setLevel(level)
     assert health.status == "ok" and len(sent) == 2
+
+
+def test_a_timed_out_attempt_and_the_deadline_say_which_call() -> None:
+    def timing_out(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    error = raised("get_prompt", timing_out, max_retries=0)
+    assert (type(error), error.message) == (
+        RequestTimeoutError,
+        "GET /v1/client/prompts/hello-world timed out",
+    )
+
+
+def test_a_call_retried_up_to_its_deadline_exactly_gives_up_there() -> None:
+    """The wait that would end at the deadline is not started: nothing could be sent in it."""
+    clock = FakeClock()
+    limited = answer(
+        {"success": False, "error": {"code": "RATE_LIMIT_ERROR", "message": "m"}},
+        429,
+        {"Retry-After": "5"},
+    )
+    with pytest.raises(RateLimitError):
+        call("health_check", limited, clock=clock, timeout=5)
+    assert clock.sleeps == []
+
+
+def test_a_retry_after_equal_to_the_cap_is_waited_out() -> None:
+    clock = FakeClock()
+    answers = iter(
+        [
+            answer(
+                {"success": False, "error": {"code": "RATE_LIMIT_ERROR", "message": "m"}},
+                429,
+                {"Retry-After": "7"},
+            ),
+            answer({"success": True, "data": {"status": "ok", "version": "1"}}),
+        ]
+    )
+    health, _ = call("health_check", lambda r: next(answers)(r), clock=clock, max_retry_after=7)
+    assert health.status == "ok" and clock.sleeps == [7.0]
+
+
+def test_an_answer_of_exactly_the_limit_is_read() -> None:
+    body = json.dumps({"success": True, "data": {"status": "ok", "version": "1"}}).encode()
+    health, _ = call("health_check", answer(body), max_response_bytes=len(body))
+    assert health.status == "ok"
+
+
+async def _streamed(body: bytes) -> AsyncIterator[bytes]:  # no Content-Length: read to find out
+    yield body
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "limit", "size"),
+    [
+        (b"{}", {"Content-Length": "9" * 40}, 10, f"{'9' * 30}... (10 more characters) bytes"),
+        (b"{" + b" " * 20 + b"}", {}, 10, "more than 10 bytes"),
+        (
+            gzip.compress(b'{"success": true, "data": {"pad": "' + b"x" * 500 + b'"}}', mtime=0),
+            {"Content-Encoding": "gzip"},
+            100,
+            "more than 100 bytes once decompressed",
+        ),
+    ],
+    ids=["declared", "read", "decompressed"],
+)
+def test_an_answer_over_the_limit_says_how_it_was_found_too_large(
+    body: bytes, headers: dict[str, str], limit: int, size: str
+) -> None:
+    def respond(request: httpx.Request) -> httpx.Response:
+        content = _streamed(body) if "Content-Length" not in headers else body
+        response = httpx.Response(
+            200, content=content, headers={"Content-Type": "application/json"}
+        )
+        response.headers.update(headers)
+        return response
+
+    error = raised("health_check", respond, max_response_bytes=limit)
+    assert type(error) is ServerError and error.status_code == 200
+    assert error.message == (
+        f"GET /v1/client/health answered HTTP 200 with a body of {size}, over the {limit} byte "
+        "limit (max_response_bytes)"
+    )
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "application/problem+json", "Application/JSON"],
+)
+def test_json_by_any_of_its_names_is_read(content_type: str) -> None:
+    body = {"success": True, "data": {"status": "ok", "version": "1"}}
+    health, _ = call("health_check", answer(body, headers={"Content-Type": content_type}))
+    assert health.status == "ok"
+
+
+def test_a_malformed_success_body_keeps_its_status() -> None:
+    error = raised("health_check", answer({"success": True}))
+    assert error.status_code == 200
+
+
+@pytest.mark.parametrize("key", ['"po_live_abc"', "'po_live_abc'", '""'])
+def test_a_quoted_key_is_refused_saying_so(key: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        PromptOpsClient(key)
+    assert str(caught.value) == (
+        "The API key has quotes around it (copied from a .env file?): remove them "
+        "(nothing was sent)"
+    )
