@@ -34,3 +34,8 @@ def test_verify_rejects_any_change() -> None:
     assert not verify(KEY, good, 1767225600, "POST", "/v1/y", BODY)
     assert not verify(KEY, good, 1767225600, "POST", "/v1/x", BODY + b" ")
     assert not verify("other", good, 1767225600, "POST", "/v1/x", BODY)
+
+
+def test_a_request_without_a_body_verifies_without_passing_one() -> None:
+    signature = sign("po_key", 1767225600, "GET", "/v1/client/prompts", b"")
+    assert verify("po_key", signature, 1767225600, "GET", "/v1/client/prompts")

@@ -39,6 +39,7 @@ from snippets.client._client import (
     _TooLarge,
 )
 from snippets.client.clock import FakeClock
+from snippets.client.redaction import redact_url
 
 KEY = "po_live_untrusted_5c8e1a"
 Respond = Callable[[httpx.Request], httpx.Response]
@@ -843,3 +844,17 @@ def test_a_quoted_key_is_refused_saying_so(key: str) -> None:
         "The API key has quotes around it (copied from a .env file?): remove them "
         "(nothing was sent)"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://alice:s3cret@api.example.com/?token=abc", "https://***@api.example.com/?***"),
+        ("https://alice@corp:s3cret@api.example.com/", "https://***@api.example.com/"),
+        ("https://api.example.com/#token=abc", "https://api.example.com/#***"),
+        ("https://alice:s3cret@[::1/path?token=abc?x=1", "https://***@[::1/path"),
+    ],
+    ids=["user and query", "an @ in the user", "a fragment", "not even a URL"],
+)
+def test_a_url_is_shown_without_credentials_query_or_fragment(url: str, shown: str) -> None:
+    assert redact_url(url) == shown

@@ -104,6 +104,15 @@ def test_tls_certificate_expiring_soon_is_a_warning(clock: FakeClock) -> None:
     assert result.startswith("WARN") and "(10 days left)" in result
 
 
+@pytest.mark.parametrize(("days", "status"), [(13, "WARN"), (14, "PASS")])
+def test_tls_warns_under_14_days_left(clock: FakeClock, days: int, status: str) -> None:
+    real_now = datetime.now(UTC)
+    clock.advance(real_now.timestamp() - clock.time())
+    result = tls_check(clock, valid_until=real_now + timedelta(days=days, hours=1))
+    assert result.startswith(f"{status}  TLS api.promptops.com: ")
+    assert result.endswith(f"({days} days left)")
+
+
 def test_tls_expired_certificate_fails(clock: FakeClock) -> None:
     result = tls_check(
         clock,
@@ -115,7 +124,10 @@ def test_tls_expired_certificate_fails(clock: FakeClock) -> None:
 
 def test_tls_certificate_for_another_host_fails(clock: FakeClock) -> None:
     result = tls_check(clock, hostname="other.example")
-    assert result.startswith("FAIL") and "Hostname mismatch" in result
+    assert result == (
+        "FAIL  TLS api.promptops.com: CERTIFICATE_VERIFY_FAILED: Hostname mismatch, certificate "
+        "is not valid for 'api.promptops.com'."
+    )
 
 
 def test_tls_untrusted_ca_fails_with_openssls_reason_and_no_source_line(clock: FakeClock) -> None:

@@ -511,3 +511,25 @@ def test_trickle_sends_a_byte_a_second_by_default(
 
     with asyncio.Runner(loop_factory=clock.event_loop) as runner:
         assert runner.run(main()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("drop", "message"),
+    [
+        ("X-PromptOps-Timestamp", "Missing X-PromptOps-Timestamp or X-PromptOps-Signature header"),
+        ("X-PromptOps-Signature", "Missing X-PromptOps-Timestamp or X-PromptOps-Signature header"),
+        (None, "Invalid API key or signature"),
+    ],
+    ids=["no timestamp", "no signature", "a signature of other bytes"],
+)
+def test_a_refused_signature_says_what_is_missing_or_wrong(
+    mock_api: MockPromptOpsAPI, drop: str | None, message: str
+) -> None:
+    request = signed(mock_api, "GET", "/v1/client/health")
+    if drop is None:
+        request.headers["X-PromptOps-Signature"] = "v1=" + "0" * 64
+    else:
+        del request.headers[drop]
+    response = send(request)
+    assert error_of(response) == (401, "AUTHENTICATION_ERROR")
+    assert response.json()["error"]["message"] == message
