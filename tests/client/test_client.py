@@ -72,6 +72,38 @@ def test_bad_settings_fail_fast(mock_api: MockPromptOpsAPI, setting: str, value:
         PromptOpsClient(**{setting: value})
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"cache_ttl": -5}, "cache_ttl must be a finite number of seconds >= 0, got -5"),
+        ({"timeout": 0}, "timeout must be a finite number of seconds > 0, got 0"),
+        ({"max_response_bytes": 0}, "max_response_bytes must be an int >= 1, got 0"),
+        ({"base_url": "https://api.example.com:0"}, "base_url has port 0: ports are 1 to 65535"),
+        (
+            {"base_url": "https://api.example.com:65536"},
+            "base_url has port 65536: ports are 1 to 65535",
+        ),
+        (
+            {"base_url": 443},
+            "base_url must be an http(s) URL such as 'https://api.promptops.com', got '443'",
+        ),
+    ],
+    ids=["cache_ttl", "timeout", "max_response_bytes", "port 0", "port 65536", "not text"],
+)
+def test_a_bad_setting_is_refused_saying_what_it_must_be(
+    mock_api: MockPromptOpsAPI, settings: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        PromptOpsClient(clock=mock_api.clock, **settings)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("port", [1, 65535])
+def test_the_first_and_last_ports_are_ports(mock_api: MockPromptOpsAPI, port: int) -> None:
+    client = PromptOpsClient(base_url=f"https://api.example.com:{port}", clock=mock_api.clock)
+    assert client.base_url == f"https://api.example.com:{port}"
+
+
 def test_the_smallest_settings_allowed_are_accepted(mock_api: MockPromptOpsAPI) -> None:
     """No waiting for a Retry-After at all, a one-byte answer limit, no cache."""
     client = PromptOpsClient(
