@@ -10,6 +10,7 @@ import logging
 import math
 import re
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from snippets.client import (
     ServerError,
     ValidationError,
 )
-from snippets.client.clock import FakeClock
+from snippets.client.clock import SYSTEM_CLOCK, FakeClock
 from snippets.client.errors import describe_transport_error
 from snippets.client.models import check_prompt_id
 from snippets.mock_api import MockPromptOpsAPI
@@ -425,3 +426,10 @@ def test_a_key_a_server_echoes_is_kept_out_of_httpcore_s_debug_log(
     ]
     assert len(headers) == 1 and "x-echo" in headers[0]
     assert key not in caplog.text
+
+
+def test_the_system_clock_blocks_for_the_time_asked() -> None:
+    started = time.monotonic()
+    SYSTEM_CLOCK.block(0)
+    SYSTEM_CLOCK.block(0.001)
+    assert 0.001 <= time.monotonic() - started < 1

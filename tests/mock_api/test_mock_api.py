@@ -533,3 +533,16 @@ def test_a_refused_signature_says_what_is_missing_or_wrong(
     response = send(request)
     assert error_of(response) == (401, "AUTHENTICATION_ERROR")
     assert response.json()["error"]["message"] == message
+
+
+def test_the_mock_shows_what_it_holds_and_never_its_key() -> None:
+    """In a REPL, a notebook or a Hypothesis failure report: prompts and requests, not the key
+    nor every field of the dataclass."""
+    from hypothesis.vendor.pretty import pretty
+
+    api = MockPromptOpsAPI()
+    shown = (
+        "MockPromptOpsAPI(base_url='https://api.promptops.com', prompts=['hello-world', "
+        "'welcome-message', 'customer-service'], requests=0, api_key='***')"
+    )
+    assert repr(api) == pretty(api) == shown
