@@ -18,10 +18,10 @@ from ..local_server import serve
 
 
 def test_logs_each_call_with_its_duration(
-    mock_api: MockPromptOpsAPI, caplog: pytest.LogCaptureFixture
+    mock_api: MockPromptOpsAPI, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     mock_api.simulate_latency(1.0)  # whole seconds: "%.0f ms" would hide a factor of 1.001
-    mock_api.clock.advance(60)  # durations are differences, not readings of the clock
+    clock.advance(60)  # durations are differences, not readings of the clock
     caplog.set_level("INFO", logger="promptops.debug")
 
     async def main() -> str:
@@ -41,10 +41,10 @@ def test_logs_each_call_with_its_duration(
 
 
 def test_failures_are_logged_and_reraised_with_their_duration(
-    mock_api: MockPromptOpsAPI, caplog: pytest.LogCaptureFixture
+    mock_api: MockPromptOpsAPI, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     mock_api.simulate_latency(1.0)
-    mock_api.clock.advance(60)
+    clock.advance(60)
 
     async def main() -> None:
         async with PromptOpsClient(clock=mock_api.clock) as client:
