@@ -9,6 +9,8 @@ from snippets.common_issues import config_doctor
 from snippets.common_issues.config_doctor import diagnose, print_report, proxy_for
 from snippets.mock_api import MockPromptOpsAPI
 
+from ..in_memory import TLS
+
 KEY = "po_live_4f9c2a7d1e8b3c6a5f0e9d2"
 
 
@@ -270,6 +272,6 @@ def test_proxy_for_agrees_with_httpx_itself(
         monkeypatch.delenv(name.lower(), raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    client = httpx.Client()
+    client = httpx.Client(verify=TLS)
     direct = client._transport_for_url(httpx.URL(base_url)) is client._transport
     assert (proxy_for(base_url, environ) is None) == direct

@@ -19,6 +19,7 @@ from snippets.client.signing import sign
 from snippets.mock_api import MockPromptOpsAPI
 
 from ..contract import SPEC_PATH, check_request, check_response
+from ..in_memory import TLS
 from ..scenarios import SCENARIOS
 
 Call = Callable[[PromptOpsClient], Awaitable[Any]]
@@ -89,7 +90,7 @@ def test_answers_to_requests_the_client_never_sends(
     """Malformed requests (from other clients) still get answers inside the contract."""
 
     async def send() -> httpx.Response:
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(verify=TLS) as http:
             return await http.send(signed(clock, mock_api.api_key, method, path, body))
 
     response = asyncio.run(send())

@@ -14,12 +14,14 @@ from snippets.client.clock import FakeClock
 from snippets.client.signing import sign
 from snippets.mock_api import MockPromptOpsAPI
 
+from ..in_memory import TLS
+
 BASE = "https://api.promptops.com"
 
 
 def send(request: httpx.Request) -> httpx.Response:
     async def main() -> httpx.Response:
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(verify=TLS) as http:
             return await http.send(request)
 
     return asyncio.run(main())
@@ -374,7 +376,7 @@ def test_trickle_sends_the_api_s_own_answer_a_byte_per_interval_once_by_default(
     mock_api.trickle(interval=0.5)
 
     async def main() -> tuple[httpx.Response, list[bytes], float]:
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(verify=TLS) as http:
             request = httpx.Request("GET", BASE + "/v1/client/health")
             async with http.stream("GET", request.url) as response:
                 started = asyncio.get_running_loop().time()
@@ -503,7 +505,7 @@ def test_trickle_sends_a_byte_a_second_by_default(
     mock_api.trickle()
 
     async def main() -> float:
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(verify=TLS) as http:
             started = asyncio.get_running_loop().time()
             response = await http.send(signed(mock_api, "GET", "/v1/client/health"))
             assert response.status_code == 200
