@@ -649,6 +649,7 @@ def test_an_encoding_the_client_did_not_ask_for_is_a_server_error() -> None:
     error = raised("health_check", respond)
     assert isinstance(error, ServerError)
     assert "could not be decoded (br): unsupported Content-Encoding 'br'" in error.message
+    assert error.status_code == 200
 
 
 MALFORMED = "answered HTTP 200 with a malformed body: "
@@ -779,9 +780,15 @@ def test_a_retry_after_equal_to_the_cap_is_waited_out() -> None:
     assert health.status == "ok" and clock.sleeps == [7.0]
 
 
-def test_an_answer_of_exactly_the_limit_is_read() -> None:
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "streamed"])
+def test_an_answer_of_exactly_the_limit_is_read(declared: bool) -> None:
     body = json.dumps({"success": True, "data": {"status": "ok", "version": "1"}}).encode()
-    health, _ = call("health_check", answer(body), max_response_bytes=len(body))
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        content = body if declared else _streamed(body)
+        return httpx.Response(200, content=content, headers={"Content-Type": "application/json"})
+
+    health, _ = call("health_check", respond, max_response_bytes=len(body))
     assert health.status == "ok"
 
 
