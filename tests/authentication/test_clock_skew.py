@@ -139,3 +139,9 @@ def test_the_certificate_is_verified_by_default() -> None:
 
     with pytest.raises(NetworkError, match="CERTIFICATE_VERIFY_FAILED"):
         asyncio.run(main())
+
+
+def test_a_base_url_passed_in_is_named_as_such_when_refused() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        asyncio.run(measure_clock_skew("ftp://api.promptops.com"))
+    assert str(caught.value).startswith("base_url must be an http(s) URL")

@@ -310,6 +310,16 @@ WORLDS = [
         latency=("skipped", "needs Authenticated health, which failed"),
     ),
     world(
+        "authenticated calls refused a connection",
+        on_api(lambda api: api.connection_refused(times=LASTING, path="/v1/client")),
+        rate_limit=("ok", "not limited (the API sends no remaining count)"),
+        auth=(
+            "failure",
+            "NETWORK_ERROR: Could not reach https://api.promptops.com: [Errno 111] Connection "
+            "refused",
+        ),
+    ),
+    world(
         "authenticated health failing",
         on_api(lambda api: api.server_error(times=LASTING, path="/v1/client/health")),
         auth=("failure", "SERVER_ERROR: The server is temporarily unavailable"),
