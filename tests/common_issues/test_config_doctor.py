@@ -255,6 +255,7 @@ def test_the_client_check_reads_the_environment_given_not_the_process_s(
         {"ALL_PROXY": "http://p.example:3128"},
         {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*"},
         {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "localhost, .promptops.com"},
+        {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "localhost,.promptops.com"},
         {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "promptops.com"},
         {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "api.promptops.com"},
         {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*.promptops.com"},
