@@ -255,24 +255,24 @@ def test_cache_stats_before_any_lookup_and_at_the_ttl_exactly(
     assert len(mock_api.requests) == 2  # fetched again at the ttl exactly
 
 
-def test_a_one_second_cache_serves_within_that_second(mock_api: MockPromptOpsAPI) -> None:
+@pytest.mark.parametrize(
+    ("cache_ttl", "stats"),
+    [
+        (1, {"hits": 1, "misses": 1, "hit_rate": 0.5, "size": 1}),  # serves within that second
+        (0, {"hits": 0, "misses": 2, "hit_rate": 0.0, "size": 0}),  # turns the cache off
+    ],
+    ids=["one second", "zero"],
+)
+def test_a_second_fetch_at_once_is_a_hit_unless_cache_ttl_is_zero(
+    mock_api: MockPromptOpsAPI, cache_ttl: int, stats: dict[str, Any]
+) -> None:
     async def main() -> dict[str, Any]:
-        async with PromptOpsClient(cache_ttl=1, clock=mock_api.clock) as client:
+        async with PromptOpsClient(cache_ttl=cache_ttl, clock=mock_api.clock) as client:
             await client.get_prompt("hello-world")
             await client.get_prompt("hello-world")
             return client.get_cache_stats()
 
-    assert asyncio.run(main()) == {"hits": 1, "misses": 1, "hit_rate": 0.5, "size": 1}
-
-
-def test_cache_ttl_zero_turns_the_cache_off(mock_api: MockPromptOpsAPI) -> None:
-    async def main() -> dict[str, Any]:
-        async with PromptOpsClient(cache_ttl=0, clock=mock_api.clock) as client:
-            await client.get_prompt("hello-world")
-            await client.get_prompt("hello-world")
-            return client.get_cache_stats()
-
-    assert asyncio.run(main()) == {"hits": 0, "misses": 2, "hit_rate": 0.0, "size": 0}
+    assert asyncio.run(main()) == stats
 
 
 def test_the_api_key_is_not_in_repr_or_errors(mock_api: MockPromptOpsAPI) -> None:

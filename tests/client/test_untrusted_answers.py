@@ -400,7 +400,9 @@ def test_a_redirect_is_not_followed() -> None:
 def test_a_body_that_is_no_envelope_is_described_and_a_3xx_named_a_redirect(
     status: int, headers: dict[str, str], shown: str
 ) -> None:
-    respond = lambda request: httpx.Response(status, content=b"", headers=headers)  # noqa: E731
+    def respond(request: httpx.Request) -> httpx.Response:  # empty, and no JSON Content-Type
+        return httpx.Response(status, content=b"", headers=headers)
+
     error = raised("health_check", respond, max_retries=0)
     assert error.message == (
         "GET /v1/client/health answered HTTP "

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis.vendor.pretty import pretty
 
 from snippets.client import PromptOpsAuth
 from snippets.client.clock import FakeClock
@@ -28,8 +29,16 @@ def send(request: httpx.Request) -> httpx.Response:
 
 
 def signed(
-    api: MockPromptOpsAPI, method: str, path: str, body: Any = None, *, at: float | None = None
+    api: MockPromptOpsAPI,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    at: float | None = None,
+    key: str | None = None,
 ) -> httpx.Request:
+    """A request signed correctly: with the mock's key, or `key`."""
+    key = api.api_key if key is None else key
     content = b"" if body is None else json.dumps(body).encode()
     timestamp = int(api.clock.time() if at is None else at)
     return httpx.Request(
@@ -37,9 +46,9 @@ def signed(
         BASE + path,
         content=content,
         headers={
-            "Authorization": f"Bearer {api.api_key}",
+            "Authorization": f"Bearer {key}",
             "X-PromptOps-Timestamp": str(timestamp),
-            "X-PromptOps-Signature": sign(api.api_key, timestamp, method, path, content),
+            "X-PromptOps-Signature": sign(key, timestamp, method, path, content),
         },
     )
 
@@ -185,27 +194,13 @@ def test_an_unknown_path_is_404_prompt_not_found_the_code_of_404(
 def test_a_revoked_extra_key_is_refused(mock_api: MockPromptOpsAPI) -> None:
     second = "po_live_second_key_4d1e"
     mock_api.add_key(second)
-    assert send(signed_with(second, mock_api, "GET", "/v1/client/health")).status_code == 200
+    assert send(signed(mock_api, "GET", "/v1/client/health", key=second)).status_code == 200
     mock_api.revoke_key(second)
-    assert error_of(send(signed_with(second, mock_api, "GET", "/v1/client/health"))) == (
+    assert error_of(send(signed(mock_api, "GET", "/v1/client/health", key=second))) == (
         401,
         "AUTHENTICATION_ERROR",
     )
     assert send(signed(mock_api, "GET", "/v1/client/health")).status_code == 200  # the first
-
-
-def signed_with(key: str, api: MockPromptOpsAPI, method: str, path: str) -> httpx.Request:
-    """A request signed, correctly, with `key` rather than the mock's own."""
-    timestamp = int(api.clock.time())
-    return httpx.Request(
-        method,
-        BASE + path,
-        headers={
-            "Authorization": f"Bearer {key}",
-            "X-PromptOps-Timestamp": str(timestamp),
-            "X-PromptOps-Signature": sign(key, timestamp, method, path, b""),
-        },
-    )
 
 
 @pytest.mark.parametrize(
@@ -540,8 +535,6 @@ def test_a_refused_signature_says_what_is_missing_or_wrong(
 def test_the_mock_shows_what_it_holds_and_never_its_key() -> None:
     """In a REPL, a notebook or a Hypothesis failure report: prompts and requests, not the key
     nor every field of the dataclass."""
-    from hypothesis.vendor.pretty import pretty
-
     api = MockPromptOpsAPI()
     shown = (
         "MockPromptOpsAPI(base_url='https://api.promptops.com', prompts=['hello-world', "
