@@ -6,8 +6,9 @@
 - `docs/includes/error-matrix.md`, from the client's error catalog;
 - `docs/includes/install.md` and the README's install section, from `pyproject.toml` (the
   package name, the Pythons it supports, where to get it, its scripts and what each does);
-- `docs/includes/doctor-checks.md` and `doctor-scenarios.md`, from the doctor's table of
-  checks (`snippets.doctor.CHECKS`) and its `--mock` scenarios (`snippets.offline`).
+- `docs/includes/doctor-checks.md` and `mock-scenarios.md`, from the doctor's table of
+  checks (`snippets.doctor.CHECKS`) and the `--mock` scenarios (`snippets.offline`);
+- `docs/includes/exit-codes.md`, from `snippets.checks.EXIT_CODES`.
 
 A test runs the check, so a change to a source without a regeneration fails CI.
 """
@@ -104,8 +105,18 @@ def doctor_checks_markdown() -> str:
     return "\n".join(lines)
 
 
-def doctor_scenarios_markdown() -> str:
-    """What `promptops-doctor --mock SCENARIO` reproduces, one row per scenario."""
+def exit_codes_markdown() -> str:
+    """What each exit code of every script means."""
+    from snippets.checks import EXIT_CODES
+
+    rows = [
+        f"| `{code}` | {meaning[:1].upper()}{meaning[1:]} |" for code, meaning in EXIT_CODES.items()
+    ]
+    return "\n".join(["| Exit code | Means |", "|---|---|", *rows, ""])
+
+
+def mock_scenarios_markdown() -> str:
+    """What `--mock SCENARIO` reproduces, one row per scenario."""
     from snippets.offline import MOCK_SCENARIOS
 
     rows = [
@@ -132,7 +143,8 @@ GENERATED: dict[Path, Callable[[str], str]] = {
     ROOT / "docs/includes/error-matrix.md": lambda _: error_matrix_markdown(),
     ROOT / "docs/includes/install.md": lambda _: install_markdown(),
     ROOT / "docs/includes/doctor-checks.md": lambda _: doctor_checks_markdown(),
-    ROOT / "docs/includes/doctor-scenarios.md": lambda _: doctor_scenarios_markdown(),
+    ROOT / "docs/includes/mock-scenarios.md": lambda _: mock_scenarios_markdown(),
+    ROOT / "docs/includes/exit-codes.md": lambda _: exit_codes_markdown(),
     ROOT / "README.md": _region("install", install_markdown),
 }
 

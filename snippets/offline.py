@@ -1,10 +1,10 @@
-"""What `--mock` does for each script, in one place: the scripts themselves know only the client.
+"""What `--mock SCENARIO` does, for every script, in one place: the scripts know only the client.
 
-Every script runs against `MockPromptOpsAPI`, with its key in `PROMPTOPS_API_KEY`, on fake time
-(`FakeClock.event_loop`). Some need more: simulated latency (so the durations they print are
-the ones the pages show) or, for the network diagnostics, simulated DNS and a real TLS server
-on 127.0.0.1. The doctor's `--mock SCENARIO` reproduces each failure it detects: the scenarios
-are `MOCK_SCENARIOS`.
+A simulation is the mock API in one of `MOCK_SCENARIOS`, answering where clients point, on fake
+time (`OfflineClock`: the mock's latency and every wait take no real time), with its key as the
+only PromptOps setting: the machine's key, proxy and CA variables are set aside while it runs,
+so a simulated report is the same everywhere. Below HTTP, DNS is simulated and a real TLS server
+on 127.0.0.1 stands in for the API's host (`Simulation.network`).
 """
 
 from __future__ import annotations
@@ -16,38 +16,26 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Final
 
 import certifi
 import httpx
 
-from snippets.cli import HEALTHY, ScriptMain
-from snippets.client import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from snippets.client.clock import Clock, FakeClock
-from snippets.debugging.network_diagnostics import Resolver, run_network_diagnostics
-from snippets.doctor import Network
+from snippets.checks import Network, Resolver
+from snippets.client import API_KEY_ENV, BASE_URL_ENV, ConfigurationError, read_settings
+from snippets.client.clock import FakeClock
 from snippets.mock_api.server import MockPromptOpsAPI
 from snippets.mock_api.tls import VALID_FROM, VALID_UNTIL, LocalTLSServer, local_tls_server
 
+HEALTHY: Final = "healthy"
+"""The scenario `--mock` alone runs: everything works."""
 
-@contextmanager
-def offline(api: MockPromptOpsAPI | None = None) -> Iterator[MockPromptOpsAPI]:
-    """Answer the API from the mock, with its key in `PROMPTOPS_API_KEY`, for a block."""
-    api = api or MockPromptOpsAPI()
-    saved = os.environ.get(API_KEY_ENV)
-    os.environ[API_KEY_ENV] = api.api_key
-    try:
-        with api:
-            yield api
-    finally:
-        if saved is None:
-            del os.environ[API_KEY_ENV]
-        else:
-            os.environ[API_KEY_ENV] = saved
+LASTING: Final = 99
+"""Times a fault repeats: every request of a run meets it, retries included."""
 
 
 async def simulated_resolver(host: str) -> list[str]:
@@ -62,61 +50,6 @@ async def simulated_resolver(host: str) -> list[str]:
     return ["203.0.113.10"]
 
 
-async def network_diagnostics_offline() -> int:
-    """The whole diagnostic offline, for the URL the client would use: the mock API answers
-    there, DNS is simulated, and a real TLS server on 127.0.0.1 has a certificate for its host."""
-    host = httpx.URL(os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).host
-    async with local_tls_server(host) as tls:
-        return await run_network_diagnostics(
-            resolve=simulated_resolver,
-            connect_to=(tls.host, tls.port),
-            tls_context=tls.client_context,
-        )
-
-
-@dataclass(frozen=True)
-class Offline:
-    """How one script runs with `--mock`, beyond the mock API itself."""
-
-    latency: float = 0.0  # seconds the mock spends on each request (simulated: no real wait)
-    main: ScriptMain | None = None  # runs instead of the script's own main
-
-
-OFFLINE: dict[str, Offline] = {
-    "network-diagnostics": Offline(0.035, main=network_diagnostics_offline),
-    "profiler": Offline(0.050),
-    "debug-client": Offline(0.050),
-}
-
-
-class OfflineClock(FakeClock):
-    """Fake time for a `--mock` run: the mock spends its latency on it and the script's event
-    loop runs on it, so waits take no time and durations are exactly the simulated ones. Its
-    wall-clock time is the real one (plus any simulated wait), as the script's own: the script
-    signs its requests and reads the server's `Date` with the real clock."""
-
-    def time(self) -> float:
-        return time.time() + self.monotonic()
-
-
-def run_offline(name: str, main: ScriptMain) -> int:
-    """Run a script's `main` against the mock API, on an `OfflineClock`."""
-    setup = OFFLINE.get(name, Offline())
-    clock = OfflineClock()
-    with (
-        offline(MockPromptOpsAPI(clock=clock)) as api,
-        asyncio.Runner(loop_factory=clock.event_loop) as runner,
-    ):
-        api.simulate_latency(setup.latency)
-        return runner.run((setup.main or main)())
-
-
-# -- the doctor's scenarios ---------------------------------------------------------------
-
-LASTING = 99
-"""Times a fault repeats: every request of a run meets it, retries included."""
-
-
 async def no_dns(host: str) -> list[str]:
     """A resolver that resolves nothing, as on a machine without working DNS."""
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
@@ -128,7 +61,7 @@ def _nothing(api: MockPromptOpsAPI) -> None:
 
 @dataclass(frozen=True)
 class MockScenario:
-    """What goes wrong in one `--mock SCENARIO` run of the doctor."""
+    """What goes wrong in one `--mock SCENARIO` run."""
 
     summary: str
     api: Callable[[MockPromptOpsAPI], None] = _nothing
@@ -137,10 +70,10 @@ class MockScenario:
     """Seconds the mock spends on each request (simulated: no real wait)."""
     resolve: Resolver = simulated_resolver
     trusted: bool = True
-    """Whether the TLS check trusts the CA of the server standing in for the API."""
+    """Whether TLS checks trust the CA of the server standing in for the API."""
 
 
-MOCK_SCENARIOS: dict[str, MockScenario] = {
+MOCK_SCENARIOS: Final[dict[str, MockScenario]] = {
     HEALTHY: MockScenario("everything works"),
     "wrong-key": MockScenario(
         "the API no longer accepts the key: revoked", lambda api: api.revoke_key(api.api_key)
@@ -168,44 +101,94 @@ MOCK_SCENARIOS: dict[str, MockScenario] = {
     ),
 }
 
-DoctorMain = Callable[[Mapping[str, str], Clock, Network], Coroutine[Any, Any, int]]
+
+class OfflineClock(FakeClock):
+    """Fake time for a simulation: the mock spends its latency on it and the script's event
+    loop runs on it, so waits take no time and durations are exactly the simulated ones. Its
+    wall-clock time is the real one (plus any simulated wait), as the script's own: the script
+    signs its requests and reads the server's `Date` with the real clock."""
+
+    def time(self) -> float:
+        return time.time() + self.monotonic()
 
 
-def run_doctor_offline(scenario: str, doctor: DoctorMain) -> int:
-    """Run the doctor against the mock API in `scenario`, on an `OfflineClock`.
+# Every variable the client reads: set aside during a simulation.
+CLIENT_VARIABLES: Final = (API_KEY_ENV, BASE_URL_ENV, "SSL_CERT_FILE", "SSL_CERT_DIR")
 
-    Its settings are the mock's key and `PROMPTOPS_BASE_URL` (nothing else of the machine's
-    environment: the report is the same everywhere); DNS is simulated, and a real TLS server
-    on 127.0.0.1 stands in for the API's host, for the TCP and TLS checks.
-    """
-    setup = MOCK_SCENARIOS[scenario]
-    clock = OfflineClock()
-    api = MockPromptOpsAPI(clock=clock)
-    environ = {API_KEY_ENV: api.api_key}  # the key the reader has, even where it is revoked
-    if os.environ.get(BASE_URL_ENV):
-        environ[BASE_URL_ENV] = os.environ[BASE_URL_ENV]
-    host = httpx.URL(api.base_url).host
-    with (
-        offline(api),
-        tls_stand_in(host) as stand_in,
-        asyncio.Runner(loop_factory=clock.event_loop) as runner,
-    ):
-        setup.api(api)
-        api.simulate_latency(setup.latency)
-        trusted = (
-            stand_in.client_context
-            if setup.trusted
-            else ssl.create_default_context(cafile=certifi.where())  # the client's default CAs
-        )
-        network = Network(setup.resolve, (stand_in.host, stand_in.port), trusted)
-        return runner.run(doctor(environ, clock, network))
+
+def _client_variable(name: str) -> bool:
+    return name in CLIENT_VARIABLES or name.lower().endswith("_proxy")
+
+
+class Simulation:
+    """The mock API in one scenario, while `simulation()` runs: its settings (`environ`), its
+    clock, the network below HTTP, and an asyncio runner on that clock."""
+
+    def __init__(self, scenario: str, base_url: str | None, stack: ExitStack) -> None:
+        self.scenario = scenario
+        self.setup = MOCK_SCENARIOS[scenario]
+        self.clock = OfflineClock()
+        self.api = MockPromptOpsAPI(clock=self.clock)
+        self.environ = {API_KEY_ENV: self.api.api_key}
+        """The settings a check tool reads: the mock's key, and the base URL if one is set."""
+        if base_url:
+            self.environ[BASE_URL_ENV] = base_url
+        self.runner = stack.enter_context(asyncio.Runner(loop_factory=self.clock.event_loop))
+        self._stack = stack
+        self._network: Network | None = None
+
+    @property
+    def network(self) -> Network:
+        """Simulated DNS, and a real TLS server on 127.0.0.1 with a certificate for the API's
+        host, started at first use (on a thread of its own, so the script's loop stays on fake
+        time)."""
+        if self._network is None:
+            host = httpx.URL(self.api.base_url).host
+            stand_in = self._stack.enter_context(tls_stand_in(host))
+            trusted = (
+                stand_in.client_context
+                if self.setup.trusted
+                else ssl.create_default_context(cafile=certifi.where())  # the client's default
+            )
+            self._network = Network(self.setup.resolve, (stand_in.host, stand_in.port), trusted)
+        return self._network
+
+
+@contextmanager
+def simulation(scenario: str = HEALTHY) -> Iterator[Simulation]:
+    """Run a block against the mock API in `scenario`, where clients point: at
+    `PROMPTOPS_BASE_URL` if it is a usable URL, else at the real API's. `os.environ` holds
+    only the mock's settings meanwhile (the key, the base URL), for scripts that read it."""
+    base_url = os.environ.get(BASE_URL_ENV)
+    try:
+        read_settings({BASE_URL_ENV: base_url} if base_url else {}, require_key=False)
+    except ConfigurationError:
+        base_url = None  # the mock answers at the default URL instead
+    saved = {name: value for name, value in os.environ.items() if _client_variable(name)}
+    with ExitStack() as stack:
+        for name in saved:
+            del os.environ[name]
+        if base_url:
+            os.environ[BASE_URL_ENV] = base_url
+        try:
+            sim = Simulation(scenario, base_url, stack)
+            os.environ[API_KEY_ENV] = sim.api.api_key
+            stack.enter_context(sim.api)
+            sim.setup.api(sim.api)
+            sim.api.simulate_latency(sim.setup.latency)
+            yield sim
+        finally:
+            stack.close()
+            for name in [name for name in os.environ if _client_variable(name)]:
+                del os.environ[name]
+            os.environ.update(saved)
 
 
 @contextmanager
 def tls_stand_in(
     hostname: str, *, valid_from: datetime = VALID_FROM, valid_until: datetime = VALID_UNTIL
 ) -> Iterator[LocalTLSServer]:
-    """`local_tls_server` on an event loop of its own, in a thread: the doctor's loop then
+    """`local_tls_server` on an event loop of its own, in a thread: the script's loop then
     watches no server socket, so its waits stay fake (see `FakeClock.event_loop`)."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="tls-stand-in", daemon=True)

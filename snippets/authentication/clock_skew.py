@@ -1,123 +1,115 @@
-"""Measure this machine's clock offset from the PromptOps API's, using the
-`Date` header of its public health endpoint (no key needed).
+"""Clock skew: this machine's clock against the PromptOps API's, from the
+`Date` header of its public health endpoint (no key needed, so it works
+while authentication fails).
 
-Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
-PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
-
-    python -m snippets.authentication.clock_skew
-    python -m snippets.authentication.clock_skew --mock
+    promptops-clock-skew         # python -m snippets.authentication.clock_skew
+    promptops-clock-skew --mock  # against the bundled mock API
 """
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
 import os
-import ssl
 import sys
-from typing import Literal
+from collections.abc import Mapping
 
-import httpx
-
-from snippets.cli import run_script
-from snippets.client import (
-    BASE_URL_ENV,
-    DEFAULT_BASE_URL,
-    NetworkError,
-    RequestTimeoutError,
-    ServerError,
-    check_base_url,
-    describe_transport_error,
-)
-from snippets.client.clock import SYSTEM_CLOCK, Clock
+from snippets.checks import Check, CheckContext, Outcome, Report, run_checks
+from snippets.cli import run_check_tool
+from snippets.client import Probe, PromptOpsClient, ServerError
 from snippets.client.signing import TIMESTAMP_TOLERANCE
 
+NTP_FIX = (
+    "Sync this machine's clock: timedatectl set-ntp true (systemd), or "
+    "chrony or ntpd"
+)
 
-async def measure_clock_skew(
-    base_url: str | None = None,
-    *,
-    clock: Clock = SYSTEM_CLOCK,
-    deadline: float = 10.0,
-    verify: ssl.SSLContext | bool = True,
-) -> float:
+
+async def measure_clock_skew(client: PromptOpsClient) -> float:
     """Seconds this machine's clock is ahead of the API's (negative: behind).
 
-    Uses the public health endpoint, so it needs no key and works while
-    authentication fails. The whole measurement has `deadline` seconds.
-    Failures are the client's errors: the URL checked as the client checks it,
-    and no answer, no connection or no `Date` header each a `PromptOpsError`.
-    `verify`: the CAs to trust, as httpx takes them.
+    One GET of `/v1/health`, the way the client sends every call, within its
+    deadline; the API's time is taken at the middle of the round trip.
     """
-    if base_url is None:
-        url = check_base_url(
-            os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL), BASE_URL_ENV
-        )
-    else:
-        url = check_base_url(base_url)
-    try:
-        async with (
-            asyncio.timeout(deadline),
-            httpx.AsyncClient(base_url=url, verify=verify) as http,
-        ):
-            sent = clock.time()
-            response = await http.get("/v1/health")
-            received = clock.time()
-    except TimeoutError:
-        raise RequestTimeoutError(
-            f"GET /v1/health: no answer within {deadline:g} s"
-        ) from None
-    except httpx.HTTPError as exc:
-        raise NetworkError(
-            f"Could not reach {url}: {describe_transport_error(exc)}"
-        ) from None
-    try:
-        server_time = email.utils.parsedate_to_datetime(
-            response.headers["Date"]
-        ).timestamp()
-    except (KeyError, TypeError, ValueError):
-        raise ServerError(
-            f"GET /v1/health answered HTTP {response.status_code} without a "
-            "valid Date header",
-            status_code=response.status_code,
-        ) from None
-    return (sent + received) / 2 - server_time
+    probe = await client.probe("/v1/health")
+    offset = offset_of(probe)
+    if offset is None:
+        raise ServerError(no_date(probe), status_code=probe.status)
+    return offset
 
 
-def judge_skew(
-    offset: float,
-) -> tuple[Literal["OK", "WARN", "ERROR"], str]:
-    """The verdict on an offset, and why, in whole seconds: the `Date` header
-    counts no fractions."""
-    direction = "ahead of" if offset > 0 else "behind"
-    seconds = int(abs(offset))
-    if seconds <= 5:
-        return "OK", f"clock within {seconds} s of the server"
-    if seconds <= TIMESTAMP_TOLERANCE:
-        return (
-            "WARN",
-            f"clock {seconds} s {direction} the server; sync it (NTP)",
-        )
-    return "ERROR", (
-        f"clock {seconds} s {direction} the server, over the "
-        f"{TIMESTAMP_TOLERANCE} s window: every request is rejected. "
-        "Sync it (NTP)"
+def offset_of(probe: Probe) -> float | None:
+    if probe.server_time is None:
+        return None
+    return (probe.sent + probe.received) / 2 - probe.server_time
+
+
+def no_date(probe: Probe) -> str:
+    return (
+        f"GET /v1/health answered HTTP {probe.status} without a valid Date "
+        "header"
     )
 
 
-def explain_skew(offset: float) -> str:
-    """The verdict on an offset as one line: `OK: clock within 0 s of ...`."""
-    level, reason = judge_skew(offset)
-    return f"{level}: {reason}"
+def judge_skew(offset: float) -> Outcome:
+    """The verdict on an offset, in whole seconds: the `Date` header counts
+    no fractions. Over the signature's window, every request is refused."""
+    direction = "ahead of" if offset > 0 else "behind"
+    seconds = int(abs(offset))
+    measured = {"offset_seconds": float(int(offset))}
+    if seconds <= 5:
+        return Outcome(
+            "ok", f"clock within {seconds} s of the server", None, measured
+        )
+    if seconds <= TIMESTAMP_TOLERANCE:
+        return Outcome(
+            "warning",
+            f"clock {seconds} s {direction} the server: sync it before it "
+            f"passes {TIMESTAMP_TOLERANCE} s",
+            None,
+            measured,
+        )
+    return Outcome(
+        "failure",
+        f"clock {seconds} s {direction} the server, over the "
+        f"{TIMESTAMP_TOLERANCE} s window: every request is rejected",
+        None,
+        measured,
+    )
 
 
-async def _check() -> int:
-    verdict = explain_skew(await measure_clock_skew())
-    print(verdict)
-    return 1 if verdict.startswith("ERROR") else 0
+async def clock(ctx: CheckContext) -> Outcome:
+    client = await ctx.client(require_key=False)
+    probe = await client.probe("/v1/health")
+    offset = offset_of(probe)
+    if offset is None:
+        fix = "A proxy in front of the API may drop the Date header: ask it"
+        return Outcome("failure", no_date(probe), fix)
+    return judge_skew(offset)
+
+
+CHECKS = (
+    Check(
+        "clock",
+        "Clock skew",
+        clock,
+        fix=NTP_FIX,
+        section="authentication/#clock-skew-request-timestamp-is-more-than-"
+        "300-s-from-server-time",
+        what="This machine's clock against the `Date` header of the public "
+        "health endpoint: more than 5 s off is a warning, more than the "
+        "300 s the signature allows is a failure.",
+        needs=("public-health",),
+    ),
+)
+
+
+async def check_clock(environ: Mapping[str, str] | None = None) -> Report:
+    """The clock check, for the API in `environ` (`os.environ` if None)."""
+    ctx = CheckContext(os.environ if environ is None else environ)
+    return await run_checks("clock-skew", CHECKS, ctx)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_script("clock-skew", _check, __doc__, argv)
+    return run_check_tool("clock-skew", CHECKS, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -6,14 +6,7 @@ async with PromptOpsClient() as client:  # key from PROMPTOPS_API_KEY
 ```
 """
 
-from ._client import (
-    API_KEY_ENV,
-    BASE_URL_ENV,
-    DEFAULT_BASE_URL,
-    PromptOpsAuth,
-    PromptOpsClient,
-    check_base_url,
-)
+from ._client import MAX_BATCH, PromptOpsAuth, PromptOpsClient
 from .errors import (
     ERROR_CATALOG,
     RETRYABLE_ERRORS,
@@ -28,29 +21,45 @@ from .errors import (
     ValidationError,
     describe_transport_error,
 )
-from .models import HealthStatus, Prompt, PromptVariables, RenderedPrompt
+from .models import HealthStatus, Probe, Prompt, PromptVariables, RenderedPrompt
+from .settings import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    Proxy,
+    Setting,
+    Settings,
+    Trust,
+    read_settings,
+)
 
 __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "ERROR_CATALOG",
+    "MAX_BATCH",
     "RETRYABLE_ERRORS",
     "AuthenticationError",
     "ConfigurationError",
     "HealthStatus",
     "NetworkError",
+    "Probe",
     "Prompt",
     "PromptNotFoundError",
     "PromptOpsAuth",
     "PromptOpsClient",
     "PromptOpsError",
     "PromptVariables",
+    "Proxy",
     "RateLimitError",
     "RenderedPrompt",
     "RequestTimeoutError",
     "ServerError",
+    "Setting",
+    "Settings",
+    "Trust",
     "ValidationError",
-    "check_base_url",
     "describe_transport_error",
+    "read_settings",
 ]

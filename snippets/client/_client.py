@@ -10,9 +10,7 @@ import inspect
 import json as jsonlib
 import logging
 import math
-import os
 import random
-import ssl
 import zlib
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from types import TracebackType
@@ -35,19 +33,17 @@ from .errors import (
 )
 from .models import (
     HealthStatus,
+    Probe,
     Prompt,
     PromptVariables,
     RenderedPrompt,
     check_prompt_id,
 )
-from .redaction import printable, redact_url, scrub
+from .redaction import MAX_SERVER_TEXT, printable, redact_url, scrub
+from .settings import Settings, read_settings
 from .signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 logger = logging.getLogger("promptops")
-
-DEFAULT_BASE_URL: Final = "https://api.promptops.com"
-API_KEY_ENV: Final = "PROMPTOPS_API_KEY"
-BASE_URL_ENV: Final = "PROMPTOPS_BASE_URL"
 
 # Backoff between retries: 0.5 s, 1 s, 2 s, ... capped at 8 s, each shortened by up to 25 %
 # at random so that many clients failing together do not retry together.
@@ -136,6 +132,9 @@ class PromptOpsClient:
     Args:
         api_key: Your API key; defaults to the `PROMPTOPS_API_KEY` environment variable.
         base_url: API root; defaults to `PROMPTOPS_BASE_URL`, else `https://api.promptops.com`.
+        settings: The key, base URL, proxy and CAs, already read (`read_settings`), instead of
+            `api_key` and `base_url` and the environment: what the guide's tools pass. Read
+            without a key (`require_key=False`), the client calls public endpoints only.
         timeout: Overall deadline in seconds for one call: connecting, every attempt, every
             byte of every answer and every wait between retries.
         max_retries: Retries after the first attempt, for connect errors, timeouts, 408, 429, 5xx.
@@ -148,6 +147,10 @@ class PromptOpsClient:
             A hook that raises is logged and ignored: it never fails a call.
         transport: An httpx transport (tests, proxies); default is httpx's.
         clock: Where time comes from; tests pass a `FakeClock`.
+
+    The environment is read once, here (`snippets.client.settings`): the key, the base URL,
+    the proxy httpx would choose (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) and the CAs
+    (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else certifi's). httpx itself reads nothing from it.
     """
 
     def __init__(
@@ -155,6 +158,7 @@ class PromptOpsClient:
         api_key: str | None = None,
         *,
         base_url: str | None = None,
+        settings: Settings | None = None,
         timeout: float = 30.0,
         max_retries: int = 2,
         cache_ttl: float = 300.0,
@@ -165,17 +169,20 @@ class PromptOpsClient:
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self._api_key = _check_api_key(
-            api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-        )
-        _scrub_from_transport_logs(self._api_key)
-        if base_url is None:  # an empty PROMPTOPS_BASE_URL is a mistake, not "use the default"
-            self.base_url = check_base_url(
-                os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL), BASE_URL_ENV
-            )
-        else:
-            self.base_url = check_base_url(base_url, "base_url")
-        self._verify = _ca_bundle()  # a missing or broken bundle fails here, not at a request
+        if settings is None:
+            settings = read_settings(api_key=api_key, base_url=base_url)
+        elif api_key is not None or base_url is not None:
+            raise ConfigurationError("pass settings, or api_key and base_url: not both")
+        self.settings = settings
+        self._api_key = settings.api_key.value if settings.api_key else None
+        if self._api_key is not None:
+            _scrub_from_transport_logs(self._api_key)
+        self.base_url = settings.base_url.value
+        # A missing or broken CA bundle fails here, not at a request.
+        self._verify = settings.trust.value.context()
+        self._proxy = settings.proxy.value
+        for note in settings.notes:
+            self._log(logging.WARNING, "PromptOps client settings: %s", note)
         self.timeout = _check_seconds("timeout", timeout, allow_zero=False)
         self.cache_ttl = _check_seconds("cache_ttl", cache_ttl, allow_zero=True)
         self.max_retry_after = _check_seconds("max_retry_after", max_retry_after, allow_zero=True)
@@ -205,7 +212,10 @@ class PromptOpsClient:
             self._http = httpx.AsyncClient(
                 base_url=self.base_url,
                 verify=self._verify,
-                auth=PromptOpsAuth(self._api_key, self.clock),
+                # The proxy read with the other settings; httpx reads no environment itself.
+                proxy=self._proxy.url if self._proxy and self._transport is None else None,
+                trust_env=False,
+                auth=PromptOpsAuth(self._api_key, self.clock) if self._api_key else None,
                 # Only the encodings the client decompresses itself, within its size limit.
                 headers={"User-Agent": "promptops-docs-client/0.1", "Accept-Encoding": ACCEPTED},
                 limits=self._limits,
@@ -400,6 +410,11 @@ class PromptOpsClient:
             ) from None
 
     async def _attempts(self, method: str, path: str, parse: Callable[[Any], T], json: Any) -> T:
+        if self._api_key is None:
+            raise ConfigurationError(
+                f"No API key: {method} {path} needs one (this client was made without a key "
+                "for public endpoints)"
+            )
         await self.initialize()
         endpoint = f"{method} {path}"
         deadline = self.clock.monotonic() + self.timeout
@@ -410,17 +425,11 @@ class PromptOpsClient:
                 raise RequestTimeoutError(
                     f"{endpoint}: no answer within the {self.timeout:g} s deadline"
                 )
-            error: PromptOpsError
-            try:
-                status, headers, body = await self._send(method, path, json, remaining)
-            except httpx.TimeoutException:
-                error = RequestTimeoutError(f"{endpoint} timed out")
-            except PromptOpsError as exc:  # the body was too large or undecodable
-                error = exc
-            except Exception as exc:  # any other failure to send or receive: the network's
-                detail = self._server_text(describe_transport_error(exc))
-                error = NetworkError(f"Could not reach {self.base_url}: {detail}")
+            answer = await self._attempt(method, path, json, remaining)
+            if isinstance(answer, PromptOpsError):
+                error = answer
             else:
+                status, headers, body = answer
                 envelope = _json_or_none(headers, body)
                 if (
                     200 <= status < 300
@@ -452,44 +461,115 @@ class PromptOpsClient:
             await self.clock.sleep(delay)
             attempt += 1
 
+    async def probe(self, path: str = "/v1/health", *, max_bytes: int = 64 * 1024) -> Probe:
+        """GET `path` once, without the key, and say what answered.
+
+        For the tools that check the way to the API and its clock: any PromptOps answer, even
+        a 401, proves the path is reachable. It goes the way every call goes (the proxy, the
+        CAs, the size limit, here `max_bytes`, counted as the body is decoded), within the
+        client's `timeout`, and is never retried: a `NetworkError`, a `RequestTimeoutError`,
+        or a `ServerError` for a body too large or undecodable.
+        """
+        await self.initialize()
+        try:
+            async with asyncio.timeout(self.timeout):
+                sent, started = self.clock.time(), self.clock.monotonic()
+                answer = await self._attempt(
+                    "GET", path, None, self.timeout, authenticate=False, limit=max_bytes
+                )
+                received, elapsed = self.clock.time(), self.clock.monotonic() - started
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"GET {path}: no answer within the {self.timeout:g} s deadline"
+            ) from None
+        if isinstance(answer, PromptOpsError):
+            raise answer
+        status, headers, body = answer
+        envelope = _json_or_none(headers, body)
+        error = envelope.get("error") if isinstance(envelope, dict) else None
+        code = error.get("code") if isinstance(error, dict) else None
+        return Probe(
+            path=path,
+            status=status,
+            is_envelope=isinstance(envelope, dict) and isinstance(envelope.get("success"), bool),
+            code=self._server_text(code, 50) if isinstance(code, str) else None,
+            server_time=_http_date(headers.get("Date")),
+            sent=sent,
+            received=received,
+            elapsed=elapsed,
+            content_type=self._server_text(headers.get("Content-Type", ""), 100),
+        )
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        time_left: float,
+        *,
+        authenticate: bool = True,
+        limit: int | None = None,
+    ) -> tuple[int, httpx.Headers, bytes] | PromptOpsError:
+        """One attempt: the status, headers and body; or the error that ended it."""
+        endpoint = f"{method} {path}"
+        try:
+            return await self._send(method, path, json, time_left, authenticate, limit)
+        except httpx.TimeoutException:
+            return RequestTimeoutError(f"{endpoint} timed out")
+        except PromptOpsError as exc:  # the body was too large or undecodable
+            return exc
+        except Exception as exc:  # any other failure to send or receive: the network's
+            detail = self._server_text(describe_transport_error(exc))
+            return NetworkError(f"Could not reach {self.base_url}: {detail}")
+
     async def _send(
-        self, method: str, path: str, json: Any, time_left: float
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        time_left: float,
+        authenticate: bool = True,
+        limit: int | None = None,
     ) -> tuple[int, httpx.Headers, bytes]:
-        """One attempt: the status, headers and body, read up to `max_response_bytes`."""
+        """One attempt: the status, headers and body, read up to `limit` bytes
+        (`max_response_bytes`)."""
         assert self._http is not None
+        limit = self.max_response_bytes if limit is None else limit
         async with self._http.stream(
-            method, path, json=json, timeout=httpx.Timeout(time_left)
+            method,
+            path,
+            json=json,
+            timeout=httpx.Timeout(time_left),
+            auth=httpx.USE_CLIENT_DEFAULT if authenticate else None,
         ) as response:
             status = response.status_code
 
             def too_large(size: str) -> ServerError:
                 return ServerError(
                     f"{method} {path} answered HTTP {status} with a body of {size}, over the "
-                    f"{self.max_response_bytes} byte limit (max_response_bytes)",
+                    f"{limit} byte limit (max_response_bytes)",
                     status_code=status,
                 )
 
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > self.max_response_bytes:
+            if declared.isdigit() and int(declared) > limit:
                 raise too_large(f"{printable(declared, 30)} bytes")
             if response.is_stream_consumed:  # an answer built in memory (httpx.MockTransport)
-                if len(response.content) > self.max_response_bytes:
-                    raise too_large(f"more than {self.max_response_bytes} bytes")
+                if len(response.content) > limit:
+                    raise too_large(f"more than {limit} bytes")
                 return status, response.headers, response.content
             # Read the bytes as sent and decompress them here, within the limit: httpx would
             # decompress each chunk whole, and a small gzip bomb fills memory.
             raw = bytearray()
             async for chunk in response.aiter_raw():
                 raw += chunk
-                if len(raw) > self.max_response_bytes:
-                    raise too_large(f"more than {self.max_response_bytes} bytes")
+                if len(raw) > limit:
+                    raise too_large(f"more than {limit} bytes")
             encoding = response.headers.get("Content-Encoding", "")
             try:
-                body = _decompressed(raw, encoding, self.max_response_bytes)
+                body = _decompressed(raw, encoding, limit)
             except _TooLarge:
-                raise too_large(
-                    f"more than {self.max_response_bytes} bytes once decompressed"
-                ) from None
+                raise too_large(f"more than {limit} bytes once decompressed") from None
             except (ValueError, zlib.error) as exc:
                 raise ServerError(
                     f"{method} {path} answered HTTP {status} with a body that could not be "
@@ -555,9 +635,9 @@ class PromptOpsClient:
             return RateLimitError(message, status_code=status, retry_after=retry_after)
         return cls(message, status_code=status)
 
-    def _server_text(self, text: str) -> str:
+    def _server_text(self, text: str, limit: int = MAX_SERVER_TEXT) -> str:
         """Text from outside the client, safe to raise: no key or signature, one line."""
-        return printable(scrub(text, [self._api_key]))
+        return printable(scrub(text, [self._api_key] if self._api_key else []), limit)
 
     def _guarded(self, hook: Callable[..., Any]) -> Callable[[Any], Awaitable[None]]:
         """Wrap an event hook so that its failure is logged, not raised: logging a call must
@@ -661,30 +741,6 @@ def _expect_id(answered: str, requested: str, where: str) -> None:
         )
 
 
-def _ca_bundle() -> ssl.SSLContext:
-    """The TLS context for the CA bundle in `SSL_CERT_FILE` / `SSL_CERT_DIR` (certifi's if
-    unset); `ConfigurationError` naming the setting if it cannot be loaded."""
-    cert_file, cert_dir = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
-    try:
-        return _tls_context(cert_file, cert_dir)
-    except OSError as exc:  # a missing file, or not a certificate (ssl.SSLError)
-        setting = f"SSL_CERT_FILE={cert_file!r}" if cert_file else f"SSL_CERT_DIR={cert_dir!r}"
-        raise ConfigurationError(
-            f"The CA bundle in {setting} cannot be loaded: {printable(str(exc))}"
-        ) from None
-
-
-@functools.cache
-def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    """One verifying TLS context per CA setting, shared by every client in the process.
-
-    Building one loads the whole CA bundle (tens of milliseconds); httpx would build a new one
-    for each client. The arguments are the environment variables httpx reads, so a changed
-    `SSL_CERT_FILE` still takes effect.
-    """
-    return httpx.create_ssl_context()
-
-
 def _retry_after(value: Any, headers: httpx.Headers, clock: Clock) -> float | None:
     """Seconds to wait from the body's `retry_after`, else the `Retry-After` header (seconds or
     an HTTP date); None when neither gives a wait above 0 (0, negative, NaN, a past date)."""
@@ -697,10 +753,18 @@ def _retry_after(value: Any, headers: httpx.Headers, clock: Clock) -> float | No
         return _positive(float(header))
     except ValueError:
         pass
+    when = _http_date(header)
+    return None if when is None else _positive(when - clock.time())
+
+
+def _http_date(header: str | None) -> float | None:
+    """An HTTP date (`Date`, `Retry-After`) as Unix time; None if absent or not a date this
+    machine can represent (a 20-digit year)."""
+    if header is None:
+        return None
     try:
-        when = email.utils.parsedate_to_datetime(header)
-        return _positive(when.timestamp() - clock.time())
-    except (TypeError, ValueError, IndexError, OverflowError):
+        return email.utils.parsedate_to_datetime(header).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
 
 
@@ -723,53 +787,6 @@ def _json_or_none(headers: httpx.Headers, body: bytes | bytearray) -> Any:
         return jsonlib.loads(body)
     except (ValueError, RecursionError):  # not JSON, truncated, not UTF-8, or too deep
         return None
-
-
-def _check_api_key(api_key: object) -> str:
-    """The key, stripped; rejected if it is missing or has whitespace or control characters
-    inside (a line break copied from a file would be sent as part of a header)."""
-    if not isinstance(api_key, str) or not api_key.strip():
-        raise ConfigurationError(
-            f"No API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
-        )
-    api_key = api_key.strip()
-    if len(api_key) > 1 and api_key[0] in "'\"" and api_key[-1] == api_key[0]:
-        raise ConfigurationError(
-            "The API key has quotes around it (copied from a .env file?): remove them "
-            "(nothing was sent)"
-        )
-    for position, char in enumerate(api_key, start=1):
-        if char.isspace() or not char.isprintable() or not char.isascii():
-            kind = "a space or line break" if char.isspace() else "a control or non-ASCII character"
-            raise ConfigurationError(
-                f"The API key has {kind} at character {position}: copy it again, without "
-                "spaces, quotes or line breaks (nothing was sent)"
-            )
-    return api_key
-
-
-def check_base_url(base_url: object, name: str = "base_url") -> str:
-    """The API root as a URL string: http(s), a host, a valid port, no credentials or query;
-    else `ConfigurationError`, naming the setting (`name`) and never showing credentials."""
-    shown = redact_url(base_url) if isinstance(base_url, str) else repr(base_url)
-    try:
-        url = httpx.URL(base_url) if isinstance(base_url, str) else None
-    except httpx.InvalidURL:
-        url = None
-    if url is None or url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(
-            f"{name} must be an http(s) URL such as {DEFAULT_BASE_URL!r}, got {shown!r}"
-        )
-    if url.userinfo:
-        raise ConfigurationError(
-            f"{name} must not contain a user or password ({shown!r}): the client signs in with "
-            "the API key"
-        )
-    if url.query or url.fragment:
-        raise ConfigurationError(f"{name} must not have a query string or fragment, got {shown!r}")
-    if url.port is not None and not 1 <= url.port <= 65535:
-        raise ConfigurationError(f"{name} has port {url.port}: ports are 1 to 65535")
-    return str(url).rstrip("/")
 
 
 def _check_seconds(name: str, value: float, *, allow_zero: bool) -> float:

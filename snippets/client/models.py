@@ -80,3 +80,24 @@ class Prompt:
 class RenderedPrompt:
     prompt_id: str
     content: str
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What answered a GET without the key (`PromptOpsClient.probe`)."""
+
+    path: str
+    status: int
+    is_envelope: bool
+    """The body is a PromptOps JSON envelope (`{"success": ...}`): the API answered, not a
+    proxy or a captive portal."""
+    code: str | None
+    """The envelope's error code, if it is an error (`AUTHENTICATION_ERROR`)."""
+    server_time: float | None
+    """The answer's `Date` header as Unix time; None if absent or not a date."""
+    sent: float
+    """When the request was sent and the answer read (the client's clock, Unix time)."""
+    received: float
+    elapsed: float
+    """Seconds from sending to the whole answer (the client's monotonic clock)."""
+    content_type: str

@@ -1,11 +1,9 @@
-"""Configuration doctor: reads the environment and the client settings,
-reports each problem.
+"""Configuration doctor: the settings the client reads from the environment
+(the key, the base URL, the proxy and the CAs), read exactly as the client
+reads them, each reported ok, warn or FAIL with its fix.
 
-Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
-PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
-
-    python -m snippets.common_issues.config_doctor
-    python -m snippets.common_issues.config_doctor --mock
+    promptops-config-doctor  # python -m snippets.common_issues.config_doctor
+    promptops-config-doctor --mock  # against the bundled mock API
 """
 
 from __future__ import annotations
@@ -13,229 +11,125 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Literal
 
 import httpx
 
-from snippets.cli import run_script
-from snippets.client import (
-    DEFAULT_BASE_URL,
-    ConfigurationError,
-    PromptOpsClient,
-    check_base_url,
+from snippets.checks import Check, CheckContext, Outcome, Report, run_checks
+from snippets.cli import run_check_tool
+from snippets.client.settings import (
+    read_api_key,
+    read_base_url,
+    read_proxy,
+    read_trust,
 )
 
 
-@dataclass(frozen=True)
-class Finding:
-    level: Literal["OK", "WARN", "ERROR"]
-    topic: str
-    message: str
+def noted(detail: str, notes: tuple[str, ...]) -> Outcome:
+    """ok, or a warning that says what looks wrong: the client works either
+    way. (A setting it cannot use raises ConfigurationError: a FAIL.)"""
+    if notes:
+        return Outcome("warning", f"{detail}; {'; '.join(notes)}")
+    return Outcome("ok", detail)
 
 
-def proxy_for(base_url: str, environ: Mapping[str, str]) -> str | None:
-    """The proxy httpx sends requests for `base_url` through, as it reads
-    `environ`: `HTTPS_PROXY` (`HTTP_PROXY` for http), else `ALL_PROXY`; none
-    if `NO_PROXY` names the host. As set, credentials included: not for
-    printing."""
-    url = httpx.URL(base_url)
-    names = (
-        ("HTTPS_PROXY", "https_proxy")
-        if url.scheme == "https"
-        else ("HTTP_PROXY", "http_proxy")
+async def api_key(ctx: CheckContext) -> Outcome:
+    key = read_api_key(ctx.environ)  # the key itself is never shown
+    if ctx.simulated:
+        return noted("the mock API's key, set by --mock", key.notes)
+    return noted(
+        f"{key.source} is set ({len(key.value)} characters)", key.notes
     )
-    proxy = next(
-        (
-            environ[n]
-            for n in (*names, "ALL_PROXY", "all_proxy")
-            if environ.get(n)
-        ),
-        None,
-    )
-    no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy") or ""
-    entries = [e.strip().lower() for e in no_proxy.split(",") if e.strip()]
-    if any(_exempts(entry, url.host.lower()) for entry in entries):
-        return None
-    return proxy
 
 
-def _without_no_proxy(environ: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in environ.items() if k.upper() != "NO_PROXY"}
+async def base_url(ctx: CheckContext) -> Outcome:
+    url = read_base_url(ctx.environ)
+    shown = url.value if url.source != "default" else f"default ({url.value})"
+    return noted(shown, url.notes)
 
 
-def _exempts(entry: str, host: str) -> bool:
-    """Whether a `NO_PROXY` entry sends `host` direct, as httpx reads it: `*`
-    every host, `name` that host and its subdomains, `.name` its subdomains
-    only. Nothing else: not `*.name`, not a suffix inside a label."""
-    if entry == "*":
-        return True
-    if entry.startswith("."):
-        return host.endswith(entry)
-    return host == entry or host.endswith(f".{entry}")
-
-
-def diagnose(
-    environ: Mapping[str, str], **client_settings: Any
-) -> list[Finding]:
-    """Check the PromptOps environment variables, proxy and TLS settings, and
-    client settings."""
-    findings: list[Finding] = []
-
-    def report(
-        level: Literal["OK", "WARN", "ERROR"], topic: str, message: str
-    ) -> None:
-        findings.append(Finding(level, topic, message))
-
-    # The API key: set, clean, and shaped like a PromptOps key. Never print it.
-    key = environ.get("PROMPTOPS_API_KEY")
-    if not key:
-        report("ERROR", "API key", "PROMPTOPS_API_KEY is not set")
-    elif key != key.strip() or key[0] in "'\"":
-        report(
-            "ERROR",
-            "API key",
-            "PROMPTOPS_API_KEY has spaces or quotes around it",
+async def proxy(ctx: CheckContext) -> Outcome:
+    url = read_base_url(ctx.environ).value
+    chosen = read_proxy(ctx.environ, url)
+    host = httpx.URL(url).host
+    if chosen.value is None:
+        if chosen.source == "default":
+            return Outcome("ok", "none: requests go direct")
+        return noted(
+            f"none: {chosen.source} sends {host} direct", chosen.notes
         )
-    elif any(
-        char.isspace() or not char.isprintable() or not char.isascii()
-        for char in key
-    ):
-        report(
-            "ERROR",
-            "API key",
-            "PROMPTOPS_API_KEY has a space, line break, control or non-ASCII "
-            "character inside",
-        )
-    elif not key.startswith("po_"):
-        report(
-            "WARN", "API key", "PROMPTOPS_API_KEY does not start with 'po_'"
-        )
-    else:
-        report(
-            "OK",
-            "API key",
-            f"PROMPTOPS_API_KEY is set ({len(key)} characters)",
-        )
-
-    # The endpoint: the API root over HTTPS. Shown without any user, password
-    # or query.
-    endpoint = environ.get("PROMPTOPS_BASE_URL")
-    # For the client settings below, if the variable is unusable:
-    base_url = DEFAULT_BASE_URL
-    if endpoint is None:
-        report("OK", "Endpoint", f"default ({DEFAULT_BASE_URL})")
-    elif not endpoint:
-        report(
-            "ERROR",
-            "Endpoint",
-            "PROMPTOPS_BASE_URL is empty: unset it for the default",
-        )
-    else:
-        try:  # the client's own check, so the doctor and the client agree
-            base_url = check_base_url(endpoint, "PROMPTOPS_BASE_URL")
-        except ConfigurationError as exc:
-            report("ERROR", "Endpoint", str(exc))
-        else:
-            url = httpx.URL(base_url)
-            if url.path.rstrip("/"):
-                path = (
-                    f"PROMPTOPS_BASE_URL has a path ({url.path}); use the root"
-                )
-                report("WARN", "Endpoint", path)
-            elif url.scheme == "http" and url.host not in (
-                "localhost",
-                "127.0.0.1",
-            ):
-                plain = (
-                    "PROMPTOPS_BASE_URL is plain http: keys travel unencrypted"
-                )
-                report("WARN", "Endpoint", plain)
-            else:
-                report("OK", "Endpoint", base_url)
-
-    # Proxies: the one httpx would use for the API's host, if any.
-    host = httpx.URL(base_url).host
-    proxy = proxy_for(base_url, environ)
-    if proxy:
-        proxy_url = httpx.URL(proxy).copy_with(username=None, password=None)
-        report(
-            "WARN",
-            "Proxy",
-            f"requests go through {proxy_url}: check it allows {host}",
-        )
-    elif proxy_for(base_url, _without_no_proxy(environ)):
-        report("OK", "Proxy", f"none: NO_PROXY sends {host} direct")
-    else:
-        report("OK", "Proxy", "none")
-
-    # TLS: a custom CA bundle must exist; httpx ignores the requests library's
-    # variable.
-    cert_file = environ.get("SSL_CERT_FILE")
-    if cert_file and not Path(cert_file).is_file():
-        report(
-            "ERROR",
-            "TLS",
-            f"SSL_CERT_FILE points to a missing file: {cert_file}",
-        )
-    elif environ.get("REQUESTS_CA_BUNDLE") and not cert_file:
-        report(
-            "WARN",
-            "TLS",
-            "REQUESTS_CA_BUNDLE is set but httpx reads SSL_CERT_FILE",
-        )
-    else:
-        report("OK", "TLS", f"CA bundle: {cert_file or 'default (certifi)'}")
-
-    # Client settings: what the constructor accepts, and what works well in
-    # practice. A stand-in key: the real one was checked above.
-    try:
-        client = PromptOpsClient(
-            api_key="po_stand_in", base_url=base_url, **client_settings
-        )
-    except ValueError as exc:
-        report("ERROR", "Client", str(exc))
-        return findings
-    if client.timeout < 5:
-        report(
-            "WARN",
-            "Timeout",
-            f"{client.timeout:g} s is short: retries share this deadline",
-        )
-    if client.max_retries == 0:
-        report(
-            "WARN",
-            "Retries",
-            "max_retries=0: one dropped connection fails the call",
-        )
-    if client.cache_ttl == 0:
-        report("WARN", "Cache", "cache_ttl=0: every get_prompt is a request")
-    if not any(f.topic in ("Timeout", "Retries", "Cache") for f in findings):
-        report(
-            "OK",
-            "Client",
-            f"timeout {client.timeout:g} s, {client.max_retries} retries, "
-            f"cache {client.cache_ttl:g} s",
-        )
-    return findings
+    via = f"{chosen.value.shown} ({chosen.source})"
+    return noted(f"requests to {host} go through {via}", chosen.notes)
 
 
-def print_report(findings: list[Finding]) -> int:
-    """Print one line per finding; return 1 if any is an ERROR."""
-    for finding in findings:
-        print(f"{finding.level:<6} {finding.topic:<9} {finding.message}")
-    problems = sum(finding.level != "OK" for finding in findings)
-    print(f"{problems} problem(s) found" if problems else "No problems found")
-    return 1 if any(finding.level == "ERROR" for finding in findings) else 0
+async def ca_bundle(ctx: CheckContext) -> Outcome:
+    trust = read_trust(ctx.environ)
+    held = ""
+    if trust.value.cafile:  # certifi's count changes with its version
+        held = f" ({trust.value.count()} CAs)"
+    return noted(f"{trust.value.shown}{held}", trust.notes)
 
 
-async def _doctor() -> int:
-    return print_report(diagnose(os.environ))
+CHECKS = (
+    Check(
+        "api-key",
+        "API key",
+        api_key,
+        fix="Set PROMPTOPS_API_KEY to the key from the dashboard, without "
+        "quotes, spaces or line breaks, where the client runs",
+        section="common-issues/#configurationerror-no-api-key",
+        what="`PROMPTOPS_API_KEY` is set, without quotes around it or a "
+        "space, line break or control character inside (the spaces around "
+        "it are ignored). The key itself is never shown.",
+    ),
+    Check(
+        "base-url",
+        "Base URL",
+        base_url,
+        fix="Unset PROMPTOPS_BASE_URL for the default, or set it to the API "
+        "root over https",
+        section="common-issues/#a-setting-is-rejected",
+        what="`PROMPTOPS_BASE_URL` is unset (the default) or the API root: "
+        "http(s), a valid host, no path, no credentials, no query; plain "
+        "http only to this machine.",
+    ),
+    Check(
+        "proxy",
+        "Proxy",
+        proxy,
+        fix="Set the variable it names to a proxy httpx can use "
+        "(http://host:port; for SOCKS, pip install 'httpx[socks]'), or unset "
+        "it",
+        section="faq/#does-the-client-work-behind-a-corporate-proxy",
+        what="The proxy the client goes through, chosen as httpx chooses it "
+        "(`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, lower case first): a URL "
+        "httpx can use, and `socksio` installed for a SOCKS proxy.",
+        needs=("base-url",),
+    ),
+    Check(
+        "ca-bundle",
+        "CA bundle",
+        ca_bundle,
+        fix="Point SSL_CERT_FILE at a bundle of certifi's CAs and your "
+        "company's (build_ca_bundle)",
+        section="common-issues/#tls-certificate_verify_failed",
+        what="The CAs the client trusts: `SSL_CERT_FILE` (a file that "
+        "loads), else `SSL_CERT_DIR`, else certifi's; warns when "
+        "`REQUESTS_CA_BUNDLE` is set alone (httpx ignores it) or the file "
+        "holds only a few CAs.",
+    ),
+)
+
+
+async def check_configuration(
+    environ: Mapping[str, str] | None = None,
+) -> Report:
+    """Check the settings in `environ` (`os.environ` if None)."""
+    ctx = CheckContext(os.environ if environ is None else environ)
+    return await run_checks("config-doctor", CHECKS, ctx)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_script("config-doctor", _doctor, __doc__, argv)
+    return run_check_tool("config-doctor", CHECKS, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,8 @@
 """Environment report: what to paste into a bug report (never the API key
-itself).
+itself): the system, the packages, and each setting as the client reads it.
 
-Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
-PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
-
-    python -m snippets.debugging.environment_report
-    python -m snippets.debugging.environment_report --mock
+    promptops-environment-report  # python -m snippets.debugging.environment_report
+    promptops-environment-report --mock  # against the bundled mock API
 """
 
 from __future__ import annotations
@@ -13,11 +10,17 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 
 from snippets.cli import run_script
-from snippets.client.redaction import redact_url
+from snippets.client import ConfigurationError
+from snippets.client.settings import (
+    read_api_key,
+    read_base_url,
+    read_proxy,
+    read_trust,
+)
 
 PACKAGES = (
     "promptops-troubleshooting-docs",
@@ -31,9 +34,9 @@ PACKAGES = (
 def environment_report(
     environ: Mapping[str, str] = os.environ,
 ) -> dict[str, str]:
-    """OS, Python, package versions and PromptOps settings, with secrets
-    reduced to set/unset (and a base URL shown without any user, password or
-    query)."""
+    """OS, Python, package versions and the client's settings: the key only
+    as set or not, URLs without credentials, and what the client would say
+    of a setting it cannot use."""
     report = {
         "OS": platform.platform(),
         "Python": (
@@ -45,18 +48,34 @@ def environment_report(
             report[package] = version(package)
         except PackageNotFoundError:
             report[package] = "not installed"
-    report["PROMPTOPS_API_KEY"] = (
-        "set" if environ.get("PROMPTOPS_API_KEY") else "not set"
-    )
-    base_url = environ.get("PROMPTOPS_BASE_URL")
-    if base_url is None:
-        report["PROMPTOPS_BASE_URL"] = "not set (default)"
-    else:
-        report["PROMPTOPS_BASE_URL"] = (
-            redact_url(base_url) if base_url else "set, but empty"
-        )
-    report["HTTPS_PROXY"] = "set" if environ.get("HTTPS_PROXY") else "not set"
+
+    def setting(name: str, read: Callable[[], str]) -> None:
+        try:
+            report[name] = read()
+        except ConfigurationError as exc:
+            report[name] = f"unusable: {exc}"
+
+    setting("API key", lambda: _key(environ))
+    setting("Base URL", lambda: _base_url(environ))
+    setting("Proxy", lambda: _proxy(environ))
+    setting("CAs", lambda: read_trust(environ).value.shown)
     return report
+
+
+def _key(environ: Mapping[str, str]) -> str:
+    if not environ.get("PROMPTOPS_API_KEY", "").strip():
+        return "not set"
+    return f"set in {read_api_key(environ).source}"  # never the key itself
+
+
+def _base_url(environ: Mapping[str, str]) -> str:
+    url = read_base_url(environ)
+    return f"{url.value} ({url.source})"
+
+
+def _proxy(environ: Mapping[str, str]) -> str:
+    proxy = read_proxy(environ, read_base_url(environ).value).value
+    return "none" if proxy is None else f"{proxy.shown} ({proxy.variable})"
 
 
 def format_report(report: Mapping[str, str]) -> str:

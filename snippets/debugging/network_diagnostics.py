@@ -1,247 +1,101 @@
 """Network diagnostics: can this machine reach the PromptOps API? DNS, TCP,
-HTTP and TLS, separately, for the URL the client would use.
+TLS and HTTP, each on its own, the way the client goes: through the proxy it
+would use, trusting the CAs it trusts.
 
-Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
-PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
-
-    python -m snippets.debugging.network_diagnostics
-    python -m snippets.debugging.network_diagnostics --mock
+    promptops-network-diagnostics  # python -m snippets.debugging.network_...
+    promptops-network-diagnostics --mock  # against the bundled mock API
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import base64
 import os
-import socket
 import ssl
 import sys
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Literal
 
 import httpx
 
-from snippets.cli import run_script
-from snippets.client import (
-    BASE_URL_ENV,
-    DEFAULT_BASE_URL,
-    check_base_url,
-    describe_transport_error,
-)
-from snippets.client.clock import SYSTEM_CLOCK, Clock
+from snippets.checks import Check, CheckContext, Outcome, Report, run_checks
+from snippets.cli import run_check_tool
+from snippets.client import describe_transport_error
 from snippets.client.redaction import printable
 
-Resolver = Callable[[str], Awaitable[list[str]]]
+WARN_DAYS = 14  # a certificate that expires sooner is a warning
+ANSWER_LIMIT = 8 * 1024  # bytes of a proxy's answer to CONNECT read, at most
 
 
-TIME_LIMIT = 10.0  # seconds for each check, whatever the network does
-BODY_LIMIT = 64 * 1024  # bytes of a body read: a health answer is a few dozen
+def route(ctx: CheckContext) -> tuple[str, int, str]:
+    """The host and port the client opens connections to, and how to name
+    them: the API's, or the proxy's it goes through."""
+    settings = ctx.settings(require_key=False)
+    proxy = settings.proxy.value
+    if proxy is not None:
+        host, port = proxy.address
+        return (
+            host,
+            port,
+            f"{_address(host, port)} (the proxy, {proxy.variable})",
+        )
+    url = httpx.URL(settings.base_url.value)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return url.host, port, _address(url.host, port)
 
 
-@dataclass(frozen=True)
-class Check:
-    status: Literal["PASS", "WARN", "FAIL"]
-    name: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.status}  {self.name}: {self.detail}"
+def _address(host: str, port: int) -> str:
+    """`host:port`, an IPv6 address in brackets: `[::1]:3128`."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def system_resolver(host: str) -> list[str]:
-    """The addresses the operating system resolves `host` to (what httpx will
-    use)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(
-        host, 443, type=socket.SOCK_STREAM
-    )
-    return sorted({str(info[4][0]) for info in infos})
-
-
-async def check_dns(
-    hosts: Sequence[str],
-    resolve: Resolver = system_resolver,
-    *,
-    time_limit: float = TIME_LIMIT,
-) -> list[Check]:
-    checks = []
-    for host in hosts:
-        try:
-            async with asyncio.timeout(time_limit):
-                addresses = await resolve(host)
-            checks.append(Check("PASS", f"DNS {host}", ", ".join(addresses)))
-        except TimeoutError:
-            checks.append(
-                Check(
-                    "FAIL", f"DNS {host}", f"no answer within {time_limit:g} s"
-                )
-            )
-        except OSError as exc:
-            checks.append(Check("FAIL", f"DNS {host}", printable(str(exc))))
-    return checks
-
-
-async def check_tcp(
-    host: str,
-    port: int = 443,
-    *,
-    connect_to: tuple[str, int] | None = None,
-    time_limit: float = TIME_LIMIT,
-) -> Check:
-    """Open a TCP connection to `host:port` (to `connect_to`, a host and port
-    standing in for it, if given), and close it: a firewall or a closed port
-    fails here, before any TLS."""
+async def dns(ctx: CheckContext) -> Outcome:
+    host, _, _ = route(ctx)
     try:
-        async with asyncio.timeout(time_limit):
-            _, writer = await asyncio.open_connection(
-                *(connect_to or (host, port))
-            )
-    except TimeoutError:
-        return Check(
-            "FAIL",
-            f"TCP {host}:{port}",
-            f"no connection within {time_limit:g} s",
+        addresses = await ctx.network.resolve(host)
+    except OSError as exc:
+        return Outcome("failure", f"{host} does not resolve: {exc}")
+    return Outcome("ok", f"{host} resolves to {', '.join(addresses)}")
+
+
+async def tcp(ctx: CheckContext) -> Outcome:
+    host, port, shown = route(ctx)
+    try:
+        _, writer = await asyncio.open_connection(
+            *(ctx.network.connect_to or (host, port))
         )
     except OSError as exc:
-        detail = printable(describe_transport_error(exc))
-        return Check("FAIL", f"TCP {host}:{port}", detail)
+        return Outcome("failure", f"{shown}: {describe_transport_error(exc)}")
     writer.close()
-    return Check("PASS", f"TCP {host}:{port}", "accepts connections")
+    return Outcome("ok", f"{shown} accepts connections")
 
 
-async def check_http(
-    base_url: str,
-    paths: Sequence[str],
-    *,
-    clock: Clock = SYSTEM_CLOCK,
-    time_limit: float = TIME_LIMIT,
-    read_body: bool = False,
-    verify: ssl.SSLContext | bool = True,
-) -> list[Check]:
-    """GET each path without a key: any PromptOps answer, even 401, proves the
-    path is open.
-
-    Only the status line and headers are read, each GET within `time_limit`
-    seconds; with `read_body`, the whole answer too, which must be a PromptOps
-    JSON envelope of at most `BODY_LIMIT` bytes (a server that trickles its
-    body fails then). `verify`: the CAs to trust, as httpx takes them.
-    """
-    checks = []
-    async with httpx.AsyncClient(
-        base_url=base_url, timeout=time_limit, verify=verify
-    ) as http:
-        for path in paths:
-            start = clock.monotonic()
-            try:
-                async with (
-                    asyncio.timeout(time_limit),
-                    http.stream("GET", path) as response,
-                ):
-                    status = response.status_code
-                    content_type = response.headers.get("content-type", "")
-                    body = await _body(response) if read_body else None
-            except TimeoutError:
-                checks.append(
-                    Check(
-                        "FAIL",
-                        f"GET {path}",
-                        f"no answer within {time_limit:g} s",
-                    )
-                )
-                continue
-            except httpx.HTTPError as exc:
-                error = printable(
-                    f"{type(exc).__name__}: {describe_transport_error(exc)}"
-                )
-                checks.append(Check("FAIL", f"GET {path}", error))
-                continue
-            elapsed_ms = (clock.monotonic() - start) * 1000
-            detail = f"HTTP {status} in {elapsed_ms:.0f} ms"
-            if "application/json" not in content_type:
-                checks.append(
-                    Check(
-                        "FAIL",
-                        f"GET {path}",
-                        f"{detail}, not a PromptOps answer",
-                    )
-                )
-            elif status >= 500:
-                checks.append(
-                    Check("FAIL", f"GET {path}", f"{detail}, the API failed")
-                )
-            elif read_body and not _is_envelope(body):
-                problem = (
-                    f"over {BODY_LIMIT // 1024} KiB"
-                    if body is None
-                    else "not a PromptOps JSON envelope"
-                )
-                checks.append(
-                    Check("FAIL", f"GET {path}", f"{detail}, a body {problem}")
-                )
-            elif status == 401:
-                checks.append(
-                    Check(
-                        "PASS",
-                        f"GET {path}",
-                        f"{detail}, reachable (needs a key)",
-                    )
-                )
-            else:
-                checks.append(Check("PASS", f"GET {path}", detail))
-    return checks
+class ProxyRefused(Exception):
+    """The proxy answered CONNECT with something other than 200."""
 
 
-async def _body(response: httpx.Response) -> bytes | None:
-    """The body, or None once it passes `BODY_LIMIT` (the rest is not read)."""
-    body = b""
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > BODY_LIMIT:
-            return None
-    return body
-
-
-def _is_envelope(body: bytes | None) -> bool:
-    """`{"success": true|false, ...}`, as every PromptOps answer is."""
-    try:
-        answer = json.loads(body or b"")
-    except (ValueError, RecursionError):  # not JSON, not UTF-8, too deep
-        return False
-    return isinstance(answer, dict) and isinstance(answer.get("success"), bool)
-
-
-async def check_tls(
-    hostname: str,
-    port: int = 443,
-    *,
-    connect_to: str | None = None,
-    context: ssl.SSLContext | None = None,
-    clock: Clock = SYSTEM_CLOCK,
-    warn_days: int = 14,
-    time_limit: float = TIME_LIMIT,
-) -> Check:
-    """Connect, verify the certificate for `hostname`, and report who issued it
-    and its expiry."""
-    context = context or ssl.create_default_context()
-    try:
-        async with asyncio.timeout(time_limit):
-            _, writer = await asyncio.open_connection(
-                connect_to or hostname,
-                port,
-                ssl=context,
-                server_hostname=hostname,
-            )
-    except TimeoutError:
-        return Check(
-            "FAIL", f"TLS {hostname}", f"no handshake within {time_limit:g} s"
+async def tls(ctx: CheckContext) -> Outcome:
+    settings = ctx.settings(require_key=False)
+    url = httpx.URL(settings.base_url.value)
+    if url.scheme != "https":
+        return Outcome("skipped", "not used: the base URL is plain http")
+    proxy = settings.proxy.value
+    if proxy is not None and not proxy.url.startswith("http://"):
+        return Outcome(
+            "skipped",
+            f"through a {httpx.URL(proxy.url).scheme} proxy: see HTTP",
         )
+    port = url.port or 443
+    trusted = ctx.network.tls_context or settings.trust.value.context()
+    try:
+        writer = await _tls_connection(ctx, url.host, port, trusted)
+    except ProxyRefused as exc:
+        return Outcome("failure", f"the proxy refused CONNECT: {exc}")
     except ssl.SSLCertVerificationError as exc:  # what failed, without the
         # line of OpenSSL's source that said so
-        detail = f"{exc.reason}: {exc.verify_message}"
-        return Check("FAIL", f"TLS {hostname}", printable(detail))
+        return Outcome("failure", f"{exc.reason}: {exc.verify_message}")
     except OSError as exc:  # ssl.SSLError is an OSError
-        return Check("FAIL", f"TLS {hostname}", printable(str(exc)))
+        return Outcome("failure", describe_transport_error(exc))
     cert = writer.get_extra_info("peercert")
     writer.close()
     subject = dict(item[0] for item in cert["subject"])
@@ -249,86 +103,163 @@ async def check_tls(
     expires = datetime.fromtimestamp(
         ssl.cert_time_to_seconds(cert["notAfter"]), UTC
     )
-    days_left = int((expires.timestamp() - clock.time()) // 86400)
+    days_left = int((expires.timestamp() - ctx.clock.time()) // 86400)
     detail = (  # names in a certificate are the server's text: shown escaped
         f"{printable(str(subject.get('commonName')))}, issued by "
         f"{printable(str(issuer.get('organizationName')))}, "
         f"expires {expires:%Y-%m-%d} ({days_left} days left)"
+        + (" through the proxy" if proxy else "")
     )
-    return Check(
-        "WARN" if days_left < warn_days else "PASS", f"TLS {hostname}", detail
+    if days_left < WARN_DAYS:
+        return Outcome("warning", detail)
+    return Outcome("ok", detail)
+
+
+async def _tls_connection(
+    ctx: CheckContext, host: str, port: int, trusted: ssl.SSLContext
+) -> asyncio.StreamWriter:
+    """A verified TLS connection to `host:port`, as the client opens it:
+    direct, or through an http:// proxy's tunnel (CONNECT)."""
+    proxy = ctx.settings(require_key=False).proxy.value
+    if proxy is None:
+        target = ctx.network.connect_to or (host, port)
+        _, writer = await asyncio.open_connection(
+            *target, ssl=trusted, server_hostname=host
+        )
+        return writer
+    reader, writer = await asyncio.open_connection(
+        *(ctx.network.connect_to or proxy.address), limit=ANSWER_LIMIT
     )
-
-
-PATHS = ("/v1/health", "/v1/client/health", "/v1/client/prompts")
-
-
-async def run_network_diagnostics(
-    *,
-    base_url: str | None = None,
-    resolve: Resolver = system_resolver,
-    connect_to: tuple[str, int] | None = None,
-    tls_context: ssl.SSLContext | None = None,
-    time_limit: float = TIME_LIMIT,
-) -> int:
-    """Print every check; return 1 if any failed. A failing check does not stop
-    the others.
-
-    Checks the host, port and scheme the client would use: `base_url`, else
-    `PROMPTOPS_BASE_URL`, else the default. The TCP and TLS checks connect to
-    `connect_to` (host, port) instead, if given: a server standing in for it.
-    """
-    if base_url is None:
-        base_url = os.environ.get(BASE_URL_ENV, DEFAULT_BASE_URL)
     try:
-        url = httpx.URL(check_base_url(base_url, BASE_URL_ENV))
-    except ValueError as exc:  # ConfigurationError: nothing to test
-        print(f"FAIL  Configuration: {exc}")
-        return 1
-    port = url.port or (443 if url.scheme == "https" else 80)
-    checks = [
-        *await check_dns([url.host], resolve, time_limit=time_limit),
-        await check_tcp(
-            url.host, port, connect_to=connect_to, time_limit=time_limit
-        ),
-        *await check_http(str(url), PATHS, time_limit=time_limit),
-    ]
-    if url.scheme == "https":
-        tls_host, tls_port = connect_to or (url.host, port)
-        checks.append(
-            await check_tls(
-                url.host,
-                tls_port,
-                connect_to=tls_host,
-                context=tls_context,
-                time_limit=time_limit,
-            )
+        parsed = httpx.URL(proxy.url)
+        request = f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        if parsed.username or parsed.password:
+            login = f"{parsed.username}:{parsed.password}".encode()
+            basic = base64.b64encode(login).decode()
+            request += f"Proxy-Authorization: Basic {basic}\r\n"
+        writer.write(f"{request}\r\n".encode())
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.LimitOverrunError, asyncio.IncompleteReadError):
+            raise ProxyRefused("no HTTP answer to CONNECT") from None
+        status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+        if status_line.split(" ")[1:2] != ["200"]:
+            raise ProxyRefused(printable(status_line, 200))
+        await writer.start_tls(trusted, server_hostname=host)
+    except BaseException:
+        writer.close()
+        raise
+    return writer
+
+
+async def public_health(ctx: CheckContext) -> Outcome:
+    client = await ctx.client(require_key=False)
+    probe = await client.probe("/v1/health")
+    shown = (
+        f"GET /v1/health: HTTP {probe.status} in {probe.elapsed * 1000:.0f} ms"
+    )
+    if not probe.is_envelope:
+        kind = probe.content_type or "no content type"
+        return Outcome(
+            "failure", f"{shown}, not a PromptOps answer ({kind}): a proxy's?"
         )
-    else:
-        checks.append(
-            Check(
-                "WARN",
-                f"TLS {url.host}",
-                "not used: the base URL is plain http",
+    if probe.status >= 500:
+        return Outcome("failure", f"{shown}: the API failed ({probe.code})")
+    if probe.status >= 400:
+        return Outcome("failure", f"{shown}: refused ({probe.code})")
+    return Outcome("ok", shown)
+
+
+API_PATHS = ("/v1/client/health", "/v1/client/prompts")
+
+
+async def api_paths(ctx: CheckContext) -> Outcome:
+    """Without the key, the API's own paths answer 401 in its envelope: they
+    are reachable. A proxy that blocks them answers something else."""
+    client = await ctx.client(require_key=False)
+    statuses = []
+    for path in API_PATHS:
+        probe = await client.probe(path)
+        if not probe.is_envelope:
+            kind = probe.content_type or "no content type"
+            return Outcome(
+                "failure",
+                f"GET {path}: HTTP {probe.status}, not a PromptOps answer "
+                f"({kind}): blocked on the way?",
             )
-        )
-    for check in checks:
-        print(check)
-    failed = sum(check.status == "FAIL" for check in checks)
-    warned = sum(check.status == "WARN" for check in checks)
-    if failed:
-        print(f"{failed} of {len(checks)} checks failed")
-    elif warned:
-        print(f"{len(checks)} checks: none failed, {warned} with a warning")
-    else:
-        print(f"All {len(checks)} checks passed")
-    return 1 if failed else 0
+        statuses.append(f"{path} HTTP {probe.status}")
+    return Outcome("ok", f"reachable: {', '.join(statuses)} without a key")
+
+
+CHECKS = (
+    Check(
+        "dns",
+        "DNS",
+        dns,
+        fix="Check the host in PROMPTOPS_BASE_URL, and this machine's DNS: "
+        "getent hosts {host}",
+        section="common-issues/#network_error-could-not-reach-httpsapipromptopscom",
+        what="The host the client connects to resolves: the API's, or the "
+        "proxy's it goes through.",
+        needs=("base-url", "proxy"),
+    ),
+    Check(
+        "tcp",
+        "TCP connect",
+        tcp,
+        fix="Allow outbound connections to {host}:{port}, or set "
+        "{proxy_variable} if the network requires a proxy",
+        section="common-issues/#network_error-could-not-reach-httpsapipromptopscom",
+        what="A TCP connection to it opens: no firewall or closed port in "
+        "the way.",
+        needs=("dns",),
+    ),
+    Check(
+        "tls",
+        "TLS",
+        tls,
+        fix="Behind a proxy that inspects HTTPS, add its CA to the bundle in "
+        "SSL_CERT_FILE; never turn verification off",
+        section="common-issues/#tls-certificate_verify_failed",
+        what="The API's certificate, through the proxy's tunnel if there is "
+        "one, verifies for its host name with the CAs the client trusts, and "
+        "does not expire within 14 days.",
+        needs=("tcp", "ca-bundle"),
+    ),
+    Check(
+        "public-health",
+        "Public health",
+        public_health,
+        fix="Check status.promptops.com; if a proxy answered instead, check "
+        "its allow-list",
+        section="debugging/#network-diagnostics",
+        what="`GET /v1/health` (no key), sent by the client the way it sends "
+        "every call, answers a PromptOps JSON envelope that is not an error.",
+        needs=("tls",),
+    ),
+    Check(
+        "api-paths",
+        "API paths",
+        api_paths,
+        fix="Ask the proxy's admins to allow {host}/v1/client/ as a whole",
+        section="debugging/#network-diagnostics",
+        what="`GET /v1/client/health` and `/v1/client/prompts` without the "
+        "key answer in the API's envelope (401): nothing blocks them.",
+        needs=("public-health",),
+    ),
+)
+
+
+async def diagnose_network(
+    environ: Mapping[str, str] | None = None,
+) -> Report:
+    """Every check, for the settings in `environ` (`os.environ` if None)."""
+    ctx = CheckContext(os.environ if environ is None else environ)
+    return await run_checks("network-diagnostics", CHECKS, ctx)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_script(
-        "network-diagnostics", run_network_diagnostics, __doc__, argv
-    )
+    return run_check_tool("network-diagnostics", CHECKS, __doc__, argv)
 
 
 if __name__ == "__main__":

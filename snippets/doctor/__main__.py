@@ -2,6 +2,6 @@
 
 import sys
 
-from snippets.doctor.cli import main
+from snippets.doctor import main
 
 sys.exit(main())

@@ -1,92 +1,157 @@
-"""PromptOps health check: runs each check, prints PASS or FAIL, exits 1 if
-any failed.
+"""PromptOps health check: the client against the API, the way your
+application uses it: the key accepted, a prompt fetched, then served from the
+cache, and rendered with its variables. A failing check stops only the checks
+that need it.
 
-Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
-PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
-
-    python -m snippets.index.health_check
-    python -m snippets.index.health_check --mock
+    promptops-health-check        # python -m snippets.index.health_check
+    promptops-health-check --prompt ID  # default: the first prompt listed
+    promptops-health-check --mock  # against the bundled mock API
 """
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 
-from snippets.cli import run_script
-from snippets.client import PromptOpsClient, PromptVariables
+from snippets.checks import Check, CheckContext, Outcome, Report, run_checks
+from snippets.cli import Option, run_check_tool
+from snippets.client import (
+    AuthenticationError,
+    HealthStatus,
+    Prompt,
+    PromptOpsError,
+)
+from snippets.client.redaction import printable
+
+
+async def authenticated_health(
+    ctx: CheckContext,
+) -> HealthStatus | PromptOpsError:
+    """The first call with the key, made once per run: other checks (the
+    doctor's rate limit) read its answer."""
+    if "health" not in ctx.facts:
+        client = await ctx.client()
+        try:
+            ctx.facts["health"] = await client.health_check()
+        except PromptOpsError as exc:
+            ctx.facts["health"] = exc
+    answer: HealthStatus | PromptOpsError = ctx.facts["health"]
+    return answer
+
+
+async def auth(ctx: CheckContext) -> Outcome:
+    answer = await authenticated_health(ctx)
+    if isinstance(answer, HealthStatus):
+        status, version = printable(answer.status), printable(answer.version)
+        accepted = "key and signature accepted"
+        return Outcome("ok", f"{accepted}; the API is {status} ({version})")
+    if isinstance(answer, AuthenticationError):
+        return Outcome("failure", str(answer))
+    fix = "Read the error: the API answered, but not with its health"
+    return Outcome("failure", str(answer), fix)
+
+
+async def prompt(ctx: CheckContext) -> Outcome:
+    client = await ctx.client()
+    prompt_id = ctx.options.get("prompt")
+    listed = ""
+    if not prompt_id:
+        ids = await client.list_prompts()
+        if not ids:
+            fix = "Create a prompt, or check the key's workspace"
+            return Outcome("warning", "this key sees no prompts", fix)
+        prompt_id, listed = ids[0], f" (the first of {len(ids)} listed)"
+    found: Prompt = await client.get_prompt(prompt_id)
+    ctx.facts["prompt"] = found
+    return Outcome("ok", f"{printable(found.id)} v{found.version}{listed}")
+
+
+async def cache(ctx: CheckContext) -> Outcome:
+    if "prompt" not in ctx.facts:
+        return Outcome("skipped", "no prompt to fetch")
+    client, found = await ctx.client(), ctx.facts["prompt"]
+    before = client.get_cache_stats()["hits"]
+    await client.get_prompt(found.id)  # fetched just before: from the cache
+    stats = client.get_cache_stats()
+    if stats["hits"] == before:
+        fix = "Keep cache_ttl above 0, and reuse one client"
+        return Outcome("warning", "the second fetch was a request", fix)
+    rate = f"hit rate {stats['hit_rate']:.0%}"
+    return Outcome("ok", f"the second fetch came from the cache ({rate})")
+
+
+async def render(ctx: CheckContext) -> Outcome:
+    if "prompt" not in ctx.facts:
+        return Outcome("skipped", "no prompt to render")
+    client, found = await ctx.client(), ctx.facts["prompt"]
+    variables = dict.fromkeys(found.variables, "health-check")
+    rendered = await client.render_prompt(found.id, variables)
+    ctx.facts["render"] = (found.id, variables)
+    shown = printable(repr(rendered.content), 60)
+    size = f"{len(rendered.content)} characters"
+    return Outcome("ok", f"{len(variables)} variable(s) set: {shown} ({size})")
+
+
+CHECKS = (
+    Check(
+        "auth",
+        "Authenticated health",
+        auth,
+        fix="Check PROMPTOPS_API_KEY against the dashboard: revoked, or from "
+        "another workspace?",
+        section="authentication/#authentication_error-invalid-api-key-or-signature",
+        what="`GET /v1/client/health` accepts the key and the request "
+        "signature.",
+        needs=("api-key", "clock", "rate-limit"),
+    ),
+    Check(
+        "prompt",
+        "Prompt retrieval",
+        prompt,
+        fix="Read the error: it names the prompt or the field at fault",
+        section="common-issues/#request-problems",
+        what="The prompt given with `--prompt`, else the first the key lists, "
+        "is fetched.",
+        needs=("auth",),
+    ),
+    Check(
+        "cache",
+        "Caching",
+        cache,
+        fix="Keep cache_ttl above 0, and reuse one client",
+        section="performance-issues/#measure-first-the-profiler",
+        what="Fetching that prompt again is served from the client's cache.",
+        needs=("prompt",),
+    ),
+    Check(
+        "render",
+        "Rendering",
+        render,
+        fix="Read the error: it names the prompt or the variable at fault",
+        section="common-issues/#request-problems",
+        what="That prompt renders, each of its variables set.",
+        needs=("prompt",),
+    ),
+)
 
 
 async def run_health_checks(
-    make_client: Callable[[], PromptOpsClient] = PromptOpsClient,
-) -> int:
-    """Run every check, even after one fails: 0 if all passed, else 1."""
-    failures = 0
-
-    async def check(name: str, step: Callable[[], Awaitable[str]]) -> None:
-        nonlocal failures
-        try:
-            detail = await step()
-        # report the failure and go on with the next check
-        except Exception as exc:
-            failures += 1
-            print(f"FAIL  {name:<22} {exc}")
-        else:
-            print(f"PASS  {name:<22} {detail}")
-
-    print("Running PromptOps health checks...")
-    try:
-        client = make_client()  # reads PROMPTOPS_API_KEY, checks the settings
-    except Exception as exc:
-        print(f"FAIL  {'Initialization':<22} {exc}")
-        return 1
-
-    async with client:
-
-        async def initialization() -> str:
-            await client.initialize()
-            return f"client for {client.base_url}"
-
-        async def connectivity() -> str:
-            health = await client.health_check()
-            return f"{health.status} (API {health.version})"
-
-        async def prompt_retrieval() -> str:
-            prompt = await client.get_prompt("hello-world")
-            return f"{prompt.id} v{prompt.version}"
-
-        async def caching() -> str:
-            before = client.get_cache_stats()["hits"]
-            # fetched above: must come from the cache
-            await client.get_prompt("hello-world")
-            stats = client.get_cache_stats()
-            if stats["hits"] == before:
-                raise RuntimeError(
-                    "second fetch was not served from the cache"
-                )
-            return f"hit rate {stats['hit_rate']:.0%}"
-
-        async def variable_substitution() -> str:
-            rendered = await client.render_prompt(
-                prompt_id="hello-world",
-                variables=PromptVariables({"name": "health-check"}),
-            )
-            return repr(rendered.content)
-
-        await check("Initialization", initialization)
-        await check("API connectivity", connectivity)
-        await check("Prompt retrieval", prompt_retrieval)
-        await check("Caching", caching)
-        await check("Variable substitution", variable_substitution)
-
-    print(
-        "All checks passed" if failures == 0 else f"{failures} check(s) failed"
+    environ: Mapping[str, str] | None = None, prompt_id: str | None = None
+) -> Report:
+    """Every check, with the settings in `environ` (`os.environ` if None)."""
+    ctx = CheckContext(
+        os.environ if environ is None else environ,
+        options={"prompt": prompt_id},
     )
-    return 0 if failures == 0 else 1
+    return await run_checks("health-check", CHECKS, ctx)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_script("health-check", run_health_checks, __doc__, argv)
+    option = Option("--prompt", "the prompt to fetch and render", "ID")
+    return run_check_tool(
+        "health-check", CHECKS, __doc__, argv, options=[option]
+    )
 
 
 if __name__ == "__main__":

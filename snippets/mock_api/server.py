@@ -22,7 +22,7 @@ from typing import Any, Final, Literal, Self
 import httpx
 import respx
 
-from snippets.client._client import BASE_URL_ENV, DEFAULT_BASE_URL, MAX_BATCH
+from snippets.client import BASE_URL_ENV, DEFAULT_BASE_URL, MAX_BATCH
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.client.errors import (
     ERRORS_BY_CODE,
