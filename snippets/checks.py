@@ -215,6 +215,11 @@ class Report:
     def __str__(self) -> str:
         return "\n".join(self.text())
 
+    def print(self) -> None:
+        """Print the report, a line at a time (as the tools do)."""
+        for line in self.text():
+            print(line)
+
     def as_json(self) -> dict[str, Any]:
         """The report for CI and monitoring: see docs/reference/report.schema.json."""
         return {

@@ -115,7 +115,9 @@ def run_check_tool(
         else:
             report = asyncio.run(main(context(os.environ)))
         if args.json:
-            print(json.dumps(report.as_json(), indent=2, allow_nan=False), file=out)
+            shown = json.dumps(report.as_json(), indent=2, allow_nan=False)
+            for line in shown.splitlines():  # a line at a time, as the text report
+                print(line, file=out)
         else:
             print(report.summary(), file=out)
         return report.exit_code

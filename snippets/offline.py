@@ -113,7 +113,14 @@ class OfflineClock(FakeClock):
 
 
 # Every variable the client reads: set aside during a simulation.
-CLIENT_VARIABLES: Final = (API_KEY_ENV, BASE_URL_ENV, "SSL_CERT_FILE", "SSL_CERT_DIR")
+CLIENT_VARIABLES: Final = (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
 
 
 def _client_variable(name: str) -> bool:

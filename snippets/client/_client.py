@@ -181,8 +181,10 @@ class PromptOpsClient:
         # A missing or broken CA bundle fails here, not at a request.
         self._verify = settings.trust.value.context()
         self._proxy = settings.proxy.value
-        for note in settings.notes:
-            self._log(logging.WARNING, "PromptOps client settings: %s", note)
+        # What could leak or misroute requests is logged; the tools report the rest.
+        for setting in (settings.base_url, settings.proxy):
+            for note in setting.notes:
+                self._log(logging.WARNING, "PromptOps client: %s: %s", setting.source, note)
         self.timeout = _check_seconds("timeout", timeout, allow_zero=False)
         self.cache_ttl = _check_seconds("cache_ttl", cache_ttl, allow_zero=True)
         self.max_retry_after = _check_seconds("max_retry_after", max_retry_after, allow_zero=True)

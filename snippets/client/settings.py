@@ -70,14 +70,14 @@ def read_api_key(environ: Mapping[str, str], api_key: object = None) -> Setting[
         key = key.strip()
     if len(key) > 1 and key[0] in "'\"" and key[-1] == key[0]:
         raise ConfigurationError(
-            f"The API key in {source} has quotes around it (copied from a .env file?): remove "
+            f"The API key ({source}) has quotes around it (copied from a .env file?): remove "
             "them (nothing was sent)"
         )
     for position, char in enumerate(key, start=1):
         if char.isspace() or not char.isprintable() or not char.isascii():
             kind = "a space or line break" if char.isspace() else "a control or non-ASCII character"
             raise ConfigurationError(
-                f"The API key in {source} has {kind} at character {position}: copy it again, "
+                f"The API key ({source}) has {kind} at character {position}: copy it again, "
                 "without spaces, quotes or line breaks (nothing was sent)"
             )
     if key[0] in "'\"" or key[-1] in "'\"":

@@ -430,6 +430,6 @@ def test_a_client_without_a_key_probes_without_sending_one_and_refuses_calls_tha
 def test_the_client_logs_each_note_once_made(caplog: pytest.LogCaptureFixture) -> None:
     PromptOpsClient(KEY, base_url="http://api.internal.example")
     assert [r.getMessage() for r in caplog.records if r.name == "promptops"] == [
-        "PromptOps client settings: base_url: plain http to api.internal.example: the key and "
+        "PromptOps client: base_url: plain http to api.internal.example: the key and "
         "every prompt travel unencrypted; use https"
     ]

@@ -165,9 +165,9 @@ def test_command_line_mock_run_is_deterministic(
         "all",
         "60",
         "100%",
-        "27.5ms",
-        "50.0ms",
-        "50.0ms",
+        "19.3ms",  # 30 renders and the 3 first fetches at 35 ms, 27 fetches from the cache
+        "35.0ms",
+        "35.0ms",
     ]
     assert captured.err == ""  # not a terminal: no progress fragments in the log
 
