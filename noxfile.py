@@ -199,9 +199,10 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff check, ruff format --check, mypy --strict."""
+    """ruff check, ruff format --check, the layers of snippets/ (import-linter), mypy --strict."""
     _install(session, "lint")
     session.run("ruff", "check", ".")
+    session.run("lint-imports")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
     # What readers install runs on 3.11: check the package against 3.11's standard library.

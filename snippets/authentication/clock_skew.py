@@ -2,8 +2,8 @@
 `Date` header of its public health endpoint (no key needed, so it works
 while authentication fails).
 
-    promptops-clock-skew         # python -m snippets.authentication.clock_skew
-    promptops-clock-skew --mock  # against the bundled mock API
+    promptops-clock-skew
+    promptops-clock-skew --mock  # the mock API this package bundles
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 (the key, the base URL, the proxy and the CAs), read exactly as the client
 reads them, each reported ok, warn or FAIL with its fix.
 
-    promptops-config-doctor  # python -m snippets.common_issues.config_doctor
-    promptops-config-doctor --mock  # against the bundled mock API
+    promptops-config-doctor
+    promptops-config-doctor --mock  # the mock API this package bundles
 """
 
 from __future__ import annotations

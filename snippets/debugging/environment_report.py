@@ -1,8 +1,8 @@
 """Environment report: what to paste into a bug report (never the API key
 itself): the system, the packages, and each setting as the client reads it.
 
-    promptops-environment-report  # python -m snippets.debugging.environment_report
-    promptops-environment-report --mock  # against the bundled mock API
+    promptops-environment-report
+    promptops-environment-report --mock  # the mock API this package bundles
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 TLS and HTTP, each on its own, the way the client goes: through the proxy it
 would use, trusting the CAs it trusts.
 
-    promptops-network-diagnostics  # python -m snippets.debugging.network_...
-    promptops-network-diagnostics --mock  # against the bundled mock API
+    promptops-network-diagnostics
+    promptops-network-diagnostics --mock  # the mock API this package bundles
 """
 
 from __future__ import annotations

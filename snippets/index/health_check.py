@@ -3,9 +3,9 @@ application uses it: the key accepted, a prompt fetched, then served from the
 cache, and rendered with its variables. A failing check stops only the checks
 that need it.
 
-    promptops-health-check        # python -m snippets.index.health_check
-    promptops-health-check --prompt ID  # default: the first prompt listed
-    promptops-health-check --mock  # against the bundled mock API
+    promptops-health-check
+    promptops-health-check --prompt ID  # else the first prompt listed
+    promptops-health-check --mock  # the mock API this package bundles
 """
 
 from __future__ import annotations
