@@ -30,7 +30,7 @@ from snippets.client import (
     RequestTimeoutError,
     ServerError,
 )
-from snippets.client._client import INITIAL_BACKOFF, MAX_BACKOFF
+from snippets.client._client import INITIAL_BACKOFF, JITTER, MAX_BACKOFF
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.offline import LASTING, MOCK_SCENARIOS
 
@@ -39,6 +39,11 @@ TIMEOUT = 30.0
 ALL_ATTEMPTS = 3
 # The backoff before retry n is at most min(8, 0.5 * 2**n): 0.5 s, then 1 s.
 BACKOFF = [min(MAX_BACKOFF, INITIAL_BACKOFF * 2**n) for n in range(ALL_ATTEMPTS - 1)]
+
+
+def asked(seconds: float) -> float:
+    """The longest wait for a `Retry-After` of `seconds`: never shorter, up to 25 % longer."""
+    return seconds * (1 + JITTER)
 
 
 @dataclass(frozen=True)
@@ -88,17 +93,17 @@ SCENARIOS: dict[str, Scenario] = {
     "wrong-key": Scenario(MOCK_SCENARIOS["wrong-key"].api, at_once(AuthenticationError)),
     "clock-skew": Scenario(MOCK_SCENARIOS["clock-skew"].api, at_once(AuthenticationError)),
     "rate-limited-once": Scenario(
-        lambda api: api.rate_limit(times=1, retry_after=2), Outcome(None, 2, 2)
+        lambda api: api.rate_limit(times=1, retry_after=2), Outcome(None, 2, asked(2))
     ),
     # retry_after 60 s does not fit the 30 s deadline: raised at once.
     "rate-limited": Scenario(MOCK_SCENARIOS["rate-limited"].api, at_once(RateLimitError)),
     "rate-limited-2s": Scenario(
         lambda api: api.rate_limit(times=LASTING, retry_after=2),
-        Outcome(RateLimitError, ALL_ATTEMPTS, 2 * 2),
+        Outcome(RateLimitError, ALL_ATTEMPTS, 2 * asked(2)),
     ),
     "rate-limited-in-the-body-only": Scenario(
         lambda api: api.rate_limit(times=LASTING, retry_after=3, header=False),
-        Outcome(RateLimitError, ALL_ATTEMPTS, 2 * 3),
+        Outcome(RateLimitError, ALL_ATTEMPTS, 2 * asked(3)),
     ),
     "rate-limited-without-retry-after": Scenario(
         lambda api: api.rate_limit(times=LASTING, retry_after=None),
@@ -132,12 +137,14 @@ SCENARIOS: dict[str, Scenario] = {
         lambda api: api.connection_refused(times=LASTING),
         Outcome(NetworkError, ALL_ATTEMPTS, sum(BACKOFF)),
     ),
-    # No answer at all: the deadline ends the call, whatever was left of it.
+    # No answer at all: each attempt times out at its share of the deadline (10 s of 30), and
+    # is retried while time is left; the deadline ends the call.
     "connect-timeout": Scenario(
-        lambda api: api.connect_timeout(times=LASTING), Outcome(RequestTimeoutError, 1, TIMEOUT)
+        lambda api: api.connect_timeout(times=LASTING),
+        Outcome(RequestTimeoutError, ALL_ATTEMPTS, TIMEOUT),
     ),
     "read-timeout": Scenario(
-        lambda api: api.timeout(times=LASTING), Outcome(RequestTimeoutError, 1, TIMEOUT)
+        lambda api: api.timeout(times=LASTING), Outcome(RequestTimeoutError, ALL_ATTEMPTS, TIMEOUT)
     ),
     "truncated-json": Scenario(
         lambda api: api.malformed_body(times=LASTING), at_once(ServerError), within_contract=False

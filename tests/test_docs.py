@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
+import random
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -83,12 +84,23 @@ def on_the_docs_clock(clock: FakeClock) -> Iterator[None]:
         asyncio.set_event_loop_policy(None)
 
 
+DOCS_RANDOM_SEED = 0
+"""The client jitters its waits at random: the pages show what it does with this seed, and the
+copy check seeds a copied block's process the same way (tests/copied)."""
+
+
 @pytest.fixture
 def docs_env(clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """An example's world: the docs clock and an empty working directory."""
+    """An example's world: the docs clock, the docs' random seed and an empty working
+    directory."""
     monkeypatch.chdir(tmp_path)
-    with on_the_docs_clock(clock):
-        yield
+    state = random.getstate()
+    random.seed(DOCS_RANDOM_SEED)
+    try:
+        with on_the_docs_clock(clock):
+            yield
+    finally:
+        random.setstate(state)
 
 
 def _where(example: CodeExample, line_in_example: int) -> str:

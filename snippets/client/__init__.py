@@ -22,6 +22,7 @@ from .errors import (
     describe_transport_error,
 )
 from .models import HealthStatus, Probe, Prompt, PromptVariables, RenderedPrompt
+from .ratelimit import RateLimiter
 from .settings import (
     API_KEY_ENV,
     BASE_URL_ENV,
@@ -53,6 +54,7 @@ __all__ = [
     "PromptVariables",
     "Proxy",
     "RateLimitError",
+    "RateLimiter",
     "RenderedPrompt",
     "RequestTimeoutError",
     "ServerError",

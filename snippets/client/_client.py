@@ -28,6 +28,7 @@ from .errors import (
     RequestTimeoutError,
     ServerError,
     describe_transport_error,
+    is_permanent,
     is_retryable,
     spec_for_status,
 )
@@ -39,6 +40,7 @@ from .models import (
     RenderedPrompt,
     check_prompt_id,
 )
+from .ratelimit import RateLimiter
 from .redaction import MAX_SERVER_TEXT, printable, redact_url, scrub
 from .settings import Settings, read_settings
 from .signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
@@ -46,10 +48,13 @@ from .signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 logger = logging.getLogger("promptops")
 
 # Backoff between retries: 0.5 s, 1 s, 2 s, ... capped at 8 s, each shortened by up to 25 %
-# at random so that many clients failing together do not retry together.
+# at random so that many clients failing together do not retry together. A wait the server
+# asks for (Retry-After) is lengthened by up to 25 % instead: never shorter than asked.
 INITIAL_BACKOFF: Final = 0.5
 MAX_BACKOFF: Final = 8.0
 JITTER: Final = 0.25
+# httpx's own defaults: `httpx.Limits()` with no arguments would be unlimited.
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 # A `retry_after` longer than this is not waited for: the error is raised at once.
 MAX_RETRY_AFTER: Final = 60.0
 # The batch-render endpoint takes at most this many items per call.
@@ -135,14 +140,24 @@ class PromptOpsClient:
         settings: The key, base URL, proxy and CAs, already read (`read_settings`), instead of
             `api_key` and `base_url` and the environment: what the guide's tools pass. Read
             without a key (`require_key=False`), the client calls public endpoints only.
-        timeout: Overall deadline in seconds for one call: connecting, every attempt, every
-            byte of every answer and every wait between retries.
-        max_retries: Retries after the first attempt, for connect errors, timeouts, 408, 429, 5xx.
+        timeout: Overall deadline in seconds for one call: waiting for a connection,
+            connecting, every attempt, every byte of every answer and every wait between
+            retries.
+        attempt_timeout: Seconds one attempt may take, within what is left of `timeout`; by
+            default `timeout` shared between the attempts (`timeout / (max_retries + 1)`), so
+            that an attempt that hangs leaves time for a retry.
+        max_retries: Retries after the first attempt, for connect errors, attempts that timed
+            out, 408, 429, 5xx.
         cache_ttl: Seconds `get_prompt` results are cached; 0 turns the cache off.
         max_retry_after: Longest `retry_after` the client will wait; longer ones raise at once.
         max_response_bytes: Largest response body accepted (10 MiB); a larger one is refused
             while it streams in, so it never fills memory.
-        limits: Connection pool limits (`httpx.Limits`); httpx's defaults otherwise.
+        limits: Connection pool limits (`httpx.Limits`); httpx's defaults otherwise: 100
+            connections, 20 kept alive. A call waiting for a free connection waits within its
+            deadline, and a timeout says so.
+        rate_limiter: A `RateLimiter` shared by every client on the same key: each attempt
+            waits for it (within the deadline), and a 429's or 503's `Retry-After` pauses all
+            of them.
         event_hooks: httpx event hooks (`{"request": [...], "response": [...]}`), for logging.
             A hook that raises is logged and ignored: it never fails a call.
         transport: An httpx transport (tests, proxies); default is httpx's.
@@ -160,11 +175,13 @@ class PromptOpsClient:
         base_url: str | None = None,
         settings: Settings | None = None,
         timeout: float = 30.0,
+        attempt_timeout: float | None = None,
         max_retries: int = 2,
         cache_ttl: float = 300.0,
         max_retry_after: float = MAX_RETRY_AFTER,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         limits: httpx.Limits | None = None,
+        rate_limiter: RateLimiter | None = None,
         event_hooks: Mapping[str, list[Callable[..., Any]]] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         clock: Clock = SYSTEM_CLOCK,
@@ -189,8 +206,15 @@ class PromptOpsClient:
         self.cache_ttl = _check_seconds("cache_ttl", cache_ttl, allow_zero=True)
         self.max_retry_after = _check_seconds("max_retry_after", max_retry_after, allow_zero=True)
         self.max_retries = _check_count("max_retries", max_retries, minimum=0)
+        self.attempt_timeout = (
+            self.timeout / (self.max_retries + 1)
+            if attempt_timeout is None
+            else _check_seconds("attempt_timeout", attempt_timeout, allow_zero=False)
+        )
         self.max_response_bytes = _check_count("max_response_bytes", max_response_bytes, minimum=1)
-        self._limits = limits or httpx.Limits()
+        self._limits = limits or DEFAULT_LIMITS
+        self._active = 0  # attempts in progress: past the pool's limit, one waits for a slot
+        self.rate_limiter = rate_limiter
         self._event_hooks = {
             name: [self._guarded(hook) for hook in hooks]
             for name, hooks in (event_hooks or {}).items()
@@ -400,38 +424,41 @@ class PromptOpsClient:
     ) -> T:
         """Send one API call and `parse` its `data`: retry what is worth retrying, all within
         one overall deadline."""
-        endpoint = f"{method} {path}"
-        try:
-            # The deadline on the event loop's own clock: it bounds connecting, every attempt,
-            # every byte and every wait, however slowly a server trickles its answer.
-            async with asyncio.timeout(self.timeout):
-                return await self._attempts(method, path, parse, json)
-        except TimeoutError:
-            raise RequestTimeoutError(
-                f"{endpoint}: no answer within the {self.timeout:g} s deadline"
-            ) from None
-
-    async def _attempts(self, method: str, path: str, parse: Callable[[Any], T], json: Any) -> T:
         if self._api_key is None:
             raise ConfigurationError(
                 f"No API key: {method} {path} needs one (this client was made without a key "
                 "for public endpoints)"
             )
+        call = _Call(f"{method} {path}")
+        try:
+            # The deadline on the event loop's own clock: it bounds waiting for a connection,
+            # every attempt, every byte and every wait, however slowly a server trickles.
+            async with asyncio.timeout(self.timeout):
+                return await self._attempts(call, method, path, parse, json)
+        except TimeoutError:
+            raise RequestTimeoutError(call.out_of_time(self.timeout)) from None
+
+    async def _attempts(
+        self, call: _Call, method: str, path: str, parse: Callable[[Any], T], json: Any
+    ) -> T:
         await self.initialize()
-        endpoint = f"{method} {path}"
         deadline = self.clock.monotonic() + self.timeout
-        attempt = 0
         while True:
             remaining = deadline - self.clock.monotonic()
             if remaining <= 0:
-                raise RequestTimeoutError(
-                    f"{endpoint}: no answer within the {self.timeout:g} s deadline"
-                )
-            answer = await self._attempt(method, path, json, remaining)
+                raise RequestTimeoutError(call.out_of_time(self.timeout))
+            if self.rate_limiter is not None:
+                call.phase = "waiting for the rate limiter"
+                await self.rate_limiter.acquire()
+                remaining = deadline - self.clock.monotonic()
+            seconds = min(self.attempt_timeout, remaining)
+            answer = await self._attempt(call, method, path, json, seconds)
             if isinstance(answer, PromptOpsError):
                 error = answer
             else:
                 status, headers, body = answer
+                if self.rate_limiter is not None:
+                    self.rate_limiter.observe(headers)
                 envelope = _json_or_none(headers, body)
                 if (
                     200 <= status < 300
@@ -442,13 +469,21 @@ class PromptOpsClient:
                         return parse(envelope.get("data"))
                     except _Malformed as exc:
                         raise ServerError(
-                            f"{endpoint} answered HTTP {status} with a malformed body: {exc}",
+                            f"{call.endpoint} answered HTTP {status} with a malformed body: {exc}",
                             status_code=status,
                         ) from None
-                error = self._error_from(endpoint, status, headers, len(body), envelope)
+                error = self._error_from(call.endpoint, status, headers, len(body), envelope)
+                if self.rate_limiter is not None and error.retry_after is not None:
+                    self.rate_limiter.pause(error.retry_after)  # for every client sharing it
 
-            delay = self._retry_delay(error, attempt)
-            if delay is None or self.clock.monotonic() + delay >= deadline:
+            if call.timed_out and self.clock.monotonic() >= deadline:  # cut by the deadline
+                raise RequestTimeoutError(call.out_of_time(self.timeout))
+            delay = self._retry_delay(error, call.attempts - 1)
+            if delay is None:
+                raise error
+            if self.clock.monotonic() + delay >= deadline:  # no time left to try again
+                if call.timed_out:
+                    raise RequestTimeoutError(call.out_of_time(self.timeout)) from None
                 raise error
             self._log(
                 logging.INFO,
@@ -456,12 +491,12 @@ class PromptOpsClient:
                 method,
                 path,
                 error.code,
-                attempt + 1,
+                call.attempts,
                 self.max_retries,
                 delay,
             )
+            call.phase = "waiting to retry"
             await self.clock.sleep(delay)
-            attempt += 1
 
     async def probe(self, path: str = "/v1/health", *, max_bytes: int = 64 * 1024) -> Probe:
         """GET `path` once, without the key, and say what answered.
@@ -473,17 +508,14 @@ class PromptOpsClient:
         or a `ServerError` for a body too large or undecodable.
         """
         await self.initialize()
-        try:
-            async with asyncio.timeout(self.timeout):
-                sent, started = self.clock.time(), self.clock.monotonic()
-                answer = await self._attempt(
-                    "GET", path, None, self.timeout, authenticate=False, limit=max_bytes
-                )
-                received, elapsed = self.clock.time(), self.clock.monotonic() - started
-        except TimeoutError:
-            raise RequestTimeoutError(
-                f"GET {path}: no answer within the {self.timeout:g} s deadline"
-            ) from None
+        call = _Call(f"GET {path}")
+        sent, started = self.clock.time(), self.clock.monotonic()
+        answer = await self._attempt(
+            call, "GET", path, None, self.timeout, authenticate=False, limit=max_bytes
+        )
+        received, elapsed = self.clock.time(), self.clock.monotonic() - started
+        if isinstance(answer, RequestTimeoutError):
+            raise RequestTimeoutError(call.out_of_time(self.timeout))
         if isinstance(answer, PromptOpsError):
             raise answer
         status, headers, body = answer
@@ -504,28 +536,41 @@ class PromptOpsClient:
 
     async def _attempt(
         self,
+        call: _Call,
         method: str,
         path: str,
         json: Any,
-        time_left: float,
+        seconds: float,
         *,
         authenticate: bool = True,
         limit: int | None = None,
     ) -> tuple[int, httpx.Headers, bytes] | PromptOpsError:
-        """One attempt: the status, headers and body; or the error that ended it."""
-        endpoint = f"{method} {path}"
+        """One attempt, within `seconds`: the status, headers and body; or the error that
+        ended it."""
+        pool_full = self._limits.max_connections is not None and (
+            self._active >= self._limits.max_connections
+        )
+        call.start_attempt(pool_full)
+        self._active += 1
         try:
-            return await self._send(method, path, json, time_left, authenticate, limit)
-        except httpx.TimeoutException:
-            return RequestTimeoutError(f"{endpoint} timed out")
+            async with asyncio.timeout(seconds):
+                return await self._send(call, method, path, json, seconds, authenticate, limit)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            tries = self.max_retries + 1 if authenticate else 1
+            return RequestTimeoutError(call.attempt_timed_out(exc, seconds, tries, self._limits))
         except PromptOpsError as exc:  # the body was too large or undecodable
             return exc
-        except Exception as exc:  # any other failure to send or receive: the network's
+        except Exception as exc:  # any other failure to send or receive
             detail = self._server_text(describe_transport_error(exc))
-            return NetworkError(f"Could not reach {self.base_url}: {detail}")
+            return NetworkError(
+                f"Could not reach {self.base_url}: {detail}", permanent=is_permanent(exc)
+            )
+        finally:
+            self._active -= 1
 
     async def _send(
         self,
+        call: _Call,
         method: str,
         path: str,
         json: Any,
@@ -543,8 +588,10 @@ class PromptOpsClient:
             json=json,
             timeout=httpx.Timeout(time_left),
             auth=httpx.USE_CLIENT_DEFAULT if authenticate else None,
+            extensions={"trace": call.trace},
         ) as response:
             status = response.status_code
+            call.phase = "reading the answer"
 
             def too_large(size: str) -> ServerError:
                 return ServerError(
@@ -583,19 +630,21 @@ class PromptOpsClient:
     def _retry_delay(self, error: PromptOpsError, attempt: int) -> float | None:
         """Seconds to wait before retrying `error`, or None if it must not be retried.
 
-        The wait is the backoff, or the server's `retry_after` if that is longer: a
-        `Retry-After` of 0, negative, NaN or in the past never makes the client hammer the API.
+        The wait is the backoff, or the server's `retry_after` (a 429's, or a 503's
+        `Retry-After`) if that is longer: a `Retry-After` of 0, negative, NaN or in the past
+        never makes the client hammer the API.
         """
         if attempt >= self.max_retries or not is_retryable(error):
             return None
         backoff = min(MAX_BACKOFF, INITIAL_BACKOFF * 2.0**attempt)
         backoff *= 1 - JITTER * random.random()
-        retry_after = error.retry_after if isinstance(error, RateLimitError) else None
-        if retry_after is None:
+        if error.retry_after is None:
             return backoff
-        if retry_after > self.max_retry_after:
+        if error.retry_after > self.max_retry_after:
             return None
-        return max(retry_after, backoff)
+        # Never sooner than asked; later by up to 25 %, so that every client told the same
+        # wait does not come back at the same instant.
+        return max(error.retry_after * (1 + JITTER * random.random()), backoff)
 
     def _error_from(
         self,
@@ -635,7 +684,10 @@ class PromptOpsClient:
         if cls is RateLimitError:
             retry_after = _retry_after(body_retry_after, headers, self.clock)
             return RateLimitError(message, status_code=status, retry_after=retry_after)
-        return cls(message, status_code=status)
+        error = cls(message, status_code=status)
+        if status == 503:  # Service Unavailable: Retry-After says when to come back (RFC 9110)
+            error.retry_after = _retry_after(body_retry_after, headers, self.clock)
+        return error
 
     def _server_text(self, text: str, limit: int = MAX_SERVER_TEXT) -> str:
         """Text from outside the client, safe to raise: no key or signature, one line."""
@@ -666,6 +718,69 @@ class PromptOpsClient:
         """Log; a broken handler or filter must not turn a working call into a failure."""
         with contextlib.suppress(Exception):
             logger.log(level, message, *args)
+
+
+class _Call:
+    """One call's attempts, and where the current one is: what a timeout's message says.
+
+    The phase is set as the attempt goes, from httpcore's trace events where there are some
+    (a real connection), else from what the client itself sees.
+    """
+
+    _TRACE: Final = (
+        ("connection.connect_tcp", "connecting"),
+        ("connection.connect_unix_socket", "connecting"),
+        ("connection.start_tls", "in the TLS handshake"),
+        ("http11.send_request", "sending the request"),
+        ("http2.send_request", "sending the request"),
+        ("http11.receive_response_headers", "waiting for the answer"),
+        ("http2.receive_response_headers", "waiting for the answer"),
+        ("http11.receive_response_body", "reading the answer"),
+        ("http2.receive_response_body", "reading the answer"),
+    )
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.attempts = 0
+        self.phase = "waiting for the answer"
+        self.timed_out = False  # the last attempt ended in a timeout
+
+    def start_attempt(self, pool_full: bool) -> None:
+        self.attempts += 1
+        self.timed_out = False
+        self.phase = "waiting for a free connection" if pool_full else "waiting for the answer"
+
+    async def trace(self, name: str, info: Mapping[str, Any]) -> None:
+        for prefix, phase in self._TRACE:
+            if name.startswith(prefix):
+                self.phase = phase
+                return
+
+    def attempt_timed_out(
+        self, exc: BaseException, seconds: float, tries: int, limits: httpx.Limits
+    ) -> str:
+        """The message of an attempt that timed out, saying where it was (`tries`: how many
+        attempts the call may make)."""
+        self.timed_out = True
+        if isinstance(exc, httpx.PoolTimeout):
+            self.phase = "waiting for a free connection"
+        elif isinstance(exc, httpx.ConnectTimeout):
+            self.phase = "connecting"
+        elif isinstance(exc, httpx.WriteTimeout):
+            self.phase = "sending the request"
+        if self.phase == "waiting for a free connection":
+            self.phase += f" (all {limits.max_connections} of the client's connections were in use)"
+        which = f"attempt {self.attempts} of {tries} " if tries > 1 else ""
+        return f"{self.endpoint}: {which}timed out after {seconds:.3g} s, {self.phase}"
+
+    def out_of_time(self, deadline: float) -> str:
+        """The message of a call whose deadline passed."""
+        tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
+        if self.phase in ("waiting to retry", "waiting for the rate limiter"):
+            where = f"it passed while {self.phase}"
+        else:
+            where = f"{'the last' if self.attempts > 1 else 'it'} timed out {self.phase}"
+        return f"{self.endpoint}: no answer within the {deadline:g} s deadline ({tries}; {where})"
 
 
 ACCEPTED: Final = "gzip, deflate"

@@ -73,8 +73,12 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
-        self.advance(seconds)
-        await asyncio.sleep(0)  # still let other tasks run, as a real sleep would
+        loop = asyncio.get_running_loop()
+        if isinstance(loop, _FakeTimeLoop) and loop.clock is self:
+            await asyncio.sleep(seconds)  # the loop moves the clock: sleepers overlap, as in life
+        else:
+            self.advance(seconds)
+            await asyncio.sleep(0)  # still let other tasks run, as a real sleep would
 
     def block(self, seconds: float) -> None:
         self.advance(seconds)
@@ -94,10 +98,10 @@ class _FakeTimeLoop(asyncio.SelectorEventLoop):
         selector = _JumpingSelector(clock)
         super().__init__(selector)
         selector.own_files = len(selector.get_map())  # the loop's wake-up pipe
-        self._clock = clock
+        self.clock = clock
 
     def time(self) -> float:
-        return self._clock.monotonic()
+        return self.clock.monotonic()
 
 
 class _JumpingSelector(selectors.DefaultSelector):

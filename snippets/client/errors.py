@@ -13,6 +13,9 @@ import ssl
 from dataclasses import dataclass
 from typing import ClassVar
 
+import httpcore
+import httpx
+
 
 class PromptOpsError(Exception):
     """Base class of every error the PromptOps client raises.
@@ -27,6 +30,9 @@ class PromptOpsError(Exception):
         super().__init__(message)
         self.message = message
         self.status_code = status_code
+        self.retry_after: float | None = None
+        """Seconds the API asked to wait before trying again (a 429's or a 503's
+        `Retry-After`), if it said."""
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -72,9 +78,20 @@ class ValidationError(PromptOpsError, ValueError):
 
 
 class NetworkError(PromptOpsError):
-    """The client could not reach the API: DNS, refused connection, TLS, reset."""
+    """The client could not reach the API: DNS, refused connection, TLS, reset.
+
+    `permanent` is True when trying again cannot help (not retried, and not an outage): a
+    certificate that does not verify, a host name that does not exist, a client used after
+    its event loop closed.
+    """
 
     code = "NETWORK_ERROR"
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, permanent: bool = False
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.permanent = permanent
 
 
 class ServerError(PromptOpsError):
@@ -209,6 +226,8 @@ def is_retryable(error: PromptOpsError) -> bool:
     says (a 401 is never retried). A failure without an answer (no status: network error,
     timeout) is retried if the catalog marks its class retryable.
     """
+    if isinstance(error, NetworkError) and error.permanent:
+        return False
     if error.status_code is None:
         spec = _SPECS_BY_CLASS.get(type(error))
     else:
@@ -237,6 +256,29 @@ def error_matrix_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def is_permanent(exc: BaseException) -> bool:
+    """Whether a failure to reach the API will happen again, whatever the wait: a certificate
+    that does not verify, a name that does not exist (not a resolver that did not answer), an
+    event loop already closed, or anything that is no network failure at all (a bug)."""
+    cause: BaseException | None = exc
+    transport = False
+    for _ in range(10):  # a cause chain is short; never loop on a cycle
+        if cause is None:
+            break
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        if isinstance(cause, socket.gaierror):
+            return cause.errno == socket.EAI_NONAME
+        if isinstance(cause, RuntimeError) and "Event loop is closed" in str(cause):
+            return True
+        transport = transport or isinstance(cause, _TRANSPORT_ERRORS)
+        cause = cause.__cause__ or cause.__context__
+    return not transport
+
+
+_TRANSPORT_ERRORS = (OSError, httpx.TransportError, httpcore.NetworkError, httpcore.ProtocolError)
+
+
 def describe_transport_error(exc: BaseException) -> str:
     """What went wrong under a transport error, as specifically as the exceptions say.
 
@@ -251,5 +293,10 @@ def describe_transport_error(exc: BaseException) -> str:
             return str(cause)
         if isinstance(cause, ConnectionError) and cause.errno:
             return f"[Errno {cause.errno}] {os.strerror(cause.errno)}"
+        if isinstance(cause, RuntimeError) and "Event loop is closed" in str(cause):
+            return (
+                "Event loop is closed: this client was used from another event loop than the "
+                "one it connected on (one client per asyncio.run, or one loop for the program)"
+            )
         cause = cause.__cause__ or cause.__context__
     return str(exc) or type(exc).__name__

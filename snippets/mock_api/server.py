@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import math
 import os
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -108,10 +110,46 @@ class _Reject(Exception):
         message: str,
         status: int | None = None,
         headers: dict[str, str] | None = None,
+        **extra: Any,
     ):
         self.error, self.message = error, message
         self.status = status
         self.headers = headers
+        self.extra = extra
+
+
+@dataclass
+class _Quota:
+    """A plan's quota: `limit` requests a key may make in any `per` seconds."""
+
+    limit: int
+    per: float
+    sent: dict[str, deque[float]] = field(default_factory=dict)
+
+    def count(self, key: str, now: float) -> dict[str, str]:
+        """Count one request of `key`: the RateLimit fields to answer with; `_Reject` (429)
+        once the quota is spent."""
+        sent = self.sent.setdefault(key, deque())
+        while sent and sent[0] <= now - self.per:
+            sent.popleft()
+        if len(sent) >= self.limit:
+            wait = max(1, math.ceil(sent[0] + self.per - now))
+            fields = self._fields(0, wait)
+            raise _Reject(
+                RateLimitError,
+                "Rate limit exceeded",
+                headers={"Retry-After": str(wait), **fields},
+                retry_after=wait,
+            )
+        sent.append(now)
+        return self._fields(self.limit - len(sent), math.ceil(sent[0] + self.per - now))
+
+    def _fields(self, remaining: int, reset: int) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": str(reset),
+        }
 
 
 Stage = Literal["transport", "edge", "app"]
@@ -156,6 +194,7 @@ class MockPromptOpsAPI:
     skew: float = 0.0
     _faults: list[_Fault] = field(default_factory=list, init=False)
     _router: respx.MockRouter | None = field(default=None, init=False)
+    _quota: _Quota | None = field(default=None, init=False)
 
     def __repr__(self) -> str:
         return (
@@ -184,11 +223,22 @@ class MockPromptOpsAPI:
 
         self._faults.append(_Fault(times, respond, path))
 
-    def server_error(self, times: int = 1, *, status: int = 503, path: str = "/") -> None:
-        """Answer `status` (5xx) `SERVER_ERROR` `times` times."""
+    def server_error(
+        self,
+        times: int = 1,
+        *,
+        status: int = 503,
+        retry_after: int | None = None,
+        path: str = "/",
+    ) -> None:
+        """Answer `status` (5xx) `SERVER_ERROR` `times` times; with `retry_after`, a
+        `Retry-After` header too (a 503 during maintenance)."""
 
         def respond(request: httpx.Request) -> httpx.Response:
-            return self._error(ServerError, "The server is temporarily unavailable", status=status)
+            headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+            return self._error(
+                ServerError, "The server is temporarily unavailable", status=status, headers=headers
+            )
 
         self._faults.append(_Fault(times, respond, path, "edge"))
 
@@ -263,6 +313,12 @@ class MockPromptOpsAPI:
 
         self._faults.append(_Fault(times, respond, path, "edge"))
 
+    def quota(self, limit: int, *, per: float = 60.0) -> None:
+        """Allow each key `limit` requests in any `per` seconds (on the mock's clock), as a
+        plan's quota does: past it, 429 with `Retry-After` (when the oldest request leaves the
+        window); every answer to a key carries `RateLimit-Limit`, `-Remaining` and `-Reset`."""
+        self._quota = _Quota(limit, per)
+
     def clock_skew(self, seconds: float) -> None:
         """Run the server's clock `seconds` ahead of the client's (negative: behind)."""
         self.skew = seconds
@@ -289,6 +345,7 @@ class MockPromptOpsAPI:
 
     def _clear_scenarios(self) -> None:
         self._faults.clear()
+        self._quota = None
         self.latency = self.skew = 0.0
 
     # -- mounting on respx -------------------------------------------------------------
@@ -347,18 +404,25 @@ class MockPromptOpsAPI:
         path = request.url.path
         try:
             self._check_method(request)  # routing comes first, as in most web frameworks
+            counted: dict[str, str] = {}
             if path != "/v1/health":
                 self._authenticate(request)
+                if self._quota is not None:
+                    key = request.headers["Authorization"].partition(" ")[2]
+                    counted = self._quota.count(key, self.clock.monotonic())
             fault = self._next_fault(path, "app")
             if fault is not None:
                 return fault.apply(request)
-            return self._ok(self._route(request))
+            response = self._ok(self._route(request))
+            response.headers.update(counted)
+            return response
         except _Reject as rejection:
             return self._error(
                 rejection.error,
                 rejection.message,
                 status=rejection.status,
                 headers=rejection.headers,
+                **rejection.extra,
             )
 
     @staticmethod

@@ -148,4 +148,7 @@ def test_a_silent_server_ends_at_the_client_s_deadline(
         pytest.raises(RequestTimeoutError) as caught,
     ):
         runner.run(main())
-    assert caught.value.message == "GET /v1/health: no answer within the 3 s deadline"
+    assert caught.value.message == (
+        "GET /v1/health: no answer within the 3 s deadline (1 attempt; it timed out reading the "
+        "answer)"
+    )

@@ -48,7 +48,8 @@ def test_429_with_retry_after_waits_exactly_that_long_then_succeeds(
     mock_api.rate_limit(times=1, retry_after=2)
     prompt = run(mock_api, lambda c: c.get_prompt("hello-world"))
     assert prompt.id == "hello-world"
-    assert clock.sleeps == [2.0]
+    assert len(clock.sleeps) == 1
+    assert 2.0 <= clock.sleeps[0] <= 2.0 * (1 + JITTER)  # never sooner than asked
     assert len(mock_api.requests) == 2
 
 
@@ -135,16 +136,31 @@ def test_connection_refused_is_retried_then_raised_as_network_error(
     assert len(mock_api.requests) == 3
 
 
+def test_an_attempt_that_hangs_times_out_at_its_share_and_leaves_time_for_a_retry(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """timeout=3, max_retries=2: each attempt has 1 s; one that hangs is retried."""
+    mock_api.timeout(times=1)
+    start = clock.monotonic()
+    prompt = run(mock_api, lambda c: c.get_prompt("hello-world"), timeout=3, max_retries=2)
+    assert prompt.id == "hello-world"
+    assert len(mock_api.requests) == 2
+    assert clock.monotonic() - start <= 1 + INITIAL_BACKOFF
+
+
 def test_read_timeouts_stop_at_the_overall_deadline(
     mock_api: MockPromptOpsAPI, clock: FakeClock
 ) -> None:
-    mock_api.timeout(times=10)  # each attempt spends its whole remaining time
+    mock_api.timeout(times=10)  # each attempt spends its whole share of the deadline
     start = clock.monotonic()
     with pytest.raises(RequestTimeoutError) as caught:
         run(mock_api, lambda c: c.get_prompt("hello-world"), timeout=10, max_retries=5)
     assert caught.value.code == "TIMEOUT_ERROR"
     assert clock.monotonic() - start <= 10
-    assert len(mock_api.requests) == 1  # no time was left to retry
+    assert len(mock_api.requests) > 1  # the hung attempts were retried while time was left
+    assert caught.value.message.startswith(
+        "GET /v1/client/prompts/hello-world: no answer within the 10 s deadline ("
+    )
 
 
 def test_gateway_timeout_504_is_retried(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:

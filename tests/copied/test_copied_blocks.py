@@ -42,6 +42,7 @@ from ..local_server import serve
 from ..scenarios import SCENARIOS
 from ..site.built_site import built_site
 from ..site.rendered import CopyableBlock, copyable_blocks
+from ..test_docs import DOCS_RANDOM_SEED
 
 pytestmark = pytest.mark.copied
 
@@ -50,6 +51,11 @@ LIBFAKETIME = next(iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.
 BLOCKS = copyable_blocks(built_site())
 DOCS_INSTANT = FakeClock()  # where the docs harness stops wall-clock time: 2026-01-01T00:00:00Z
 RUN_TIMEOUT = 60  # seconds; the slowest block waits out real retry backoffs (about 3 s)
+# `python block.py`, with `random` seeded first as the docs harness seeds it.
+SEEDED_RUN = (
+    f"import random, runpy, sys; random.seed({DOCS_RANDOM_SEED}); sys.argv = sys.argv[1:]; "
+    "runpy.run_path(sys.argv[0], run_name='__main__')"
+)
 
 
 def test_the_check_has_pythons_to_run_on() -> None:
@@ -117,11 +123,12 @@ def test_copied_block_with_its_own_mock_works_whatever_promptops_base_url_says(
 def run_copied(
     block: CopyableBlock, python: str, folder: Path, base_url: str | None, api_key: str
 ) -> subprocess.CompletedProcess[str]:
-    """`python block.py` in `folder`, with the reader's environment and the docs' instant."""
+    """`python block.py` in `folder`, with the reader's environment, the docs' instant and
+    the docs' random seed (the client jitters its waits: the page shows one draw)."""
     path = folder / "block.py"
     path.write_text(block.copied + "\n", encoding="utf-8")
     return subprocess.run(
-        [PYTHONS[python], str(path)],
+        [PYTHONS[python], "-c", SEEDED_RUN, str(path)],
         cwd=folder,
         env={**reader_environment(folder, base_url, api_key), **frozen_wall_clock()},
         capture_output=True,
