@@ -395,6 +395,8 @@ CASES = [
         "a CA folder that is not there",
         settings(SSL_CERT_DIR="/nonexistent/certs"),
         ca_bundle=("failure", "SSL_CERT_DIR='/nonexistent/certs' is not a folder"),
+        dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
+        tls=("skipped", "needs CA bundle, which failed"),
         fixes={
             "ca-bundle": "Point SSL_CERT_FILE at a bundle of certifi's CAs and your company's "
             "(build_ca_bundle)"
@@ -869,6 +871,31 @@ def test_the_tcp_fix_names_the_port_and_proxy_variable_of_the_base_url(
     )
 
 
+def test_the_fixes_name_the_base_url_s_host_whatever_the_other_settings(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    """A CA bundle the client cannot load fails its own check; DNS and TCP do not need it, and
+    their fix lines name the host the settings name."""
+    environ = {
+        **SETTINGS,
+        "PROMPTOPS_BASE_URL": "https://api.eu.promptops.example:8443",
+        "SSL_CERT_FILE": "/nonexistent/ca.pem",
+    }
+    report = diagnose(clock, environ, stand_in=stand_in, connect_to=closed_port())
+    ca_bundle, dns, tcp = (by_id(report)[check] for check in ("ca-bundle", "dns", "tcp"))
+    assert (ca_bundle.status, dns.status, tcp.status) == ("failure", "ok", "failure")
+    assert tcp.detail == "api.eu.promptops.example:8443: [Errno 111] Connection refused"
+    assert tcp.fix == (
+        "Allow outbound connections to api.eu.promptops.example:8443, or set HTTPS_PROXY if the "
+        "network requires a proxy"
+    )
+    no_lookup = diagnose(clock, environ, stand_in=stand_in, resolve=no_dns)
+    assert by_id(no_lookup)["dns"].fix == (
+        "Check the host in PROMPTOPS_BASE_URL, and this machine's DNS: getent hosts "
+        "api.eu.promptops.example"
+    )
+
+
 def test_a_429_is_reported_at_once_not_waited_out(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
@@ -1044,8 +1071,9 @@ def test_a_ca_file_that_holds_no_certificate_fails_the_ca_bundle_check(
     (tmp_path / "ca.pem").write_text("not a certificate\n")
     environ = {**SETTINGS, "SSL_CERT_FILE": str(tmp_path / "ca.pem")}
     report = diagnose(clock, environ, stand_in=stand_in, trusted=False)
-    ca_bundle = by_id(report)["ca-bundle"]
+    ca_bundle, tls = by_id(report)["ca-bundle"], by_id(report)["tls"]
     assert ca_bundle.status == "failure"
     assert ca_bundle.detail.startswith(
         f"SSL_CERT_FILE='{tmp_path / 'ca.pem'}' cannot be loaded: [X509: NO_CERTIFICATE_OR_CRL"
     )
+    assert (tls.status, tls.detail) == ("skipped", "needs CA bundle, which failed")
