@@ -392,6 +392,18 @@ CASES = [
         tls=("ok", HEALTHY_TLS),
     ),
     case(
+        "a CA bundle that is not there",
+        settings(SSL_CERT_FILE="/nonexistent/ca.pem"),
+        ca_bundle=(
+            "failure",
+            "The CA bundle SSL_CERT_FILE=/nonexistent/ca.pem cannot be read: No such file or "
+            "directory",
+        ),
+        tcp=("ok", "api.promptops.com:443 accepts connections"),
+        tls=("skipped", "needs CA bundle, which failed"),
+        public_health=("skipped", "needs CA bundle, which failed"),
+    ),
+    case(
         "a CA folder that is not there",
         settings(SSL_CERT_DIR="/nonexistent/certs"),
         ca_bundle=("failure", "SSL_CERT_DIR='/nonexistent/certs' is not a folder"),
