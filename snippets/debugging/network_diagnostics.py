@@ -82,10 +82,12 @@ async def tls(ctx: CheckContext) -> Outcome:
     if url.scheme != "https":
         return Outcome("skipped", "not used: the base URL is plain http")
     proxy = settings.proxy.value
-    if proxy is not None and not proxy.url.startswith("http://"):
+    scheme = httpx.URL(proxy.url).scheme if proxy is not None else None
+    if proxy is not None and scheme != "http":  # no CONNECT tunnel to open
         return Outcome(
             "skipped",
-            f"through a {httpx.URL(proxy.url).scheme} proxy: see HTTP",
+            f"through the {scheme}:// proxy {_address(*proxy.address)}: "
+            "Public health checks TLS end to end",
         )
     port = url.port or 443
     trusted = ctx.network.tls_context or settings.trust.value.context()

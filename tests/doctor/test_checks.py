@@ -339,6 +339,12 @@ CASES = [
         tls=("failure", "the proxy refused CONNECT: no HTTP answer to CONNECT"),
     ),
     case(
+        "a proxy URL in capitals",
+        settings(HTTPS_PROXY="HTTP://proxy.corp.example:3128"),
+        options(tunnel="HTTP/1.1 200 Connection established"),
+        tls=("ok", f"{HEALTHY_TLS} through the proxy"),
+    ),
+    case(
         "a proxy the API's host is exempt from",
         settings(HTTPS_PROXY="http://proxy.corp.example:3128", NO_PROXY=".promptops.com"),
         proxy=("ok", "none: NO_PROXY sends api.promptops.com direct"),
@@ -355,6 +361,11 @@ CASES = [
             "https:// the TLS handshake fails with WRONG_VERSION_NUMBER",
         ),
         tcp=("ok", "proxy.corp.example:443 (the proxy, HTTPS_PROXY) accepts connections"),
+        tls=(
+            "skipped",
+            "through the https:// proxy proxy.corp.example:443: Public health checks TLS end to "
+            "end",
+        ),
         fixes={
             "proxy": "Set the variable it names to a proxy httpx can use (http://host:port; for "
             "SOCKS, pip install 'httpx[socks]'), or unset it"
@@ -794,12 +805,16 @@ def test_a_socks_proxy_needs_the_socksio_package(
     monkeypatch.setattr(importlib.util, "find_spec", as_if)
     environ = {**SETTINGS, "HTTPS_PROXY": "socks5://proxy.corp.example:1080"}
     report = diagnose(clock, environ, stand_in=stand_in)
-    proxy, dns = by_id(report)["proxy"], by_id(report)["dns"]
+    proxy, dns, tls = (by_id(report)[check] for check in ("proxy", "dns", "tls"))
     if installed:
         assert (proxy.status, proxy.detail) == (
             "ok",
             "requests to api.promptops.com go through socks5://proxy.corp.example:1080 "
             "(HTTPS_PROXY)",
+        )
+        assert tls.detail == (
+            "through the socks5:// proxy proxy.corp.example:1080: Public health checks TLS end "
+            "to end"
         )
     else:
         assert (proxy.status, proxy.detail) == (
