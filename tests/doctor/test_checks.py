@@ -953,6 +953,23 @@ def test_a_429_without_a_wait_gets_the_check_s_own_fix(
     assert rate_limit.measurements == {}
 
 
+def test_a_429_asking_for_an_endless_wait_is_not_given_as_a_number(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    """`Retry-After: 1e999` is infinity: no wait to tell, no number for the JSON."""
+    mock_api.rate_limit(times=LASTING, retry_after=None, path="/v1/client")
+    with_headers({"Retry-After": "1e999"})(World(mock_api, clock))
+    report = diagnose(clock, stand_in=stand_in)
+    rate_limit = by_id(report)["rate-limit"]
+    assert rate_limit.detail == "RATE_LIMIT_ERROR: Rate limit exceeded"
+    assert rate_limit.fix == (
+        "Cache prompts, batch renders, share one rate limiter between workers; check the plan's "
+        "limit"
+    )
+    assert rate_limit.measurements == {}
+    json.dumps(report.as_json(), allow_nan=False)
+
+
 def test_the_rate_limit_headroom_is_measured_for_monitoring(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
