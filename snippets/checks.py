@@ -33,6 +33,7 @@ from snippets.client import (
 )
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.client.redaction import printable, redact_url, scrub
+from snippets.client.settings import read_base_url
 
 SITE: Final = "https://troubleshooting.promptops.com/"
 """Where the guide is published (`site_url` in mkdocs.yml): links to sections start here."""
@@ -330,9 +331,10 @@ class CheckContext:
         return self._clients[require_key]
 
     def format_fix(self, fix: str) -> str:
-        """A check's fix with `{host}`, `{port}` and `{proxy_variable}` filled in."""
+        """A check's fix with `{host}`, `{port}` and `{proxy_variable}` filled in: from the
+        base URL alone, whatever the other settings."""
         try:
-            url = self.settings(require_key=False).base_url.value
+            url = read_base_url(self.environ).value
         except ConfigurationError:
             url = DEFAULT_BASE_URL
         parsed = httpx.URL(url)

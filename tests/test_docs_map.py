@@ -80,7 +80,7 @@ def how_checked(block: Block) -> tuple[str, str]:
 
 
 def _shown_schema(block: Block, include: Include) -> str:
-    """A json block that shows a file shows a JSON Schema (the doctor's `--json`): it must
+    """A json block that shows a file shows a JSON Schema (the check tools' `--json`): it must
     parse, and a test must validate output against it."""
     schema = include.path.relative_to(ROOT)
     assert include.path.name.endswith(".schema.json"), (
@@ -223,9 +223,9 @@ def test_included_markdown_shows_no_code_the_harness_skips() -> None:
 
 def test_a_json_block_may_show_a_json_schema_that_a_test_uses_and_nothing_else() -> None:
     page = ROOT / "docs/reference/doctor.md"
-    (schema,) = blocks(page, '```json\n--8<-- "docs/reference/doctor.schema.json"\n```\n')
+    (schema,) = blocks(page, '```json\n--8<-- "docs/reference/report.schema.json"\n```\n')
     kind, how = how_checked(schema)
-    assert kind == "include" and "tests/doctor/test_report.py" in how
+    assert kind == "include" and "tests/test_report_schema.py" in how
     (other,) = blocks(page, '```json\n--8<-- "pyproject.toml"\n```\n')
     with pytest.raises(AssertionError, match=r"may include a JSON Schema \(\*\.schema\.json\)"):
         how_checked(other)

@@ -350,9 +350,9 @@ class Trust:
         target = self.cafile or self.capath or certifi.where()
         try:
             stat = os.stat(target)
-        except OSError as exc:
+        except OSError as exc:  # the OS's words, without the path again
             raise ConfigurationError(
-                f"The CA bundle {self.shown} cannot be read: {printable(str(exc))}"
+                f"The CA bundle {self.shown} cannot be read: {printable(exc.strerror or str(exc))}"
             ) from None
         return _load_context(self.cafile, self.capath, stat.st_mtime_ns, stat.st_size)
 
@@ -383,7 +383,9 @@ def read_trust(environ: Mapping[str, str]) -> Setting[Trust]:
         trust, source = Trust(cafile=cafile), "SSL_CERT_FILE"
         try:
             count = trust.count()
-        except (OSError, ValueError) as exc:  # missing, unreadable, or not PEM (ssl.SSLError)
+        except ConfigurationError:  # missing or unreadable: it says so
+            raise
+        except (OSError, ValueError) as exc:  # not PEM (ssl.SSLError)
             raise ConfigurationError(
                 f"SSL_CERT_FILE={cafile!r} cannot be loaded: {printable(str(exc))}"
             ) from None

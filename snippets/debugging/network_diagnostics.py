@@ -22,6 +22,7 @@ from snippets.checks import Check, CheckContext, Outcome, Report, run_checks
 from snippets.cli import run_check_tool
 from snippets.client import describe_transport_error
 from snippets.client.redaction import printable
+from snippets.client.settings import read_base_url, read_proxy
 
 WARN_DAYS = 14  # a certificate that expires sooner is a warning
 ANSWER_LIMIT = 8 * 1024  # bytes of a proxy's answer to CONNECT read, at most
@@ -29,9 +30,10 @@ ANSWER_LIMIT = 8 * 1024  # bytes of a proxy's answer to CONNECT read, at most
 
 def route(ctx: CheckContext) -> tuple[str, int, str]:
     """The host and port the client opens connections to, and how to name
-    them: the API's, or the proxy's it goes through."""
-    settings = ctx.settings(require_key=False)
-    proxy = settings.proxy.value
+    them: the API's, or the proxy's it goes through. Only these two settings
+    are read: DNS and TCP do not need the CAs to be usable."""
+    base_url = read_base_url(ctx.environ).value
+    proxy = read_proxy(ctx.environ, base_url).value
     if proxy is not None:
         host, port = proxy.address
         return (
@@ -39,7 +41,7 @@ def route(ctx: CheckContext) -> tuple[str, int, str]:
             port,
             f"{_address(host, port)} (the proxy, {proxy.variable})",
         )
-    url = httpx.URL(settings.base_url.value)
+    url = httpx.URL(base_url)
     port = url.port or (443 if url.scheme == "https" else 80)
     return url.host, port, _address(url.host, port)
 
@@ -80,10 +82,12 @@ async def tls(ctx: CheckContext) -> Outcome:
     if url.scheme != "https":
         return Outcome("skipped", "not used: the base URL is plain http")
     proxy = settings.proxy.value
-    if proxy is not None and not proxy.url.startswith("http://"):
+    scheme = httpx.URL(proxy.url).scheme if proxy is not None else None
+    if proxy is not None and scheme != "http":  # no CONNECT tunnel to open
         return Outcome(
             "skipped",
-            f"through a {httpx.URL(proxy.url).scheme} proxy: see HTTP",
+            f"through the {scheme}:// proxy {_address(*proxy.address)}: "
+            "Public health checks TLS end to end",
         )
     port = url.port or 443
     trusted = ctx.network.tls_context or settings.trust.value.context()

@@ -59,6 +59,8 @@ async def rate_limit(ctx: CheckContext) -> Outcome:
     answer = await health_check.authenticated_health(ctx)
     if isinstance(answer, RateLimitError):
         wait = answer.retry_after
+        if wait is not None and not math.isfinite(wait):
+            wait = None  # `Retry-After: 1e999`: no wait worth telling
         asked = f"; the API asks to wait {wait:g} s" if wait is not None else ""
         fix = (
             f"Wait {wait:g} s; then cache prompts, batch renders and share one rate limiter "

@@ -1,41 +1,57 @@
-"""Every check of the doctor (snippets/doctor/checks.py) on each of its paths: ok, warning,
-failure, skipped, wherever the check has that path.
+"""Every check of the doctor (`snippets.doctor.CHECKS`: the page tools' own checks and the
+doctor's rate limit and latency) on each of its paths: ok, warning, failure, skipped, wherever
+the check has that path.
 
-Each `World` is one run of the doctor against the mock API, on fake time, with a TLS server on
-127.0.0.1 standing in for the API's host; it states what some of the checks must find. The
-last test checks that the worlds cover every path of every check.
+Each `Case` is one run of the doctor against the mock API, on fake time, with a TLS server on
+127.0.0.1 standing in for the API's host (and, where the settings name a proxy, an HTTP proxy
+on 127.0.0.1 tunnelling to it); it states what some of the checks must find, word for word. A
+test checks that the cases cover every path of every check.
 """
 
 from __future__ import annotations
 
+import base64
+import importlib.util
+import json
+import math
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, get_args
 
+import httpx
 import pytest
 
-from snippets.client import AuthenticationError, PromptOpsClient, ServerError
+from snippets.checks import CheckContext, Status
+from snippets.client import ConfigurationError
 from snippets.client.clock import FakeClock
-from snippets.doctor import CHECKS, Status, checks
-from snippets.mock_api import MockPromptOpsAPI
+from snippets.debugging.network_diagnostics import route
+from snippets.doctor import CHECKS
+from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.mock_api.tls import LocalTLSServer
 from snippets.offline import LASTING, no_dns, tls_stand_in
 
-from .helpers import HOST, SETTINGS, by_id, diagnose
+from .helpers import HOST, SETTINGS, by_id, connect_proxy, diagnose
+
+PROXY = "http://alice:s3cret@proxy.corp.example:3128"
+"""A proxy with credentials: the CONNECT request carries them, no report shows them."""
+BLOCKED_PAGE = b"<html><body>Blocked by policy</body></html>"
 
 
 @dataclass
 class World:
-    """What one run starts from: the mock API, the settings, the doctor's options."""
+    """What one run starts from: the mock API, the settings, the network's stand-ins."""
 
     api: MockPromptOpsAPI
     clock: FakeClock
     environ: dict[str, str] = field(default_factory=lambda: dict(SETTINGS))
     options: dict[str, Any] = field(default_factory=dict)
+    """`diagnose`'s: `resolve`, `connect_to`, `trusted`, `deadline`; and `valid_until` (the
+    stand-in's certificate) and `tunnel` (a proxy's answer to CONNECT)."""
 
 
 Setup = Callable[[World], None]
@@ -63,6 +79,17 @@ def options(**values: Any) -> Setup:
     return setup
 
 
+def behind_a_proxy(answer: str | None = "HTTP/1.1 200 Connection established") -> Setup:
+    """`HTTPS_PROXY` set; an HTTP proxy on 127.0.0.1 that answers CONNECT with `answer` (None:
+    it hangs up) stands in for it."""
+
+    def setup(world: World) -> None:
+        settings(HTTPS_PROXY=PROXY)(world)
+        options(tunnel=answer)(world)
+
+    return setup
+
+
 def on_api(change: Callable[[MockPromptOpsAPI], object]) -> Setup:
     def setup(world: World) -> None:
         change(world.api)
@@ -76,18 +103,43 @@ def closed_port() -> tuple[str, int]:
         return "127.0.0.1", int(probe.getsockname()[1])
 
 
-def headroom(remaining: int, limit: int, fields: str = "RateLimit-") -> Setup:
-    """The API sends the IETF RateLimit fields, or the older `X-RateLimit-` ones (the contract
-    requires neither)."""
+def with_headers(fields: dict[str, str], *, drop: tuple[str, ...] = ()) -> Setup:
+    """The mock's answers carry `fields` too, and not the headers named in `drop`."""
 
     def setup(world: World) -> None:
         own = world.api._headers
 
-        def with_rate_limit() -> dict[str, str]:
-            counts = {f"{fields}Limit": str(limit), f"{fields}Remaining": str(remaining)}
-            return {**own(), **counts}
+        def changed() -> dict[str, str]:
+            headers = {**own(), **fields}
+            return {name: value for name, value in headers.items() if name not in drop}
 
-        world.api._headers = with_rate_limit  # type: ignore[method-assign]
+        world.api._headers = changed  # type: ignore[method-assign]
+
+    return setup
+
+
+def headroom(remaining: int, limit: int, fields: str = "RateLimit-") -> Setup:
+    """The API sends the IETF RateLimit fields, or the older `X-RateLimit-` ones (the contract
+    requires neither)."""
+    return with_headers({f"{fields}Limit": str(limit), f"{fields}Remaining": str(remaining)})
+
+
+def slow_renders(*which: int, seconds: float) -> Setup:
+    """The renders numbered `which` (from 1: the Rendering check's; 2 to 6: the latency
+    check's five) take `seconds` longer than the others."""
+
+    def setup(world: World) -> None:
+        answer, renders = world.api._answer, 0
+
+        def slowed(request: httpx.Request) -> httpx.Response:
+            nonlocal renders
+            if request.url.path.endswith("/render"):
+                renders += 1
+                if renders in which:
+                    world.clock.block(seconds)
+            return answer(request)
+
+        world.api._answer = slowed  # type: ignore[method-assign]
 
     return setup
 
@@ -104,7 +156,7 @@ def certificate_expiring_in(days: int) -> Setup:
 
 
 @dataclass(frozen=True)
-class World_:
+class Case:
     name: str
     setup: Setup
     expect: dict[str, tuple[Status, str]]
@@ -113,121 +165,275 @@ class World_:
     """Check id -> the fix line it prints, where the finding has a fix of its own."""
 
 
-def world(
+def case(
     name: str, *setups: Setup, fixes: dict[str, str] | None = None, **expect: tuple[Status, str]
-) -> World_:
+) -> Case:
     def setup(w: World) -> None:
         for one in setups:
             one(w)
 
     expected = {check.replace("_", "-"): e for check, e in expect.items()}
-    return World_(name, setup, expected, fixes or {})
+    return Case(name, setup, expected, fixes or {})
 
 
-WORLDS = [
-    world(
+HEALTHY_TLS = "api.promptops.com, issued by PromptOps Mock CA, expires 2099-12-31 (27027 days left)"
+
+CASES = [
+    case(
         "healthy",
         nothing,
         api_key=("ok", "PROMPTOPS_API_KEY is set (27 characters)"),
         base_url=("ok", "default (https://api.promptops.com)"),
-        proxy=("ok", "none"),
-        ca_bundle=("ok", "default (certifi)"),
+        proxy=("ok", "none: requests go direct"),
+        ca_bundle=("ok", "certifi's CAs"),
         dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
         tcp=("ok", "api.promptops.com:443 accepts connections"),
-        tls=("ok", "...issued by PromptOps Mock CA, expires 2099-12-31 (27027 days left)"),
+        tls=("ok", HEALTHY_TLS),
         public_health=("ok", "GET /v1/health: HTTP 200 in 0 ms"),
+        api_paths=(
+            "ok",
+            "reachable: /v1/client/health HTTP 401, /v1/client/prompts HTTP 401 without a key",
+        ),
         clock=("ok", "clock within 0 s of the server"),
         rate_limit=("ok", "not limited (the API sends no remaining count)"),
-        auth=("ok", "key and signature accepted (API 2026.11.0)"),
-        round_trip=("ok", "hello-world v3 fetched and rendered (14 characters)"),
-        latency=("ok", "p50 0 ms, p95 0 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each)"),
+        auth=("ok", "key and signature accepted; the API is healthy (2026.11.0)"),
+        prompt=("ok", "hello-world v3 (the first of 3 listed)"),
+        render=("ok", "1 variable(s) set: 'Hello, health-check!' (20 characters)"),
+        latency=("ok", "median 0 ms, slowest 0 ms uncached; median 0 ms cached (5 calls each)"),
     ),
-    world(
-        "key without the po_ prefix",
+    # -- the key: it has no format; quotes and spaces inside are refused, around it ignored --
+    case(
+        "a key without any particular prefix",
         settings(PROMPTOPS_API_KEY="sk_live_4f9c2a7d1e"),
-        api_key=("warning", "PROMPTOPS_API_KEY does not start with 'po_'"),
+        api_key=("ok", "PROMPTOPS_API_KEY is set (18 characters)"),
         auth=("failure", "AUTHENTICATION_ERROR: Invalid API key or signature"),
     ),
-    world(
+    case(
+        "the mock's key with spaces and a line break around it",
+        settings(PROMPTOPS_API_KEY=f"  {MOCK_API_KEY}\n"),
+        api_key=(
+            "warning",
+            "PROMPTOPS_API_KEY is set (27 characters); the spaces or line breaks around it are "
+            "ignored",
+        ),
+        auth=("ok", "key and signature accepted; the API is healthy (2026.11.0)"),
+        latency=("ok", "median 0 ms, slowest 0 ms uncached; median 0 ms cached (5 calls each)"),
+    ),
+    case(
         "no key",
         settings(PROMPTOPS_API_KEY=None),
-        api_key=("failure", "PROMPTOPS_API_KEY is not set"),
+        api_key=(
+            "failure",
+            "No API key: pass api_key=... or set the PROMPTOPS_API_KEY environment variable",
+        ),
+        dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
+        clock=("ok", "clock within 0 s of the server"),
         rate_limit=("skipped", "needs API key, which failed"),
         auth=("skipped", "needs API key, which failed"),
-        dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
     ),
-    world(
-        "key in quotes",
+    case(
+        "a key in quotes",
         settings(PROMPTOPS_API_KEY='"po_live_4f9c2a7d1e"'),
-        api_key=("failure", "PROMPTOPS_API_KEY has spaces or quotes around it"),
+        api_key=(
+            "failure",
+            "The API key in PROMPTOPS_API_KEY has quotes around it (copied from a .env file?): "
+            "remove them (nothing was sent)",
+        ),
         latency=("skipped", "needs API key, which failed"),
     ),
-    world(
-        "base URL with a path, requests behind a proxy, the requests library's CA variable",
-        settings(
-            PROMPTOPS_BASE_URL="https://api.promptops.com/v1",
-            HTTPS_PROXY="http://alice:s3cret@proxy.corp.example:3128",
-            REQUESTS_CA_BUNDLE="/etc/corp/ca.pem",
+    case(
+        "a key with a space inside",
+        settings(PROMPTOPS_API_KEY="po_live 4f9c2a7d1e"),
+        api_key=(
+            "failure",
+            "The API key in PROMPTOPS_API_KEY has a space or line break at character 8: copy it "
+            "again, without spaces, quotes or line breaks (nothing was sent)",
         ),
-        base_url=("warning", "PROMPTOPS_BASE_URL has a path (/v1); use the root"),
-        proxy=(
+    ),
+    case(
+        "a key that ends with a quote",
+        settings(PROMPTOPS_API_KEY="po_live_4f9c2a7d1e'"),
+        api_key=(
             "warning",
-            "requests go through http://proxy.corp.example:3128: check it allows api.promptops.com",
+            "PROMPTOPS_API_KEY is set (19 characters); it starts or ends with a quote: copied "
+            "with part of a .env line?",
         ),
-        ca_bundle=("warning", "REQUESTS_CA_BUNDLE is set but httpx reads SSL_CERT_FILE"),
-        dns=("ok", "proxy.corp.example resolves to 203.0.113.10"),
-        tcp=("ok", "proxy.corp.example:3128 (the proxy) accepts connections"),
-        tls=(
-            "skipped",
-            "through the proxy proxy.corp.example:3128: Public health checks TLS end to end",
+        auth=("failure", "AUTHENTICATION_ERROR: Invalid API key or signature"),
+    ),
+    # -- the base URL -------------------------------------------------------------------------
+    case(
+        "a base URL with a path",
+        settings(PROMPTOPS_BASE_URL="https://api.promptops.com/v1"),
+        base_url=(
+            "warning",
+            "https://api.promptops.com/v1; it has a path (/v1): the API root has none",
         ),
+        fixes={
+            "base-url": "Unset PROMPTOPS_BASE_URL for the default, or set it to the API root "
+            "over https"
+        },
     ),
-    world(
-        "a proxy at an IPv6 address",
-        settings(HTTPS_PROXY="http://[::1]:3128"),
-        dns=("ok", "::1 resolves to ::1"),
-        tcp=("ok", "[::1]:3128 (the proxy) accepts connections"),
-        tls=("skipped", "through the proxy [::1]:3128: Public health checks TLS end to end"),
-    ),
-    world(
-        "proxy the host is exempt from",
-        settings(HTTPS_PROXY="http://proxy.corp.example:3128", NO_PROXY=".promptops.com"),
-        proxy=("ok", "none: NO_PROXY sends api.promptops.com direct"),
-        dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
-        tls=("ok", "...issued by PromptOps Mock CA, expires 2099-12-31 (27027 days left)"),
-    ),
-    world(
-        "base URL that is not a URL",
+    case(
+        "a base URL that is not a URL",
         settings(PROMPTOPS_BASE_URL="api.promptops.com"),
         base_url=(
             "failure",
             "PROMPTOPS_BASE_URL must be an http(s) URL such as 'https://api.promptops.com', got "
             "'api.promptops.com'",
         ),
+        proxy=("skipped", "needs Base URL, which failed"),
         dns=("skipped", "needs Base URL, which failed"),
         public_health=("skipped", "needs Base URL, which failed"),
+        latency=("skipped", "needs Base URL, which failed"),
     ),
-    world(
-        "plain http",
+    case(
+        "plain http to this machine",
         settings(PROMPTOPS_BASE_URL="http://localhost:8080"),
         base_url=("ok", "http://localhost:8080"),
         tls=("skipped", "not used: the base URL is plain http"),
     ),
-    world(
-        "CA bundle that is not there",
+    case(
+        "plain http to the API",
+        settings(PROMPTOPS_BASE_URL="http://api.promptops.com"),
+        base_url=(
+            "warning",
+            "http://api.promptops.com; plain http to api.promptops.com: the key and every prompt "
+            "travel unencrypted; use https",
+        ),
+        tcp=("ok", "api.promptops.com:80 accepts connections"),
+        tls=("skipped", "not used: the base URL is plain http"),
+    ),
+    # -- the proxy ------------------------------------------------------------------------------
+    case(
+        "behind a proxy with credentials",
+        behind_a_proxy(),
+        proxy=(
+            "ok",
+            "requests to api.promptops.com go through http://***@proxy.corp.example:3128 "
+            "(HTTPS_PROXY)",
+        ),
+        dns=("ok", "proxy.corp.example resolves to 203.0.113.10"),
+        tcp=("ok", "proxy.corp.example:3128 (the proxy, HTTPS_PROXY) accepts connections"),
+        tls=("ok", f"{HEALTHY_TLS} through the proxy"),
+        public_health=("ok", "GET /v1/health: HTTP 200 in 0 ms"),
+    ),
+    case(
+        "a proxy at an IPv6 address",
+        settings(HTTPS_PROXY="http://[::1]:3128"),
+        options(tunnel="HTTP/1.1 200 Connection established"),
+        proxy=("ok", "requests to api.promptops.com go through http://[::1]:3128 (HTTPS_PROXY)"),
+        dns=("ok", "::1 resolves to ::1"),
+        tcp=("ok", "[::1]:3128 (the proxy, HTTPS_PROXY) accepts connections"),
+        tls=("ok", f"{HEALTHY_TLS} through the proxy"),
+    ),
+    case(
+        "a proxy that asks for credentials",
+        behind_a_proxy("HTTP/1.1 407 Proxy Authentication Required"),
+        tcp=("ok", "proxy.corp.example:3128 (the proxy, HTTPS_PROXY) accepts connections"),
+        tls=("failure", "the proxy refused CONNECT: HTTP/1.1 407 Proxy Authentication Required"),
+        public_health=("skipped", "needs TLS, which failed"),
+    ),
+    case(
+        "a proxy that hangs up on CONNECT",
+        behind_a_proxy(None),
+        tls=("failure", "the proxy refused CONNECT: no HTTP answer to CONNECT"),
+    ),
+    case(
+        "a proxy URL in capitals",
+        settings(HTTPS_PROXY="HTTP://proxy.corp.example:3128"),
+        options(tunnel="HTTP/1.1 200 Connection established"),
+        tls=("ok", f"{HEALTHY_TLS} through the proxy"),
+    ),
+    case(
+        "a proxy the API's host is exempt from",
+        settings(HTTPS_PROXY="http://proxy.corp.example:3128", NO_PROXY=".promptops.com"),
+        proxy=("ok", "none: NO_PROXY sends api.promptops.com direct"),
+        dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
+        tls=("ok", HEALTHY_TLS),
+    ),
+    case(
+        "an https:// proxy",
+        settings(HTTPS_PROXY="https://proxy.corp.example"),
+        proxy=(
+            "warning",
+            "requests to api.promptops.com go through https://proxy.corp.example (HTTPS_PROXY); "
+            "an https:// proxy URL: most proxies speak plain HTTP on their port (http://); with "
+            "https:// the TLS handshake fails with WRONG_VERSION_NUMBER",
+        ),
+        tcp=("ok", "proxy.corp.example:443 (the proxy, HTTPS_PROXY) accepts connections"),
+        tls=(
+            "skipped",
+            "through the https:// proxy proxy.corp.example:443: Public health checks TLS end to "
+            "end",
+        ),
+        fixes={
+            "proxy": "Set the variable it names to a proxy httpx can use (http://host:port; for "
+            "SOCKS, pip install 'httpx[socks]'), or unset it"
+        },
+    ),
+    case(
+        "a proxy URL that does not parse",
+        settings(HTTPS_PROXY="http://proxy.corp.example:port"),
+        proxy=(
+            "failure",
+            "HTTPS_PROXY is not a proxy URL ('http://proxy.corp.example:port'): Invalid port: "
+            "'port'",
+        ),
+        dns=("skipped", "needs Proxy, which failed"),
+        latency=("skipped", "needs Proxy, which failed"),
+    ),
+    case(
+        "an ftp:// proxy",
+        settings(all_proxy="ftp://proxy.corp.example"),
+        proxy=(
+            "failure",
+            "all_proxy names a ftp:// proxy ('ftp://proxy.corp.example'): httpx supports http, "
+            "https and socks5 proxies",
+        ),
+        tcp=("skipped", "needs Proxy, which failed"),
+    ),
+    # -- the CAs -------------------------------------------------------------------------------
+    case(
+        "the requests library's CA variable alone",
+        settings(REQUESTS_CA_BUNDLE="/etc/corp/ca.pem"),
+        ca_bundle=(
+            "warning",
+            "certifi's CAs; REQUESTS_CA_BUNDLE set, but httpx and this client read SSL_CERT_FILE",
+        ),
+        tls=("ok", HEALTHY_TLS),
+    ),
+    case(
+        "a CA bundle that is not there",
         settings(SSL_CERT_FILE="/nonexistent/ca.pem"),
-        ca_bundle=("failure", "SSL_CERT_FILE points to a missing file: /nonexistent/ca.pem"),
+        ca_bundle=(
+            "failure",
+            "The CA bundle SSL_CERT_FILE=/nonexistent/ca.pem cannot be read: No such file or "
+            "directory",
+        ),
         tcp=("ok", "api.promptops.com:443 accepts connections"),
         tls=("skipped", "needs CA bundle, which failed"),
+        public_health=("skipped", "needs CA bundle, which failed"),
     ),
-    world(
+    case(
+        "a CA folder that is not there",
+        settings(SSL_CERT_DIR="/nonexistent/certs"),
+        ca_bundle=("failure", "SSL_CERT_DIR='/nonexistent/certs' is not a folder"),
+        dns=("ok", "api.promptops.com resolves to 203.0.113.10"),
+        tls=("skipped", "needs CA bundle, which failed"),
+        fixes={
+            "ca-bundle": "Point SSL_CERT_FILE at a bundle of certifi's CAs and your company's "
+            "(build_ca_bundle)"
+        },
+    ),
+    # -- DNS, TCP, TLS -------------------------------------------------------------------------
+    case(
         "no DNS",
         options(resolve=no_dns),
         dns=("failure", "api.promptops.com does not resolve: [Errno -2] Name or service not known"),
         tcp=("skipped", "needs DNS, which failed"),
         latency=("skipped", "needs DNS, which failed"),
     ),
-    world(
+    case(
         "nothing listening",
         options(connect_to=closed_port()),
         tcp=("failure", "api.promptops.com:443: [Errno 111] Connection refused"),
@@ -237,81 +443,160 @@ WORLDS = [
             "the network requires a proxy"
         },
     ),
-    world(
+    case(
         "an untrusted CA",
         options(trusted=False),
         tls=("failure", "CERTIFICATE_VERIFY_FAILED: unable to get local issuer certificate"),
         public_health=("skipped", "needs TLS, which failed"),
+        api_paths=("skipped", "needs TLS, which failed"),
     ),
-    world(
+    case(
         "a certificate expiring in 10 days",
         certificate_expiring_in(10),
         tls=("warning", "...(10 days left)"),
         public_health=("ok", "GET /v1/health: HTTP 200 in 0 ms"),
     ),
-    world(
+    # -- the public endpoint and the API's paths ---------------------------------------------
+    case(
         "server errors",
         on_api(lambda api: api.server_error(times=LASTING)),
-        public_health=("failure", "GET /v1/health: HTTP 503 in 0 ms, the API failed"),
+        public_health=(
+            "failure",
+            "GET /v1/health: HTTP 503 in 0 ms: the API failed (SERVER_ERROR)",
+        ),
+        api_paths=("skipped", "needs Public health, which failed"),
         clock=("skipped", "needs Public health, which failed"),
     ),
-    world(
+    case(
+        "a proxy's page instead of the public health",
+        on_api(
+            lambda api: api.malformed_body(
+                times=LASTING, status=502, body=b"<h1>Bad gateway</h1>", content_type="text/html"
+            )
+        ),
+        public_health=(
+            "failure",
+            "GET /v1/health: HTTP 502 in 0 ms, not a PromptOps answer (text/html): a proxy's?",
+        ),
+    ),
+    case(
+        "the public health refused",
+        on_api(
+            lambda api: api.malformed_body(
+                times=LASTING,
+                status=403,
+                body=b'{"success": false, "error": {"code": "FORBIDDEN", "message": "no"}}',
+                path="/v1/health",
+            )
+        ),
+        public_health=("failure", "GET /v1/health: HTTP 403 in 0 ms: refused (FORBIDDEN)"),
+    ),
+    case(
+        "the API's paths blocked on the way",
+        on_api(
+            lambda api: api.malformed_body(
+                times=LASTING,
+                status=403,
+                body=BLOCKED_PAGE,
+                content_type="text/html",
+                path="/v1/client/prompts",
+            )
+        ),
+        public_health=("ok", "GET /v1/health: HTTP 200 in 0 ms"),
+        api_paths=(
+            "failure",
+            "GET /v1/client/prompts: HTTP 403, not a PromptOps answer (text/html): blocked on the "
+            "way?",
+        ),
+        auth=("ok", "key and signature accepted; the API is healthy (2026.11.0)"),
+        fixes={
+            "api-paths": "Ask the proxy's admins to allow api.promptops.com/v1/client/ as a whole"
+        },
+    ),
+    # -- the clock --------------------------------------------------------------------------
+    case(
         "a clock a minute fast",
         on_api(lambda api: api.clock_skew(-60)),
-        clock=("warning", "clock 60 s ahead of the server; sync it (NTP)"),
-        auth=("ok", "key and signature accepted (API 2026.11.0)"),
+        clock=("warning", "clock 60 s ahead of the server: sync it before it passes 300 s"),
+        auth=("ok", "key and signature accepted; the API is healthy (2026.11.0)"),
     ),
-    world(
+    case(
         "a clock 7 minutes slow",
         on_api(lambda api: api.clock_skew(420)),
-        # 419 or 420: the Date header counts whole seconds, the fake clock has fractions
+        # 419 or 420: the Date header counts whole seconds; the fake clock moved by the real
+        # time the TCP and TLS checks' sockets took
         clock=(
             "failure",
-            "... s behind the server, over the 300 s window: every request is rejected. Sync it "
-            "(NTP)",
+            "... s behind the server, over the 300 s window: every request is rejected",
         ),
         rate_limit=("skipped", "needs Clock skew, which failed"),
         auth=("skipped", "needs Clock skew, which failed"),
+        fixes={
+            "clock": "Sync this machine's clock: timedatectl set-ntp true (systemd), or chrony or "
+            "ntpd"
+        },
     ),
-    world(
-        "plenty of headroom",
-        headroom(500, 600),
-        rate_limit=("ok", "500 of 600 requests left"),
+    case(
+        "answers without a Date header",
+        with_headers({}, drop=("Date",)),
+        clock=("failure", "GET /v1/health answered HTTP 200 without a valid Date header"),
+        rate_limit=("skipped", "needs Clock skew, which failed"),
+        fixes={"clock": "A proxy in front of the API may drop the Date header: ask it"},
     ),
-    world(
+    # -- the rate limit -----------------------------------------------------------------------
+    case("plenty of headroom", headroom(500, 600), rate_limit=("ok", "500 of 600 requests left")),
+    case(
         "little headroom",
         headroom(12, 600),
         rate_limit=("warning", "12 of 600 requests left: close to the limit"),
-        auth=("ok", "key and signature accepted (API 2026.11.0)"),
+        auth=("ok", "key and signature accepted; the API is healthy (2026.11.0)"),
+        fixes={
+            "rate-limit": "Cache prompts, batch renders, share one rate limiter between workers; "
+            "check the plan's limit"
+        },
     ),
-    world(
+    case(
         "a tenth left is not yet close",
         headroom(60, 600),
         rate_limit=("ok", "60 of 600 requests left"),
     ),
-    world(
+    case(
         "little headroom, in the older X-RateLimit fields",
         headroom(59, 600, fields="X-RateLimit-"),
         rate_limit=("warning", "59 of 600 requests left: close to the limit"),
     ),
-    world(
+    case(
         "rate limited",
         on_api(lambda api: api.rate_limit(times=LASTING, retry_after=60, path="/v1/client")),
         rate_limit=("failure", "RATE_LIMIT_ERROR: Rate limit exceeded; the API asks to wait 60 s"),
         auth=("skipped", "needs Rate limit, which failed"),
-        fixes={"rate-limit": "Wait 60 s; then cache prompts, batch renders and bound concurrency"},
+        fixes={
+            "rate-limit": "Wait 60 s; then cache prompts, batch renders and share one rate "
+            "limiter between workers"
+        },
     ),
-    world(
-        "revoked key",
+    # -- the key against the API, a prompt --------------------------------------------------------
+    case(
+        "a revoked key",
         on_api(lambda api: api.revoke_key(api.api_key)),
         rate_limit=("ok", "not limited (the API sends no remaining count)"),
         auth=("failure", "AUTHENTICATION_ERROR: Invalid API key or signature"),
-        round_trip=("skipped", "needs Authenticated health, which failed"),
+        prompt=("skipped", "needs Authenticated health, which failed"),
+        render=("skipped", "needs Authenticated health, which failed"),
         latency=("skipped", "needs Authenticated health, which failed"),
+        fixes={
+            "auth": "Check PROMPTOPS_API_KEY against the dashboard: revoked, or from another "
+            "workspace?"
+        },
     ),
-    world(
-        "authenticated calls refused a connection",
+    case(
+        "the API's paths refuse connections",
         on_api(lambda api: api.connection_refused(times=LASTING, path="/v1/client")),
+        api_paths=(
+            "failure",
+            "NETWORK_ERROR: Could not reach https://api.promptops.com: [Errno 111] Connection "
+            "refused",
+        ),
         rate_limit=("ok", "not limited (the API sends no remaining count)"),
         auth=(
             "failure",
@@ -319,71 +604,103 @@ WORLDS = [
             "refused",
         ),
     ),
-    world(
-        "authenticated health failing",
+    case(
+        "the authenticated health failing",
         on_api(lambda api: api.server_error(times=LASTING, path="/v1/client/health")),
+        api_paths=(
+            "ok",
+            "reachable: /v1/client/health HTTP 503, /v1/client/prompts HTTP 401 without a key",
+        ),
         auth=("failure", "SERVER_ERROR: The server is temporarily unavailable"),
         fixes={"auth": "Read the error: the API answered, but not with its health"},
     ),
-    world(
+    case(
         "no prompts for this key",
         on_api(lambda api: api.prompts.clear()),
-        round_trip=("warning", "this key sees no prompts"),
+        prompt=("warning", "this key sees no prompts"),
+        render=("skipped", "no prompt to render"),
         latency=("skipped", "no prompt to time"),
-        fixes={"round-trip": "Create a prompt, or check the key's workspace"},
+        fixes={"prompt": "Create a prompt, or check the key's workspace"},
     ),
-    world(
+    case(
         "prompts failing",
         on_api(lambda api: api.server_error(times=LASTING, path="/v1/client/prompts")),
-        round_trip=("failure", "SERVER_ERROR: The server is temporarily unavailable"),
-        latency=("skipped", "needs Prompt round trip, which failed"),
+        prompt=("failure", "SERVER_ERROR: The server is temporarily unavailable"),
+        render=("skipped", "needs Prompt retrieval, which failed"),
+        latency=("skipped", "needs Prompt retrieval, which failed"),
     ),
-    world(
+    case(
+        "renders failing",
+        on_api(lambda api: api.server_error(times=LASTING, path="/v1/client/prompts/hello-world/")),
+        prompt=("ok", "hello-world v3 (the first of 3 listed)"),
+        render=("failure", "SERVER_ERROR: The server is temporarily unavailable"),
+        latency=("skipped", "needs Rendering, which failed"),
+        fixes={"render": "Read the error: it names the prompt or the variable at fault"},
+    ),
+    # -- latency: the median of five is judged; the slowest is shown -----------------------
+    case(
         "a slow API",
         on_api(lambda api: api.simulate_latency(1.2)),
         public_health=("ok", "GET /v1/health: HTTP 200 in 1200 ms"),
         latency=(
             "warning",
-            "p50 1200 ms, p95 1200 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each): p95 "
-            "over 1000 ms",
+            "median 1200 ms, slowest 1200 ms uncached; median 0 ms cached (5 calls each): the "
+            "median is over 1000 ms",
         ),
     ),
-    world(
+    case(
         "an API too slow to use",
         on_api(lambda api: api.simulate_latency(6)),
         options(deadline=300),
         latency=(
             "failure",
-            "p50 6000 ms, p95 6000 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each): p95 "
-            "over 5000 ms",
+            "median 6000 ms, slowest 6000 ms uncached; median 0 ms cached (5 calls each): the "
+            "median is over 5000 ms",
         ),
     ),
-    world(
+    case(
         "a second exactly is not slow yet",
         on_api(lambda api: api.simulate_latency(1.0)),
         latency=(
             "ok",
-            "p50 1000 ms, p95 1000 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each)",
+            "median 1000 ms, slowest 1000 ms uncached; median 0 ms cached (5 calls each)",
         ),
     ),
-    world(
+    case(
         "five seconds exactly is slow, not too slow",
         on_api(lambda api: api.simulate_latency(5.0)),
         options(deadline=300),
         latency=(
             "warning",
-            "p50 5000 ms, p95 5000 ms uncached; p50 0 ms, p95 0 ms cached (5 calls each): p95 "
-            "over 1000 ms",
+            "median 5000 ms, slowest 5000 ms uncached; median 0 ms cached (5 calls each): the "
+            "median is over 1000 ms",
         ),
+    ),
+    case(
+        "two slow calls of five are the slowest, not the median",
+        slow_renders(3, 5, seconds=4),
+        latency=("ok", "median 0 ms, slowest 4000 ms uncached; median 0 ms cached (5 calls each)"),
+    ),
+    case(
+        "three slow calls of five are the median",
+        slow_renders(2, 4, 6, seconds=4),
+        latency=(
+            "warning",
+            "median 4000 ms, slowest 4000 ms uncached; median 0 ms cached (5 calls each): the "
+            "median is over 1000 ms",
+        ),
+        fixes={
+            "latency": "Profile your calls (promptops-profiler); cache prompts, reuse one client"
+        },
     ),
 ]
 
-# Paths a check cannot take: the configuration doctor never fails a proxy; the checks of
-# configuration need nothing, so are never skipped; connections and answers either work or not.
+# Paths a check cannot take: the checks of settings other than the proxy need nothing, so are
+# never skipped; the network's checks and the API's answers either work or do not.
 NO_SUCH_PATH = {
-    ("proxy", "failure"),
-    *((check, "skipped") for check in ("api-key", "base-url", "proxy", "ca-bundle")),
-    *((check, "warning") for check in ("dns", "tcp", "public-health", "auth")),
+    *((check, "skipped") for check in ("api-key", "base-url", "ca-bundle")),
+    *((check, "warning") for check in ("dns", "tcp", "public-health", "api-paths", "auth")),
+    ("render", "warning"),
 }
 
 
@@ -394,85 +711,180 @@ def stand_in() -> Iterator[LocalTLSServer]:
         yield server
 
 
-@pytest.mark.parametrize("case", WORLDS, ids=lambda w: w.name)
+def run_case(world: World, stand_in: LocalTLSServer) -> Any:
+    """The doctor's report in `world`: a stand-in of its own for a certificate of its own, a
+    proxy stand-in where it needs one."""
+    opts = dict(world.options)
+    with ExitStack() as stack:
+        valid_until = opts.pop("valid_until", None)
+        if valid_until is not None:
+            stand_in = stack.enter_context(tls_stand_in(HOST, valid_until=valid_until))
+        if "tunnel" in opts:
+            proxy = stack.enter_context(
+                connect_proxy((stand_in.host, stand_in.port), opts.pop("tunnel"))
+            )
+            opts["connect_to"] = proxy.address
+        return diagnose(world.clock, world.environ, stand_in=stand_in, **opts)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_each_check_finds_what_its_world_holds(
-    case: World_, mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+    case: Case, mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
-    w = World(mock_api, clock)
-    case.setup(w)
-    valid_until = w.options.pop("valid_until", None)
-    if valid_until is None:
-        report = diagnose(clock, w.environ, stand_in=stand_in, **w.options)
-    else:
-        with tls_stand_in(HOST, valid_until=valid_until) as expiring:
-            report = diagnose(clock, w.environ, stand_in=expiring, **w.options)
-    results = by_id(report)
-    found = {check: (results[check].status, results[check].detail) for check in case.expect}
-    assert {check: status for check, (status, _) in found.items()} == {
+    world = World(mock_api, clock)
+    case.setup(world)
+    report = run_case(world, stand_in)
+    found = by_id(report)
+    assert {check: found[check].status for check in case.expect} == {
         check: status for check, (status, _) in case.expect.items()
-    }, found
+    }, {check: found[check].detail for check in case.expect}
     for check, (_, text) in case.expect.items():
-        detail = results[check].detail
+        detail = found[check].detail
         if text.startswith("..."):  # a figure that varies ahead of it
             assert detail.endswith(text.removeprefix("...")), f"{check}: {detail!r}"
         else:
             assert detail == text, f"{check}: {detail!r}"
-    for result in report.results:  # a fix and a link under what did not pass, and only there
-        assert (result.fix is not None) == (result.status in ("warning", "failure")), result
+    for finding in report.findings:  # a fix and a link under what did not pass, and only there
+        assert (finding.fix is not None) == (finding.status in ("warning", "failure")), finding
     for check, fix in case.fixes.items():
-        assert results[check].fix == fix
+        assert found[check].fix == fix
+    assert "s3cret" not in str(report) + json.dumps(report.as_json())
 
 
-def test_the_worlds_take_every_check_down_every_path_it_has() -> None:
-    taken = {(check, status) for w in WORLDS for check, (status, _) in w.expect.items()}
+def test_the_cases_take_every_check_down_every_path_it_has() -> None:
+    taken = {(check, status) for c in CASES for check, (status, _) in c.expect.items()}
     every = {(check.id, status) for check in CHECKS for status in get_args(Status)}
     assert every - NO_SUCH_PATH - taken == set()
     assert taken & NO_SUCH_PATH == set()
 
 
+def test_the_tls_check_sends_connect_to_the_proxy_with_its_credentials(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    """As httpx opens its tunnel: the API's host and port, and the proxy's login (Basic)."""
+    with connect_proxy((stand_in.host, stand_in.port)) as proxy:
+        environ = {**SETTINGS, "HTTPS_PROXY": PROXY}
+        report = diagnose(clock, environ, stand_in=stand_in, connect_to=proxy.address)
+    assert by_id(report)["tls"].status == "ok"
+    # The TCP check's connection sends nothing; the TLS check's sends CONNECT.
+    login = base64.b64encode(b"alice:s3cret").decode()
+    assert proxy.requests == [
+        "CONNECT api.promptops.com:443 HTTP/1.1\r\nHost: api.promptops.com:443\r\n"
+        f"Proxy-Authorization: Basic {login}\r\n\r\n"
+    ]
+
+
+def test_a_proxy_without_credentials_is_sent_none(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    with connect_proxy((stand_in.host, stand_in.port)) as proxy:
+        environ = {**SETTINGS, "HTTPS_PROXY": "http://proxy.corp.example:3128"}
+        diagnose(clock, environ, stand_in=stand_in, connect_to=proxy.address)
+    assert proxy.requests == [
+        "CONNECT api.promptops.com:443 HTTP/1.1\r\nHost: api.promptops.com:443\r\n\r\n"
+    ]
+
+
+@pytest.mark.parametrize("installed", [False, True], ids=["without socksio", "with socksio"])
+def test_a_socks_proxy_needs_the_socksio_package(
+    mock_api: MockPromptOpsAPI,
+    clock: FakeClock,
+    stand_in: LocalTLSServer,
+    monkeypatch: pytest.MonkeyPatch,
+    installed: bool,
+) -> None:
+    """httpx speaks SOCKS only with `socksio` (`httpx[socks]`): without it the client cannot be
+    made, so the proxy check fails and what needs it is skipped."""
+    find_spec = importlib.util.find_spec
+
+    def as_if(name: str, *args: Any) -> Any:
+        if name == "socksio":
+            return find_spec("json") if installed else None  # any module's spec: "found"
+        return find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", as_if)
+    environ = {**SETTINGS, "HTTPS_PROXY": "socks5://proxy.corp.example:1080"}
+    report = diagnose(clock, environ, stand_in=stand_in)
+    proxy, dns, tls = (by_id(report)[check] for check in ("proxy", "dns", "tls"))
+    if installed:
+        assert (proxy.status, proxy.detail) == (
+            "ok",
+            "requests to api.promptops.com go through socks5://proxy.corp.example:1080 "
+            "(HTTPS_PROXY)",
+        )
+        assert tls.detail == (
+            "through the socks5:// proxy proxy.corp.example:1080: Public health checks TLS end "
+            "to end"
+        )
+    else:
+        assert (proxy.status, proxy.detail) == (
+            "failure",
+            "HTTPS_PROXY names a SOCKS proxy ('socks5://proxy.corp.example:1080'), which needs "
+            "the socksio package: pip install 'httpx[socks]'",
+        )
+        assert (dns.status, dns.detail) == ("skipped", "needs Proxy, which failed")
+
+
 @pytest.mark.parametrize(
-    ("environ", "proxy"),
+    ("environ", "address"),
     [
-        ({}, None),
+        ({}, ("api.promptops.com", 443)),
         ({"HTTPS_PROXY": "http://proxy.corp.example:3128"}, ("proxy.corp.example", 3128)),
         ({"https_proxy": "proxy.corp.example:3128"}, ("proxy.corp.example", 3128)),
         ({"ALL_PROXY": "http://alice:s3cret@proxy.corp.example"}, ("proxy.corp.example", 80)),
-        ({"HTTP_PROXY": "http://proxy.corp.example:3128"}, None),  # http only: not for https
-        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*"}, None),
-        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "localhost, .promptops.com"}, None),
-        ({"HTTPS_PROXY": "http://p.example:3128", "no_proxy": "promptops.com"}, None),
+        ({"HTTP_PROXY": "http://proxy.corp.example:3128"}, ("api.promptops.com", 443)),
+        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*"}, ("api.promptops.com", 443)),
+        (
+            {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "localhost,.promptops.com"},
+            ("api.promptops.com", 443),
+        ),
+        (
+            {"HTTPS_PROXY": "http://p.example:3128", "no_proxy": "promptops.com"},
+            ("api.promptops.com", 443),
+        ),
         ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "example.org"}, ("p.example", 3128)),
-        ({"HTTPS_PROXY": "http://p.example:port"}, None),  # unusable: the Proxy check says so
         ({"all_proxy": "http://p.example:3128"}, ("p.example", 3128)),
         ({"HTTPS_PROXY": "https://p.example"}, ("p.example", 443)),
-        # httpx reads `*.name` as no pattern at all: the proxy is used (checked against httpx)
+        ({"HTTPS_PROXY": "socks5://p.example"}, ("p.example", 1080)),
+        # httpx reads `*.name` as no pattern at all: the proxy is used
         (
             {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "*.promptops.com"},
             ("p.example", 3128),
         ),
         ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "ops.com"}, ("p.example", 3128)),
-        ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "api.promptops.com"}, None),
+        (
+            {"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "api.promptops.com"},
+            ("api.promptops.com", 443),
+        ),
         ({"HTTPS_PROXY": "http://p.example:3128", "NO_PROXY": "  "}, ("p.example", 3128)),
+        ({"PROMPTOPS_BASE_URL": "http://localhost:8080"}, ("localhost", 8080)),
+        (
+            {"PROMPTOPS_BASE_URL": "http://localhost:8080", "HTTP_PROXY": "http://p.example:3128"},
+            ("p.example", 3128),
+        ),
+        (
+            {"PROMPTOPS_BASE_URL": "http://localhost:8080", "http_proxy": "p.example:8080"},
+            ("p.example", 8080),
+        ),
+        (  # https only: not for http
+            {"PROMPTOPS_BASE_URL": "http://localhost:8080", "HTTPS_PROXY": "http://p.example:3128"},
+            ("localhost", 8080),
+        ),
     ],
 )
-def test_the_proxy_is_the_one_httpx_would_use_for_the_api(
-    environ: dict[str, str], proxy: tuple[str, int] | None
+def test_dns_and_tcp_go_where_the_client_goes_the_api_or_its_proxy(
+    environ: dict[str, str], address: tuple[str, int]
 ) -> None:
-    assert checks._proxy_address("https://api.promptops.com", environ) == proxy
+    with pytest.MonkeyPatch.context() as mp:  # no socksio needed to name the proxy's address
+        mp.setattr(importlib.util, "find_spec", lambda name, *args: True)
+        host, port, _ = route(CheckContext(environ))
+    assert (host, port) == address
 
 
-@pytest.mark.parametrize(
-    ("environ", "proxy"),
-    [
-        ({"HTTP_PROXY": "http://p.example:3128"}, ("p.example", 3128)),
-        ({"http_proxy": "p.example:8080"}, ("p.example", 8080)),
-        ({"HTTPS_PROXY": "http://p.example:3128"}, None),  # https only: not for http
-    ],
-)
-def test_a_plain_http_base_url_goes_through_the_http_proxy(
-    environ: dict[str, str], proxy: tuple[str, int] | None
-) -> None:
-    assert checks._proxy_address("http://localhost:8080", environ) == proxy
+def test_an_unusable_proxy_is_no_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proxy check fails on it, and DNS and TCP, which need that check, are skipped."""
+    with pytest.raises(ConfigurationError, match="HTTPS_PROXY is not a proxy URL"):
+        route(CheckContext({"HTTPS_PROXY": "http://p.example:port"}))
 
 
 def test_the_tcp_fix_names_the_port_and_proxy_variable_of_the_base_url(
@@ -486,6 +898,31 @@ def test_the_tcp_fix_names_the_port_and_proxy_variable_of_the_base_url(
     )
 
 
+def test_the_fixes_name_the_base_url_s_host_whatever_the_other_settings(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    """A CA bundle the client cannot load fails its own check; DNS and TCP do not need it, and
+    their fix lines name the host the settings name."""
+    environ = {
+        **SETTINGS,
+        "PROMPTOPS_BASE_URL": "https://api.eu.promptops.example:8443",
+        "SSL_CERT_FILE": "/nonexistent/ca.pem",
+    }
+    report = diagnose(clock, environ, stand_in=stand_in, connect_to=closed_port())
+    ca_bundle, dns, tcp = (by_id(report)[check] for check in ("ca-bundle", "dns", "tcp"))
+    assert (ca_bundle.status, dns.status, tcp.status) == ("failure", "ok", "failure")
+    assert tcp.detail == "api.eu.promptops.example:8443: [Errno 111] Connection refused"
+    assert tcp.fix == (
+        "Allow outbound connections to api.eu.promptops.example:8443, or set HTTPS_PROXY if the "
+        "network requires a proxy"
+    )
+    no_lookup = diagnose(clock, environ, stand_in=stand_in, resolve=no_dns)
+    assert by_id(no_lookup)["dns"].fix == (
+        "Check the host in PROMPTOPS_BASE_URL, and this machine's DNS: getent hosts "
+        "api.eu.promptops.example"
+    )
+
+
 def test_a_429_is_reported_at_once_not_waited_out(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
@@ -494,10 +931,13 @@ def test_a_429_is_reported_at_once_not_waited_out(
     report = diagnose(clock, stand_in=stand_in)
     rate_limit = by_id(report)["rate-limit"]
     assert rate_limit.detail == "RATE_LIMIT_ERROR: Rate limit exceeded; the API asks to wait 5 s"
-    assert rate_limit.fix == "Wait 5 s; then cache prompts, batch renders and bound concurrency"
+    assert rate_limit.fix == (
+        "Wait 5 s; then cache prompts, batch renders and share one rate limiter between workers"
+    )
     assert rate_limit.measurements == {"retry_after_seconds": 5}
     assert clock.sleeps == []
-    assert [r.url.path for r in mock_api.requests].count("/v1/client/health") == 1
+    with_key = [r.url.path for r in mock_api.requests if "Authorization" in r.headers]
+    assert with_key == ["/v1/client/health"]
 
 
 def test_a_429_without_a_wait_gets_the_check_s_own_fix(
@@ -507,54 +947,33 @@ def test_a_429_without_a_wait_gets_the_check_s_own_fix(
     rate_limit = by_id(diagnose(clock, stand_in=stand_in))["rate-limit"]
     assert rate_limit.detail == "RATE_LIMIT_ERROR: Rate limit exceeded"
     assert rate_limit.fix == (
-        "Cache prompts, batch renders and bound concurrency; check the plan's limit"
+        "Cache prompts, batch renders, share one rate limiter between workers; check the plan's "
+        "limit"
     )
     assert rate_limit.measurements == {}
 
 
-def test_a_missing_date_header_is_not_blamed_on_this_machine_s_clock(
-    mock_api: MockPromptOpsAPI,
-    clock: FakeClock,
-    stand_in: LocalTLSServer,
-    monkeypatch: pytest.MonkeyPatch,
+def test_a_429_asking_for_an_endless_wait_is_not_given_as_a_number(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
-    async def no_date(*args: object, **kwargs: object) -> float:
-        raise ServerError("GET /v1/health answered HTTP 200 without a valid Date header")
-
-    monkeypatch.setattr(checks, "measure_clock_skew", no_date)
-    clock_check = by_id(diagnose(clock, stand_in=stand_in))["clock"]
-    assert clock_check.status == "failure"
-    assert clock_check.detail == (
-        "SERVER_ERROR: GET /v1/health answered HTTP 200 without a valid Date header"
+    """`Retry-After: 1e999` is infinity: no wait to tell, no number for the JSON."""
+    mock_api.rate_limit(times=LASTING, retry_after=None, path="/v1/client")
+    with_headers({"Retry-After": "1e999"})(World(mock_api, clock))
+    report = diagnose(clock, stand_in=stand_in)
+    rate_limit = by_id(report)["rate-limit"]
+    assert rate_limit.detail == "RATE_LIMIT_ERROR: Rate limit exceeded"
+    assert rate_limit.fix == (
+        "Cache prompts, batch renders, share one rate limiter between workers; check the plan's "
+        "limit"
     )
-    assert clock_check.fix == (
-        "A proxy in front of the API may drop the Date header: ask its admins"
-    )
-
-
-def test_a_key_refused_for_prompts_alone_is_named_as_such(
-    mock_api: MockPromptOpsAPI,
-    clock: FakeClock,
-    stand_in: LocalTLSServer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    async def refused(self: object) -> list[str]:
-        raise AuthenticationError("Invalid API key or signature", status_code=401)
-
-    monkeypatch.setattr(PromptOpsClient, "list_prompts", refused)
-    round_trip = by_id(diagnose(clock, stand_in=stand_in))["round-trip"]
-    assert round_trip.status == "failure"
-    assert round_trip.detail == "AUTHENTICATION_ERROR: Invalid API key or signature"
-    assert round_trip.fix == (
-        "Check in the dashboard that this key may read prompts in its workspace"
-    )
+    assert rate_limit.measurements == {}
+    json.dumps(report.as_json(), allow_nan=False)
 
 
 def test_the_rate_limit_headroom_is_measured_for_monitoring(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
-    w = World(mock_api, clock)
-    headroom(12, 600)(w)
+    headroom(12, 600)(World(mock_api, clock))
     rate_limit = by_id(diagnose(clock, stand_in=stand_in))["rate-limit"]
     assert rate_limit.measurements == {"remaining": 12.0, "limit": 600.0}
 
@@ -572,15 +991,56 @@ def test_the_rate_limit_headroom_is_measured_for_monitoring(
             "50 of 100 requests left",
             {"remaining": 50.0, "limit": 100.0},
         ),
+        ({"RateLimit-Remaining": "50"}, "not limited (the API sends no remaining count)", {}),
         (
-            {"RateLimit-Remaining": "50"},
+            {"RateLimit-Limit": "0", "RateLimit-Remaining": "0"},
+            "not limited (the API sends no remaining count)",
+            {},
+        ),
+        (
+            {"RateLimit-Limit": "100", "RateLimit-Remaining": "NaN"},
+            "not limited (the API sends no remaining count)",
+            {},
+        ),
+        (
+            {"RateLimit-Limit": "inf", "RateLimit-Remaining": "5"},
+            "not limited (the API sends no remaining count)",
+            {},
+        ),
+        (
+            {"RateLimit-Limit": "-inf", "RateLimit-Remaining": "1e999"},
+            "not limited (the API sends no remaining count)",
+            {},
+        ),
+        (
+            {
+                "RateLimit-Limit": "nan",
+                "RateLimit-Remaining": "inf",
+                "X-RateLimit-Limit": "100",
+                "X-RateLimit-Remaining": "50",
+            },
+            "50 of 100 requests left",
+            {"remaining": 50.0, "limit": 100.0},
+        ),
+        (
+            {"RateLimit-Limit": "a hundred", "RateLimit-Remaining": ""},
             "not limited (the API sends no remaining count)",
             {},
         ),
     ],
-    ids=["a list of windows", "with parameters", "no limit"],
+    ids=[
+        "a list of windows",
+        "with parameters",
+        "no limit",
+        "a limit of 0",
+        "NaN remaining",
+        "an infinite limit",
+        "infinities",
+        "the older fields where the newer are not numbers",
+        "words",
+    ],
 )
-def test_the_rate_limit_fields_are_read_as_the_ietf_draft_writes_them(
+def test_the_rate_limit_fields_are_read_as_the_ietf_draft_writes_them_and_only_finite(
     mock_api: MockPromptOpsAPI,
     clock: FakeClock,
     stand_in: LocalTLSServer,
@@ -588,25 +1048,39 @@ def test_the_rate_limit_fields_are_read_as_the_ietf_draft_writes_them(
     detail: str,
     measurements: dict[str, float],
 ) -> None:
-    """The first window of a list, the number before its parameters; no limit, no share."""
-    own = mock_api._headers
-    mock_api._headers = lambda: {**own(), **fields}  # type: ignore[method-assign]
-    rate_limit = by_id(diagnose(clock, stand_in=stand_in))["rate-limit"]
+    """The first window of a list, the number before its parameters; no limit, no share; NaN
+    and infinities are no count at all, and never reach the JSON."""
+    with_headers(fields)(World(mock_api, clock))
+    report = diagnose(clock, stand_in=stand_in)
+    rate_limit = by_id(report)["rate-limit"]
     assert (rate_limit.status, rate_limit.detail) == ("ok", detail)
     assert rate_limit.measurements == measurements
+    assert all(math.isfinite(v) for v in rate_limit.measurements.values() if v is not None)
+    json.dumps(report.as_json(), allow_nan=False)
 
 
-def test_the_latency_percentiles_are_measured_for_monitoring(
+def test_the_latency_median_and_slowest_are_measured_for_monitoring(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
     mock_api.simulate_latency(1.23456)  # to a tenth of a millisecond: 1234.6
+    slow_renders(4, seconds=1)(World(mock_api, clock))
     latency = by_id(diagnose(clock, stand_in=stand_in))["latency"]
     assert latency.measurements == {
         "uncached_p50_ms": 1234.6,
-        "uncached_p95_ms": 1234.6,
+        "uncached_max_ms": 2234.6,
         "cached_p50_ms": 0.0,
-        "cached_p95_ms": 0.0,
+        "cached_max_ms": 0.0,
     }
+
+
+def test_the_latency_check_times_five_renders_and_five_fetches_from_the_cache(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    diagnose(clock, stand_in=stand_in)
+    paths = [f"{r.method} {r.url.path}" for r in mock_api.requests]
+    # The Rendering check's render, then the latency check's five; no fetch after the first.
+    assert paths.count("POST /v1/client/prompts/hello-world/render") == 1 + 5
+    assert paths.count("GET /v1/client/prompts/hello-world") == 1
 
 
 @pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
@@ -624,13 +1098,26 @@ def test_the_tls_check_trusts_the_cas_the_client_would(
     where = tmp_path / "company-ca.pem" if variable == "SSL_CERT_FILE" else tmp_path
     report = diagnose(clock, {**SETTINGS, variable: str(where)}, stand_in=stand_in, trusted=False)
     assert by_id(report)["tls"].status == "ok"
+    ca_bundle = by_id(report)["ca-bundle"]
+    if variable == "SSL_CERT_FILE":  # one CA alone: every other site would fail
+        assert (ca_bundle.status, ca_bundle.detail) == (
+            "warning",
+            f"SSL_CERT_FILE={where} (1 CAs); it holds 1 CA certificate: SSL_CERT_FILE replaces "
+            "the public CAs; a company's CA alone fails every other site",
+        )
+    else:
+        assert (ca_bundle.status, ca_bundle.detail) == ("ok", f"SSL_CERT_DIR={where}")
 
 
-def test_a_ca_file_that_holds_no_certificate_fails_the_tls_check(
+def test_a_ca_file_that_holds_no_certificate_fails_the_ca_bundle_check(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer, tmp_path: Path
 ) -> None:
     (tmp_path / "ca.pem").write_text("not a certificate\n")
     environ = {**SETTINGS, "SSL_CERT_FILE": str(tmp_path / "ca.pem")}
-    tls = by_id(diagnose(clock, environ, stand_in=stand_in, trusted=False))["tls"]
-    assert tls.status == "failure"
-    assert tls.detail.startswith("the CA bundle cannot be loaded: [X509: NO_CERTIFICATE_OR_CRL")
+    report = diagnose(clock, environ, stand_in=stand_in, trusted=False)
+    ca_bundle, tls = by_id(report)["ca-bundle"], by_id(report)["tls"]
+    assert ca_bundle.status == "failure"
+    assert ca_bundle.detail.startswith(
+        f"SSL_CERT_FILE='{tmp_path / 'ca.pem'}' cannot be loaded: [X509: NO_CERTIFICATE_OR_CRL"
+    )
+    assert (tls.status, tls.detail) == ("skipped", "needs CA bundle, which failed")

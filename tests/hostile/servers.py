@@ -126,3 +126,29 @@ def hostile_servers(handlers: dict[str, Handler]) -> Iterator[Running]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         loop.close()
+
+
+# -- handlers more than one test file uses ------------------------------------------------
+
+
+async def silent(x: Exchange) -> None:
+    """Accepts the request and never answers."""
+    await x.wait_for_hang_up()
+
+
+async def trickle_headers(x: Exchange) -> None:
+    """A status line, then a header every `TRICKLE` seconds, for ever: every read gets a byte
+    in time, so only an overall deadline ends the call."""
+    await x.send(b"HTTP/1.1 200 OK\r\n")
+    while True:
+        await x.send(b"X-Slow: 1\r\n")
+        await asyncio.sleep(TRICKLE)
+
+
+async def endless_body(x: Exchange) -> None:
+    """A JSON answer whose chunked body never ends, as fast as the client reads it."""
+    await x.send(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+    await x.send(b"Transfer-Encoding: chunked\r\n\r\n")
+    chunk = b"10000\r\n" + b"[" * 65536 + b"\r\n"
+    while True:
+        await x.send(chunk)
