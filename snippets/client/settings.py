@@ -65,9 +65,7 @@ def read_api_key(environ: Mapping[str, str], api_key: object = None) -> Setting[
             f"No API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
         )
     notes = []
-    if key != key.strip():
-        notes.append("the spaces or line breaks around it are ignored")
-        key = key.strip()
+    key = key.strip()  # what a file or a shell adds around it: harmless, never sent
     if len(key) > 1 and key[0] in "'\"" and key[-1] == key[0]:
         raise ConfigurationError(
             f"The API key ({source}) has quotes around it (copied from a .env file?): remove "

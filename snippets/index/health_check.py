@@ -57,7 +57,11 @@ async def prompt(ctx: CheckContext) -> Outcome:
     prompt_id = ctx.options.get("prompt")
     listed = ""
     if not prompt_id:
-        ids = await client.list_prompts()
+        try:
+            ids = await client.list_prompts()
+        except AuthenticationError as exc:  # the health endpoint took the key
+            fix = "Check in the dashboard that this key may read prompts"
+            return Outcome("failure", str(exc), fix)
         if not ids:
             fix = "Create a prompt, or check the key's workspace"
             return Outcome("warning", "this key sees no prompts", fix)

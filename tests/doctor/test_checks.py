@@ -212,9 +212,8 @@ CASES = [
         "the mock's key with spaces and a line break around it",
         settings(PROMPTOPS_API_KEY=f"  {MOCK_API_KEY}\n"),
         api_key=(
-            "warning",
-            "PROMPTOPS_API_KEY is set (27 characters); the spaces or line breaks around it are "
-            "ignored",
+            "ok",
+            "PROMPTOPS_API_KEY is set (27 characters; the spaces around it are ignored)",
         ),
         auth=("ok", "key and signature accepted; the API is healthy (2026.11.0)"),
         latency=("ok", "median 0 ms, slowest 0 ms uncached; median 0 ms cached (5 calls each)"),
@@ -236,7 +235,7 @@ CASES = [
         settings(PROMPTOPS_API_KEY='"po_live_4f9c2a7d1e"'),
         api_key=(
             "failure",
-            "The API key in PROMPTOPS_API_KEY has quotes around it (copied from a .env file?): "
+            "The API key (PROMPTOPS_API_KEY) has quotes around it (copied from a .env file?): "
             "remove them (nothing was sent)",
         ),
         latency=("skipped", "needs API key, which failed"),
@@ -246,7 +245,7 @@ CASES = [
         settings(PROMPTOPS_API_KEY="po_live 4f9c2a7d1e"),
         api_key=(
             "failure",
-            "The API key in PROMPTOPS_API_KEY has a space or line break at character 8: copy it "
+            "The API key (PROMPTOPS_API_KEY) has a space or line break at character 8: copy it "
             "again, without spaces, quotes or line breaks (nothing was sent)",
         ),
     ),
