@@ -1,14 +1,22 @@
-"""The map check: no Python block in the docs goes unchecked, no snippet goes unshown.
+"""The map check: no Python block in the docs goes unchecked, no snippet goes unshown, no
+symptom goes unproven.
 
 Every Python block is either run by `test_docs.py` (output checked) or an include of a snippet
-that has its own test module; every JSON block names the mock scenario that produces it, or
-shows a JSON Schema that a test validates output against; every example module under
-`snippets/<page>/` is included by some page.
+that has its own test module; every terminal session (```console) is run by `test_console.py`;
+every JSON block names the mock scenario that produces it, or shows a JSON Schema that a test
+validates output against; every example module under `snippets/<page>/` is included by some
+page.
+
+A symptom section is a heading of a guide page that starts with the text a reader sees, in
+code: ### `NETWORK_ERROR: Could not reach ...`. Its proof is a checked block in it whose output
+shows that text, then more: the symptom reproduced against the mock, then the fix at work.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,7 +24,10 @@ import pytest
 from snippets import generate
 from snippets.generate import stale_files
 
+from .console import Unsupported, check_supported, commands
 from .docs_blocks import (
+    DOCS,
+    OUTPUT_LINE,
     PYTHON_LANGS,
     ROOT,
     Block,
@@ -32,8 +43,7 @@ from .test_docs import RUNNABLE
 
 # Languages that are not run, and why: they are shown, not executed against the API.
 EXEMPT_LANGS = {
-    "bash": "shell commands for the reader's terminal",
-    "console": "terminal sessions",
+    "bash": "shell commands for the reader's terminal (a session the harness runs: console)",
     "text": "plain output or prose",
     "toml": "configuration files",
     "yaml": "configuration, or the API contract (tests/mock_api/test_contract.py checks the mock)",
@@ -66,6 +76,13 @@ def how_checked(block: Block) -> tuple[str, str]:
         run = any(ex.path == block.page and ex.start_line == block.line for ex in RUNNABLE)
         assert run, f"{block.where}: Python block that the harness does not run"
         return "run", "run, output checked"
+    if block.lang == "console":
+        try:
+            for command in commands(block):
+                check_supported(command)
+        except Unsupported as exc:
+            raise AssertionError(f"{block.where}: {exc}") from None
+        return "run", "terminal session, run, output checked"
     if block.lang == "json" and block.is_include_only:
         return "include", "; ".join(_shown_schema(block, include) for include in block.includes)
     if block.lang == "json":
@@ -96,15 +113,84 @@ def _shown_schema(block: Block, include: Include) -> str:
     return f"include of {schema}, validated against by {', '.join(map(str, users))}"
 
 
+# -- symptoms and their proofs ------------------------------------------------------------
+
+_HEADING = re.compile(r"^(?P<level>#{2,4}) +`(?P<symptom>[^`]+)`")
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """A section of a guide page whose heading starts with what the reader sees."""
+
+    page: Path
+    line: int
+    text: str  # the heading's first code span
+    blocks: tuple[Block, ...]  # every block of the section, its subsections' included
+
+    @property
+    def where(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def guide_pages() -> list[Path]:
+    """The pages a reader with a problem reads: not the reference, not contributing."""
+    return [
+        p
+        for p in pages()
+        if "reference" not in p.relative_to(DOCS).parts and p.stem != "contributing"
+    ]
+
+
+def symptoms(page: Path, text: str | None = None) -> list[Symptom]:
+    """The symptom sections of `page` (of `text`, if given, as if it were the page's)."""
+    text = page.read_text("utf-8") if text is None else text
+    lines = text.splitlines()
+    fenced = {n for b in blocks(page, text) for n in range(b.line, b.line + b.body.count("\n") + 2)}
+    headings = [
+        (n, len(line) - len(line.lstrip("#")), line)
+        for n, line in enumerate(lines, start=1)
+        if line.startswith("#") and n not in fenced
+    ]
+    found = []
+    for index, (number, level, line) in enumerate(headings):
+        match = _HEADING.match(line)
+        if not match:
+            continue
+        end = next((n for n, lv, _ in headings[index + 1 :] if lv <= level), len(lines) + 1)
+        inside = tuple(b for b in blocks(page, text) if number < b.line < end)
+        found.append(Symptom(page, number, match["symptom"], inside))
+    return found
+
+
+def shown_output(block: Block) -> list[str]:
+    """What a checked block shows its code printing: `#>` lines, or a session's output."""
+    if block.lang == "console":
+        return [line for command in commands(block) for line in command.shown]
+    if block.lang in PYTHON_LANGS and not block.is_include_only:
+        return [m["text"] for m in OUTPUT_LINE.finditer(block.body)]
+    return []
+
+
+def proof(symptom: Symptom) -> Block | None:
+    """The section's first checked block that prints the symptom's text and then more."""
+    for block in symptom.blocks:
+        output = shown_output(block)
+        shown = [n for n, line in enumerate(output) if symptom.text in line]
+        if shown and shown[-1] < len(output) - 1:
+            return block
+    return None
+
+
 def docs_map() -> list[tuple[str, str]]:
     return [(block.where, how_checked(block)[1]) for page in pages() for block in blocks(page)]
 
 
 def map_report() -> str:
     """The table `nox -s docs` prints: per page, how many blocks are checked in which way."""
-    kinds = ("run", "include", "json", "exempt", "UNCHECKED")
+    kinds = ("run", "include", "json", "exempt", "UNCHECKED", "symptoms", "proved")
     counts: dict[str, dict[str, int]] = {}
     problems = []
+    guide = set(guide_pages())
     for page in pages():
         row = counts.setdefault(str(page.relative_to(ROOT)), dict.fromkeys(kinds, 0))
         for block in blocks(page):
@@ -114,14 +200,22 @@ def map_report() -> str:
                 kind = "UNCHECKED"
                 problems.append(str(exc))
             row[kind] += 1
+        for symptom in symptoms(page) if page in guide else []:
+            row["symptoms"] += 1
+            if proof(symptom) is None:
+                problems.append(f"{symptom.where}: symptom `{symptom.text}` has no proof")
+            else:
+                row["proved"] += 1
     totals = {kind: sum(row[kind] for row in counts.values()) for kind in kinds}
     header = (
         "page",
         "run + output checked",
         "include of a tested snippet",
         "json vs mock",
-        "exempt (not Python)",
+        "exempt (not run)",
         "UNCHECKED",
+        "symptom sections",
+        "with a proof",
     )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, row in [*counts.items(), ("total", totals)]:
@@ -132,6 +226,33 @@ def map_report() -> str:
 def test_every_block_is_checked_or_exempt_with_a_reason() -> None:
     rows = docs_map()
     assert any("run, output checked" in how for _, how in rows)
+
+
+@pytest.mark.parametrize("page", guide_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_symptom_section_has_a_proof(page: Path) -> None:
+    """The section reproduces what the reader sees against the mock, then shows it gone."""
+    unproven = [
+        f"{s.where}: `{s.text}`: no checked block in the section prints it, then more"
+        for s in symptoms(page)
+        if proof(s) is None
+    ]
+    assert not unproven, "\n".join(unproven)
+
+
+def test_a_proof_prints_the_symptom_then_its_fix() -> None:
+    page = ROOT / "docs/index.md"
+    text = (
+        "## `NETWORK_ERROR: Could not reach`\n\n"
+        "```python\nprint(1)\n#> NETWORK_ERROR: Could not reach x\n#> fixed\n```\n\n"
+        "## `RATE_LIMIT_ERROR`\n\n```python\nprint(1)\n#> RATE_LIMIT_ERROR\n```\n\n"
+        "## `TIMEOUT_ERROR`\n\n```console\n$ promptops-doctor --mock\nTIMEOUT_ERROR\nok\n```\n"
+    )
+    found = {s.text: proof(s) is not None for s in symptoms(page, text)}
+    assert found == {
+        "NETWORK_ERROR: Could not reach": True,
+        "RATE_LIMIT_ERROR": False,  # the symptom, and nothing after it
+        "TIMEOUT_ERROR": True,
+    }
 
 
 def test_every_snippet_is_included_by_a_page() -> None:
