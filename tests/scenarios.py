@@ -109,6 +109,9 @@ SCENARIOS: dict[str, Scenario] = {
         lambda api: api.rate_limit(times=LASTING, retry_after=None),
         Outcome(RateLimitError, ALL_ATTEMPTS, sum(BACKOFF)),
     ),
+    # A quota counted for real: 10 requests a second for the key (a plan's 600 a minute,
+    # scaled down so that an example runs in seconds); 429 with Retry-After past it.
+    "quota-10-a-second": Scenario(lambda api: api.quota(10, per=1.0), None),
     # A plan's quota spent: retry_after is over max_retry_after (60 s), raised at once.
     "quota-exhausted": Scenario(
         lambda api: api.rate_limit(times=LASTING, retry_after=3600),

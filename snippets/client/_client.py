@@ -776,6 +776,11 @@ class _Call:
     def out_of_time(self, deadline: float) -> str:
         """The message of a call whose deadline passed."""
         tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
+        if self.attempts == 0:
+            return (
+                f"{self.endpoint}: no answer within the {deadline:g} s deadline (it passed "
+                f"{self.phase}, before any attempt)"
+            )
         if self.phase in ("waiting to retry", "waiting for the rate limiter"):
             where = f"it passed while {self.phase}"
         else:

@@ -24,6 +24,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -164,6 +165,19 @@ def frozen_wall_clock() -> dict[str, str]:
     }
 
 
+class DocsInstant(FakeClock):
+    """The served mock's clock: wall-clock time stopped at the docs' instant, as the copied
+    block's own (libfaketime); monotonic time real, as the block's, so that what the mock counts
+    in time (a quota's window, a trickle) passes as the block's waits do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._started = time.monotonic()
+
+    def monotonic(self) -> float:
+        return time.monotonic() - self._started + super().monotonic()
+
+
 @contextmanager
 def api_for(scenario: str) -> Iterator[tuple[str | None, str]]:
     """(base URL, API key) of the mock API in `scenario`, served on 127.0.0.1.
@@ -172,7 +186,7 @@ def api_for(scenario: str) -> Iterator[tuple[str | None, str]]:
     of a port where nothing listens: that is the real thing. "off" (the block brings its own
     mock) gets no base URL: the defaults, as on the page (the test above sets one).
     """
-    api = MockPromptOpsAPI(clock=FakeClock())  # stopped at the docs' instant, like the block
+    api = MockPromptOpsAPI(clock=DocsInstant())  # stopped at the docs' instant, like the block
     key = api.api_key  # what the reader sets, even where the scenario revokes it
     if scenario == "off":
         yield None, key
