@@ -382,10 +382,11 @@ def read_trust(environ: Mapping[str, str]) -> Setting[Trust]:
     if cafile:
         trust, source = Trust(cafile=cafile), "SSL_CERT_FILE"
         try:
+            os.stat(cafile)  # missing or unreadable: the OSError says which, once
             count = trust.count()
-        except (OSError, ValueError) as exc:  # missing, unreadable, or not PEM (ssl.SSLError)
+        except (OSError, ValueError) as exc:  # or not PEM (ssl.SSLError)
             raise ConfigurationError(
-                f"SSL_CERT_FILE={cafile!r} cannot be loaded: {printable(str(exc))}"
+                f"SSL_CERT_FILE={cafile!r} cannot be loaded: {_reason(exc)}"
             ) from None
         if count < FEW_CAS:
             notes.append(
@@ -399,6 +400,12 @@ def read_trust(environ: Mapping[str, str]) -> Setting[Trust]:
     else:
         trust, source = Trust(), "default"
     return Setting(trust, source, tuple(notes))
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, without the line of Python's source that said so: `(_ssl.c:4147)`
+    differs from one Python version to the next, and the pages show this text."""
+    return printable(re.sub(r" \(_ssl\.c:\d+\)$", "", str(exc)))
 
 
 # -- all of them --------------------------------------------------------------------------

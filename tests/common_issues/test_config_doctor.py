@@ -530,6 +530,45 @@ def test_ssl_cert_dir_that_is_not_a_folder_fails(one_ca: Path) -> None:
     )
 
 
+def test_a_missing_ca_file_fails_saying_so_once() -> None:
+    assert found(with_key(SSL_CERT_FILE="/nonexistent/ca.pem"), "ca-bundle") == (
+        "failure",
+        "SSL_CERT_FILE='/nonexistent/ca.pem' cannot be loaded: [Errno 2] No such file or "
+        "directory: '/nonexistent/ca.pem'",
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"not a certificate\n", "[X509: NO_CERTIFICATE_OR_CRL_FOUND] no certificate or crl found"),
+        (
+            b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+            "[X509] PEM lib",
+        ),
+    ],
+    ids=["text", "broken-pem"],
+)
+def test_a_ca_file_that_is_no_pem_bundle_fails_with_openssl_s_reason_and_no_source_line(
+    content: bytes, reason: str, tmp_path: Path
+) -> None:
+    """Not `(_ssl.c:4147)`: the line of Python's source differs between versions, and the
+    pages show this text."""
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes(content)
+    assert found(with_key(SSL_CERT_FILE=str(bundle)), "ca-bundle") == (
+        "failure",
+        f"SSL_CERT_FILE={str(bundle)!r} cannot be loaded: {reason}",
+    )
+
+
+def test_a_folder_given_as_the_ca_file_fails(tmp_path: Path) -> None:
+    assert found(with_key(SSL_CERT_FILE=str(tmp_path)), "ca-bundle") == (
+        "failure",
+        f"SSL_CERT_FILE={str(tmp_path)!r} cannot be loaded: [Errno 21] Is a directory",
+    )
+
+
 @pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
 def test_requests_ca_bundle_alone_is_a_warning_that_httpx_ignores_it(variable: str) -> None:
     assert found(with_key(**{variable: "/etc/ca.pem"}), "ca-bundle") == (
