@@ -52,7 +52,8 @@ class Setting(Generic[T]):
 
 
 def read_api_key(environ: Mapping[str, str], api_key: object = None) -> Setting[str]:
-    """The key: `api_key` if given, else `PROMPTOPS_API_KEY`, without the spaces around it.
+    """The key: `api_key` if given, else `PROMPTOPS_API_KEY`, without the spaces around it
+    (stripped, as a secret file's last line break must be: not a note).
 
     Refused (nothing is ever sent with it): missing, in quotes, or with a space, a line break,
     a control or a non-ASCII character inside, which a header cannot carry. The key has no
@@ -64,10 +65,8 @@ def read_api_key(environ: Mapping[str, str], api_key: object = None) -> Setting[
         raise ConfigurationError(
             f"No API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
         )
+    key = key.strip()  # a line break a secret file ends with: harmless, not a note
     notes = []
-    if key != key.strip():
-        notes.append("the spaces or line breaks around it are ignored")
-        key = key.strip()
     if len(key) > 1 and key[0] in "'\"" and key[-1] == key[0]:
         raise ConfigurationError(
             f"The API key in {source} has quotes around it (copied from a .env file?): remove "

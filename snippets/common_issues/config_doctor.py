@@ -36,9 +36,10 @@ async def api_key(ctx: CheckContext) -> Outcome:
     key = read_api_key(ctx.environ)  # the key itself is never shown
     if ctx.simulated:
         return noted("the mock API's key, set by --mock", key.notes)
-    return noted(
-        f"{key.source} is set ({len(key.value)} characters)", key.notes
-    )
+    size = f"{len(key.value)} characters"
+    if ctx.environ.get(key.source, key.value) != key.value:
+        size += ", the spaces around it stripped"
+    return noted(f"{key.source} is set ({size})", key.notes)
 
 
 async def base_url(ctx: CheckContext) -> Outcome:

@@ -132,6 +132,20 @@ def test_a_healthy_environment_is_all_ok_and_exits_0() -> None:
                 "a quote: copied with part of a .env line?",
             ),
         ),
+        (
+            {"PROMPTOPS_API_KEY": f" {KEY}\n"},  # a secret file's line break: harmless
+            (
+                "ok",
+                f"PROMPTOPS_API_KEY is set ({len(KEY)} characters, the spaces around it stripped)",
+            ),
+        ),
+        (
+            {"PROMPTOPS_API_KEY": f"\t{KEY}  "},
+            (
+                "ok",
+                f"PROMPTOPS_API_KEY is set ({len(KEY)} characters, the spaces around it stripped)",
+            ),
+        ),
         # The contract has no key format: any key is sent as `Bearer <key>` (no `po_` warning).
         ({"PROMPTOPS_API_KEY": "sk-abc"}, ("ok", "PROMPTOPS_API_KEY is set (6 characters)")),
         ({"PROMPTOPS_API_KEY": "XYZ_live_4f9"}, ("ok", "PROMPTOPS_API_KEY is set (12 characters)")),
@@ -139,6 +153,8 @@ def test_a_healthy_environment_is_all_ok_and_exits_0() -> None:
     ids=[
         "unset",
         "blank",
+        "spaces-around",
+        "tab-and-spaces-around",
         "single-quotes",
         "double-quotes",
         "trailing-quote",
