@@ -9,6 +9,7 @@ import base64
 import importlib.util
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -107,6 +108,32 @@ def test_every_check_passes_against_the_mock_and_the_stand_in(
 
 
 # -- DNS --------------------------------------------------------------------------------------
+
+
+def test_dns_through_the_system_resolver_for_localhost(clock: FakeClock) -> None:
+    report = diagnose(clock, {"PROMPTOPS_BASE_URL": "http://localhost:1"}, resolve=system_resolver)
+    dns = report.findings[0]
+    assert dns.status == "ok" and dns.detail.startswith("localhost resolves to ")
+    assert "127.0.0.1" in dns.detail
+
+
+def test_a_lookup_on_another_thread_is_waited_for_on_a_fake_clock(clock: FakeClock) -> None:
+    """The system resolver's `getaddrinfo` runs on the loop's executor: the fake clock's loop
+    waits for it in real time (it once jumped to the run's deadline and failed the lookup as
+    out of time)."""
+
+    async def lookup_on_a_thread(host: str) -> list[str]:
+        def lookup() -> list[str]:
+            threading.Event().wait(0.05)  # a slow DNS server
+            return ["127.0.0.1"]
+
+        return await asyncio.get_running_loop().run_in_executor(None, lookup)
+
+    report = diagnose(
+        clock, {"PROMPTOPS_BASE_URL": "http://localhost:1"}, resolve=lookup_on_a_thread
+    )
+    assert lines(report)[0] == ("dns", "ok", "localhost resolves to 127.0.0.1")
+    assert 0.05 <= clock.monotonic() < 5
 
 
 def test_the_system_resolver_returns_each_address_once() -> None:
