@@ -30,6 +30,11 @@ from ..local_server import serve
 from .connect_proxy import connect_proxy
 
 HOST = "api.promptops.com"
+PROXY_REFUSED_FIX = (
+    "The proxy in HTTPS_PROXY did not let the connection through: a 407 wants the proxy's "
+    "credentials in that URL (http://user:password@host:port); otherwise ask its admins to "
+    "allow CONNECT to api.promptops.com:443"
+)
 
 
 @pytest.fixture(scope="module")
@@ -504,6 +509,47 @@ def test_a_proxy_the_client_cannot_use_fails_the_first_check_naming_the_variable
     report = diagnose(clock, environ)
     assert lines(report)[0] == ("dns", "failure", detail)
     assert {f.status for f in report.findings[1:]} == {"skipped"}
+
+
+def test_a_proxy_that_answers_407_fails_naming_the_proxy_with_its_own_fix(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    answer = b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n"
+    with connect_proxy(answer=answer) as proxy:
+        report = diagnose(clock, {"HTTPS_PROXY": proxy.url}, tls_context=stand_in.client_context)
+    tls = report.findings[2]
+    assert (tls.status, tls.detail) == (
+        "failure",
+        f"127.0.0.1:{proxy.port} (the proxy, HTTPS_PROXY) did not open a tunnel to "
+        "api.promptops.com:443: HTTP/1.1 407 Proxy Authentication Required",
+    )
+    assert tls.fix == PROXY_REFUSED_FIX
+    assert [f.status for f in report.findings[3:]] == ["skipped", "skipped"]
+    assert mock_api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (b"SSH-2.0-OpenSSH_9.2\r\n\r\n", "SSH-2.0-OpenSSH_9.2"),
+        (b"HTTP/1.1 502 Bad Gateway\r\n\r\n", "HTTP/1.1 502 Bad Gateway"),
+        (b"HTTP/1.1 200\x1b[2J OK\r\n\r\n", "HTTP/1.1 200\\x1b[2J OK"),  # escaped, and no 200
+        (b"HTTP/1.1 407", "no HTTP answer to CONNECT"),  # then it hangs up
+        (b"x" * 20_000, "no HTTP answer to CONNECT"),  # a head that never ends
+    ],
+    ids=["not-http", "502", "escape", "cut-off", "endless"],
+)
+def test_a_proxy_that_does_not_open_the_tunnel_is_a_failure_saying_what_it_said(
+    clock: FakeClock, stand_in: LocalTLSServer, answer: bytes, said: str
+) -> None:
+    with connect_proxy(answer=answer) as proxy:
+        report = diagnose(clock, {"HTTPS_PROXY": proxy.url}, tls_context=stand_in.client_context)
+    assert lines(report)[2] == (
+        "tls",
+        "failure",
+        f"127.0.0.1:{proxy.port} (the proxy, HTTPS_PROXY) did not open a tunnel to "
+        f"api.promptops.com:443: {said}",
+    )
 
 
 # -- HTTP, through the client ------------------------------------------------------------------
