@@ -36,8 +36,9 @@ from snippets.checks import (
     Report,
     run_checks,
 )
-from snippets.client import API_KEY_ENV, ConfigurationError, PromptOpsError
+from snippets.client import ConfigurationError, PromptOpsError
 from snippets.client.redaction import printable, scrub
+from snippets.client.settings import secrets_in
 
 ScriptMain = Callable[[], Coroutine[Any, Any, int]]
 
@@ -207,7 +208,7 @@ def run_guarded(prog: str, run: Callable[[TextIO, TextIO], int], *, debug: bool 
     it, and 2 (with `debug`, the traceback too, the key scrubbed). Output goes through streams
     that escape what the terminal cannot encode and end quietly when the reader closes them."""
     with _safe_output() as (out, err):
-        secrets = [os.environ.get(API_KEY_ENV, "").strip()]
+        secrets = secrets_in(os.environ)  # the key, the proxies' passwords
         try:
             return run(out, err)
         except (PromptOpsError, ConfigurationError) as exc:  # one line, not a traceback

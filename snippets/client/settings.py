@@ -12,11 +12,13 @@ from the environment itself.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import ipaddress
 import os
 import re
 import ssl
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -405,6 +407,36 @@ def _reason(exc: Exception) -> str:
     """What went wrong, without the line of Python's source that said so: `(_ssl.c:4147)`
     differs from one Python version to the next, and the pages show this text."""
     return printable(re.sub(r" \(_ssl\.c:\d+\)$", "", str(exc)))
+
+
+# -- what must never be shown ---------------------------------------------------------
+
+SHORTEST_SECRET: Final = 4
+"""A proxy password shorter than this is not looked for in text: hiding every `pw` or `a`
+would garble what is shown more than it protects."""
+
+
+def secrets_in(environ: Mapping[str, str]) -> list[str]:
+    """What no tool may show of these settings, even when a server or a proxy echoes it back:
+    the key as set and as sent, and each proxy variable's password, as written, decoded, and
+    inside the `Proxy-Authorization: Basic ...` credentials sent to the proxy."""
+    key = environ.get(API_KEY_ENV, "")
+    found = [key, key.strip(), key.strip().strip("'\"").strip()]
+    for name, value in environ.items():
+        if name.lower().endswith("_proxy"):
+            found += _proxy_secrets(value)
+    return [secret for secret in dict.fromkeys(found) if secret]
+
+
+def _proxy_secrets(url: str) -> list[str]:
+    netloc = url.partition("://")[2] if "://" in url else url
+    userinfo = netloc.split("/", 1)[0].rpartition("@")[0]
+    user, _, password = userinfo.partition(":")
+    if len(password) < SHORTEST_SECRET:
+        return []
+    decoded = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}"
+    basic = base64.b64encode(decoded.encode()).decode()
+    return [password, urllib.parse.unquote(password), basic]
 
 
 # -- all of them --------------------------------------------------------------------------

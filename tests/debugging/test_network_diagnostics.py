@@ -19,6 +19,7 @@ import pytest
 
 from snippets.checks import CheckContext, Network, Report, run_checks, system_resolver
 from snippets.client.clock import SYSTEM_CLOCK, FakeClock
+from snippets.client.settings import secrets_in
 from snippets.debugging import network_diagnostics
 from snippets.debugging.network_diagnostics import CHECKS, diagnose_network
 from snippets.mock_api import MockPromptOpsAPI
@@ -526,6 +527,40 @@ def test_a_proxy_that_answers_407_fails_naming_the_proxy_with_its_own_fix(
     assert tls.fix == PROXY_REFUSED_FIX
     assert [f.status for f in report.findings[3:]] == ["skipped", "skipped"]
     assert mock_api.requests == []
+
+
+def test_a_proxy_that_echoes_the_credentials_back_does_not_get_them_shown(
+    clock: FakeClock, stand_in: LocalTLSServer
+) -> None:
+    token = base64.b64encode(b"alice:s3cret-pw").decode()
+    answer = f"HTTP/1.1 403 Denied for alice:s3cret-pw (Basic {token})\r\n\r\n".encode()
+    with connect_proxy(answer=answer) as proxy:
+        report = diagnose(
+            clock,
+            {"HTTPS_PROXY": proxy.url_with("alice:s3cret-pw")},
+            tls_context=stand_in.client_context,
+        )
+    assert report.findings[2].status == "failure"
+    shown = str(report) + json.dumps(report.as_json())
+    assert "s3cret-pw" not in shown and token not in shown
+    assert "did not open a tunnel to api.promptops.com:443: HTTP/1.1 403 Denied for" in shown
+
+
+def test_the_secrets_no_report_shows_are_the_key_and_each_proxy_s_password() -> None:
+    environ = {
+        "PROMPTOPS_API_KEY": " 'po_live_x' ",
+        "HTTPS_PROXY": "http://al%40ice:s3cr%3At@proxy:3128/",
+        "http_proxy": "http://bob:pw@proxy:3128",  # too short to look for: `pw` is everywhere
+        "NO_PROXY": "localhost",
+    }
+    assert secrets_in(environ) == [
+        " 'po_live_x' ",
+        "'po_live_x'",
+        "po_live_x",
+        "s3cr%3At",
+        "s3cr:t",
+        base64.b64encode(b"al@ice:s3cr:t").decode(),
+    ]
 
 
 @pytest.mark.parametrize(
