@@ -81,9 +81,11 @@ async def tls(ctx: CheckContext) -> Outcome:
         return Outcome("skipped", "not used: the base URL is plain http")
     proxy = settings.proxy.value
     if proxy is not None and not proxy.url.startswith("http://"):
+        scheme = httpx.URL(proxy.url).scheme  # no tunnel of ours through it
         return Outcome(
             "skipped",
-            f"through a {httpx.URL(proxy.url).scheme} proxy: see HTTP",
+            f"not checked through the {scheme}:// proxy in {proxy.variable}: "
+            "Public health goes through it",
         )
     port = url.port or 443
     trusted = ctx.network.tls_context or settings.trust.value.context()

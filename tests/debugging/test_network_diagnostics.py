@@ -479,6 +479,25 @@ def test_the_proxy_s_credentials_are_sent_as_httpx_sends_them_and_never_shown(
         assert secret not in shown
 
 
+@pytest.mark.parametrize("scheme", ["https", "socks5"])
+def test_tls_is_left_to_the_client_through_a_proxy_it_cannot_tunnel_through(
+    mock_api: MockPromptOpsAPI,
+    clock: FakeClock,
+    stand_in: LocalTLSServer,
+    scheme: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An https:// or SOCKS proxy: Public health, sent by the client, goes through it (the
+    SOCKS package is said to be there: the proxy is usable)."""
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: object())
+    report = through(clock, stand_in, {"HTTPS_PROXY": f"{scheme}://proxy.example:3128"})
+    assert lines(report)[2] == (
+        "tls",
+        "skipped",
+        f"not checked through the {scheme}:// proxy in HTTPS_PROXY: Public health goes through it",
+    )
+
+
 @pytest.mark.parametrize(
     ("environ", "detail"),
     [
