@@ -139,7 +139,7 @@ def test_a_lookup_on_another_thread_is_waited_for_on_a_fake_clock(clock: FakeClo
         clock, {"PROMPTOPS_BASE_URL": "http://localhost:1"}, resolve=lookup_on_a_thread
     )
     assert lines(report)[0] == ("dns", "ok", "localhost resolves to 127.0.0.1")
-    assert 0.05 <= clock.monotonic() < 5
+    assert 0 < clock.monotonic() < 5  # real time passed, not the 30 s deadline
 
 
 def test_the_system_resolver_returns_each_address_once() -> None:
