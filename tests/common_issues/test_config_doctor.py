@@ -20,6 +20,7 @@ from snippets.client.settings import read_proxy
 from snippets.common_issues import config_doctor
 from snippets.common_issues.config_doctor import check_configuration
 
+from ..environ import clean_environment
 from ..in_memory import TLS
 
 KEY = "po_live_4f9c2a7d1e8b3c6a5f0e9d2"
@@ -46,15 +47,6 @@ def found(environ: dict[str, str], check_id: str) -> tuple[str, str]:
 
 def with_key(**more: str) -> dict[str, str]:
     return {"PROMPTOPS_API_KEY": KEY, **more}
-
-
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """This machine's own settings out of the way (it may set SSL_CERT_FILE, a proxy...)."""
-    for name in list(os.environ):
-        if name.startswith("PROMPTOPS_") or name.lower().endswith("_proxy"):
-            monkeypatch.delenv(name)
-    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
