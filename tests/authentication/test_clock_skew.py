@@ -18,6 +18,7 @@ from snippets.authentication import clock_skew
 from snippets.authentication.clock_skew import (
     CHECKS,
     NTP_FIX,
+    UNMEASURED_FIX,
     check_clock,
     judge_skew,
     measure_clock_skew,
@@ -209,9 +210,10 @@ def test_an_unreachable_api_is_not_blamed_on_this_machine_s_clock(
     mock_api: MockPromptOpsAPI, clock: FakeClock
 ) -> None:
     mock_api.connection_refused()
-    assert found(check(clock))[:2] == (
+    assert found(check(clock)) == (
         "failure",
         "NETWORK_ERROR: Could not reach https://api.promptops.com: [Errno 111] Connection refused",
+        UNMEASURED_FIX,
     )
     mock_api.connection_refused()
     with pytest.raises(NetworkError, match=r"\[Errno 111\] Connection refused"):
@@ -238,8 +240,13 @@ def test_an_unreachable_api_is_not_blamed_on_this_machine_s_clock(
 def test_the_base_url_is_checked_as_the_client_checks_it(
     clock: FakeClock, base_url: str, message: str
 ) -> None:
-    """Before: an empty value meant the default, and credentials went out as Basic auth."""
-    assert found(check(clock, {"PROMPTOPS_BASE_URL": base_url}))[:2] == ("failure", message)
+    """Before: an empty value meant the default, and credentials went out as Basic auth. Not
+    a clock problem: the fix does not say to sync the clock."""
+    assert found(check(clock, {"PROMPTOPS_BASE_URL": base_url})) == (
+        "failure",
+        message,
+        UNMEASURED_FIX,
+    )
 
 
 def test_a_health_answer_that_never_ends_runs_out_of_the_run_s_time(
@@ -274,7 +281,7 @@ def test_the_certificate_is_verified_with_the_client_s_cas(clock: FakeClock) -> 
             return await check_clock(environ)
 
     status, detail, fix = found(asyncio.run(main()))
-    assert status == "failure"
+    assert (status, fix) == ("failure", UNMEASURED_FIX)
     assert detail.startswith("NETWORK_ERROR: Could not reach https://127.0.0.1:")
     assert "CERTIFICATE_VERIFY_FAILED" in detail
 
@@ -322,7 +329,7 @@ def test_a_gzip_gzip_bomb_ends_in_a_server_error_finding_within_a_few_megabytes(
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
-    assert found(report)[:2] == ("failure", BOMB_REFUSED)
+    assert found(report) == ("failure", BOMB_REFUSED, UNMEASURED_FIX)
     assert peak < PEAK_LIMIT
 
 
