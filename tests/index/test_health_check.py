@@ -21,6 +21,8 @@ from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from ..environ import clean_environment
 
 KEYED = {"PROMPTOPS_API_KEY": MOCK_API_KEY}
+SETTINGS_FIX = "Fix the setting it names: promptops-config-doctor checks them all"
+"""A setting refused: nothing was sent, so the fix is not the key's."""
 ALL_OK = [
     ("auth", "ok", "key and signature accepted; the API is healthy (2026.11.0)"),
     ("prompt", "ok", "hello-world v3 (the first of 3 listed)"),
@@ -168,6 +170,7 @@ def test_a_missing_key_fails_naming_the_variable_and_sends_nothing(
         "No API key: pass api_key=... or set the PROMPTOPS_API_KEY environment variable",
     )
     assert [f.status for f in report.findings[1:]] == ["skipped"] * 3
+    assert report.findings[0].fix == SETTINGS_FIX
     assert mock_api.requests == []
 
 
@@ -182,6 +185,7 @@ def test_credentials_in_the_base_url_are_refused_and_never_shown(
         "PROMPTOPS_BASE_URL must not contain a user or password ('https://***@api.promptops.com'):"
         " the client signs in with the API key",
     )
+    assert report.findings[0].fix == SETTINGS_FIX  # not the key's: it was never sent
     shown = str(report) + json.dumps(report.as_json())
     assert "po_live_in_url" not in shown and "alice" not in shown
     assert mock_api.requests == []
