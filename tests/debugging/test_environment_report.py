@@ -134,6 +134,26 @@ def test_a_setting_the_client_cannot_use_is_shown_with_the_client_s_words(
     assert KEY not in text and "po_live_in_url" not in text and "alice" not in text
 
 
+def test_the_key_is_never_shown_even_where_it_does_not_belong() -> None:
+    """Pasted into a base URL's path, or as a proxy's password: a bug report is public."""
+    environ = {
+        "PROMPTOPS_API_KEY": KEY,
+        "PROMPTOPS_BASE_URL": f"https://api.promptops.com/{KEY}",
+        "HTTPS_PROXY": f"http://me:{KEY}@proxy.corp:3128",
+    }
+    report = settings(environ)
+    assert report["Base URL"] == "https://api.promptops.com/*** (PROMPTOPS_BASE_URL)"
+    assert report["Proxy"] == "http://***@proxy.corp:3128 (HTTPS_PROXY)"
+    assert KEY not in format_report(environment_report(environ))
+
+
+def test_a_base_url_that_cannot_be_used_leaves_the_proxy_unknown_not_unusable() -> None:
+    """Which proxy is used depends on the base URL: its error is the base URL's, once."""
+    report = settings({"PROMPTOPS_BASE_URL": "ftp://api.promptops.com"})
+    assert report["Base URL"].startswith("unusable: PROMPTOPS_BASE_URL must be an http(s) URL")
+    assert report["Proxy"] == "unknown: it depends on the base URL, which is unusable"
+
+
 def test_missing_package_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(module, "PACKAGES", ("no-such-package-xyz",))
     assert environment_report({})["no-such-package-xyz"] == "not installed"
