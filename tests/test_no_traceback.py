@@ -81,8 +81,10 @@ class Condition:
     and the URL of a server on 127.0.0.1 that answers every request in French (401)."""
 
     environ: dict[str, str] = field(default_factory=dict)
-    stdout: Literal["read", "closed"] = "read"
-    """`closed`: the reader closed the pipe before a byte was written (`| head -0`)."""
+    stdout: Literal["read", "closed", "none"] = "read"
+    """`closed`: the reader closed the pipe before a byte was written (`| head -0`); `none`:
+    the script started without a stdout or a stderr at all (`>&- 2>&-`, as some service
+    managers start programs), so Python's are None."""
     encoding: str | None = None
     """`PYTHONIOENCODING`: what stdout and stderr can encode."""
 
@@ -99,6 +101,7 @@ CONDITIONS: dict[str, Condition] = {
         {"PROMPTOPS_BASE_URL": "http://127.0.0.1:1"}
     ),
     "stdout closed early": Condition(stdout="closed"),
+    "no stdout nor stderr (>&- 2>&-)": Condition(stdout="none"),
     "PYTHONIOENCODING=ascii, the server in French": Condition(
         {"PROMPTOPS_BASE_URL": "{french}"}, encoding="ascii"
     ),
@@ -225,18 +228,21 @@ def run_main(
     monkeypatch.setattr(asyncio, "run", on_fake_time)
     encoding = condition.encoding or "utf-8"
     out_bytes, err_bytes = io.BytesIO(), io.BytesIO()
-    err = io.TextIOWrapper(err_bytes, encoding=encoding, errors="strict", write_through=True)
+
+    def stream(into: io.BytesIO) -> TextIO:
+        return io.TextIOWrapper(into, encoding=encoding, errors="strict", write_through=True)
+
     pipe = _Pipe() if condition.stdout == "closed" else None
-    out: TextIO = (
-        pipe.stream
-        if pipe
-        else io.TextIOWrapper(out_bytes, encoding=encoding, errors="strict", write_through=True)
-    )
+    out: TextIO | None = None  # what Python makes of a closed file descriptor
+    err: TextIO | None = None
+    if condition.stdout != "none":
+        out, err = pipe.stream if pipe else stream(out_bytes), stream(err_bytes)
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", err)
     started = time.perf_counter()
     try:
         code: int | None = main(argv)
+        assert (sys.stdout, sys.stderr) == (out, err), "the script's streams were left in place"
     except SystemExit as exit_:  # argparse
         code = exit_.code if isinstance(exit_.code, int) else 2
     finally:
@@ -376,6 +382,8 @@ async def run_process(
 ) -> Run:
     condition = CONDITIONS[condition_name]
     argv = [sys.executable, "-m", module_of(script), *(["--mock"] if mock else [])]
+    if condition.stdout == "none":  # started by a shell that closed both
+        argv = ["/bin/sh", "-c", 'exec "$@" >&- 2>&-', "sh", *argv]
     env = python_env(places.environ(condition), condition)
     async with limit:
         started = time.perf_counter()
@@ -390,7 +398,7 @@ async def run_process(
         try:
             process = await asyncio.create_subprocess_exec(
                 *argv, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE
-            )
+            )  # without stdout nor stderr, only the exit code says what happened
         finally:
             if condition.stdout == "closed":
                 os.close(write)
