@@ -112,8 +112,15 @@ class OfflineClock(FakeClock):
         return time.time() + self.monotonic()
 
 
-# Every variable the client reads: set aside during a simulation.
-CLIENT_VARIABLES: Final = (API_KEY_ENV, BASE_URL_ENV, "SSL_CERT_FILE", "SSL_CERT_DIR")
+# Every variable the client reads, even only to note it: set aside during a simulation.
+CLIENT_VARIABLES: Final = (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+)
 
 
 def _client_variable(name: str) -> bool:
