@@ -11,14 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
+from snippets.checks import CheckContext, Network, run_checks
 from snippets.client import (
     AuthenticationError,
     PromptOpsClient,
 )
 from snippets.client.clock import FakeClock
-from snippets.index.health_check import run_health_checks
+from snippets.debugging.network_diagnostics import CHECKS as NETWORK_CHECKS
+from snippets.index.health_check import CHECKS as HEALTH_CHECKS
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
-from snippets.offline import network_diagnostics_offline
+from snippets.offline import simulated_resolver, tls_stand_in
 
 from ..scenarios import FAULTS, TIMEOUT
 
@@ -77,20 +79,21 @@ def test_a_bad_signature_is_an_authentication_error_not_retried(
     assert clock.sleeps == []
 
 
-HEALTH_CHECKS = ["API connectivity", "Prompt retrieval", "Caching", "Variable substitution"]
-
-
 @pytest.mark.parametrize("name", FAULTS)
-def test_health_check_reports_fail_and_goes_on(
-    mock_api: MockPromptOpsAPI, clock: FakeClock, name: str, capsys: pytest.CaptureFixture[str]
+def test_health_check_fails_the_first_call_and_skips_what_needs_it(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, name: str
 ) -> None:
     FAULTS[name].setup(mock_api)
-    code = asyncio.run(run_health_checks(lambda: PromptOpsClient(clock=clock)))
-    lines = capsys.readouterr().out.splitlines()
-    verdicts = {line[6:28].strip(): line[:4] for line in lines if line[:4] in ("PASS", "FAIL")}
-    assert code == 1
-    assert verdicts == {"Initialization": "PASS"} | dict.fromkeys(HEALTH_CHECKS, "FAIL")
-    assert lines[-1] == "4 check(s) failed"
+    ctx = CheckContext({"PROMPTOPS_API_KEY": MOCK_API_KEY}, clock=clock)
+    with asyncio.Runner(loop_factory=clock.event_loop) as runner:
+        report = runner.run(run_checks("health-check", HEALTH_CHECKS, ctx))
+    assert [(f.id, f.status) for f in report.findings] == [
+        ("auth", "failure"),
+        ("prompt", "skipped"),
+        ("cache", "skipped"),
+        ("render", "skipped"),
+    ]
+    assert report.exit_code == 2
 
 
 # The faults that keep the unauthenticated GETs of the network diagnostics from a PromptOps
@@ -108,17 +111,16 @@ DIAGNOSED_FAULTS = [
 
 
 @pytest.mark.parametrize("name", DIAGNOSED_FAULTS)
-def test_network_diagnostics_report_fail_and_go_on(
-    mock_api: MockPromptOpsAPI, name: str, capsys: pytest.CaptureFixture[str]
+def test_network_diagnostics_fail_http_alone(
+    mock_api: MockPromptOpsAPI, clock: FakeClock, name: str
 ) -> None:
+    """DNS (simulated), TCP and TLS (a real local TLS server) pass; the public health GET
+    fails, and the API paths, which need it, are skipped."""
     FAULTS[name].setup(mock_api)
-
-    async def main() -> int:
-        async with asyncio.timeout(5):  # real seconds: a hang fails instead of blocking CI
-            return await network_diagnostics_offline()  # simulated DNS, a real local TLS server
-
-    assert asyncio.run(main()) == 1
-    lines = capsys.readouterr().out.splitlines()
-    # DNS and TCP pass (simulated DNS, the local server); the three GETs fail; TLS passes.
-    assert [line.split()[0] for line in lines[:-1]] == ["PASS", "PASS", *["FAIL"] * 3, "PASS"]
-    assert lines[-1] == "3 of 6 checks failed"
+    with tls_stand_in("api.promptops.com") as tls:
+        network = Network(simulated_resolver, (tls.host, tls.port), tls.client_context)
+        ctx = CheckContext({}, clock=clock, network=network)
+        with asyncio.Runner(loop_factory=clock.event_loop) as runner:
+            report = runner.run(run_checks("network-diagnostics", NETWORK_CHECKS, ctx))
+    assert [f.status for f in report.findings] == ["ok", "ok", "ok", "failure", "skipped"]
+    assert report.exit_code == 2
