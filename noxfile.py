@@ -174,9 +174,14 @@ def _find_python(session: nox.Session, version: str) -> str | None:
 
 @nox.session(python=PYTHON)
 def hostile(session: nox.Session) -> None:
-    """The client against misbehaving servers on 127.0.0.1, in real time (a few seconds)."""
+    """The client against misbehaving servers on 127.0.0.1, in real time, and every script
+    as a real process under hostile conditions (a minute or two, in parallel)."""
     _install(session, "test")
-    session.run("pytest", "-m", "hostile", "tests/hostile", *session.posargs)
+    # tests/test_no_traceback.py: every script as a real process, under every condition.
+    session.run(
+        *("pytest", "-m", "hostile", "tests/hostile", "tests/test_no_traceback.py"),
+        *session.posargs,
+    )
 
 
 @nox.session(python=PYTHON)

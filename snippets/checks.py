@@ -22,7 +22,6 @@ from typing import Any, Final, Literal
 import httpx
 
 from snippets.client import (
-    API_KEY_ENV,
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
     ConfigurationError,
@@ -33,7 +32,7 @@ from snippets.client import (
 )
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 from snippets.client.redaction import printable, redact_url, scrub
-from snippets.client.settings import read_base_url
+from snippets.client.settings import read_base_url, secrets_in
 
 SITE: Final = "https://troubleshooting.promptops.com/"
 """Where the guide is published (`site_url` in mkdocs.yml): links to sections start here."""
@@ -299,9 +298,9 @@ class CheckContext:
 
     @property
     def secrets(self) -> list[str]:
-        """The key as set and as the client sends it: neither may be shown."""
-        key = self.environ.get(API_KEY_ENV, "")
-        return [key, key.strip().strip("'\"").strip()]
+        """The key as set and as the client sends it, and the proxies' passwords: none may
+        be shown (`secrets_in`)."""
+        return secrets_in(self.environ)
 
     def settings(self, *, require_key: bool = True) -> Settings:
         """The client's settings from this run's environment; `ConfigurationError` if one

@@ -36,8 +36,9 @@ from snippets.checks import (
     Report,
     run_checks,
 )
-from snippets.client import API_KEY_ENV, ConfigurationError, PromptOpsError
+from snippets.client import ConfigurationError, PromptOpsError
 from snippets.client.redaction import printable, scrub
+from snippets.client.settings import secrets_in
 
 ScriptMain = Callable[[], Coroutine[Any, Any, int]]
 
@@ -209,7 +210,7 @@ def run_guarded(prog: str, run: Callable[[TextIO, TextIO], int], *, debug: bool 
     it, and 2 (with `debug`, the traceback too, the key scrubbed). Output goes through streams
     that escape what the terminal cannot encode and end quietly when the reader closes them."""
     with _safe_output() as (out, err):
-        secrets = [os.environ.get(API_KEY_ENV, "").strip()]
+        secrets = secrets_in(os.environ)  # the key, the proxies' passwords
         try:
             return run(out, err)
         except (PromptOpsError, ConfigurationError) as exc:  # one line, not a traceback
@@ -233,35 +234,37 @@ def run_guarded(prog: str, run: Callable[[TextIO, TextIO], int], *, debug: bool 
 
 class _SafeStream:
     """A text stream that escapes what its encoding cannot show (`\\xe9`) and, once the reader
-    has closed it (`BrokenPipeError`), drops what follows."""
+    has closed it (`BrokenPipeError`), drops what follows. With no stream at all (a script
+    started with `>&-` or `2>&-`: Python's is None), it drops everything."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO | None) -> None:
         self._stream = stream
-        self.closed_by_reader = False
+        self.closed_by_reader = stream is None
 
     def write(self, text: str) -> int:
-        if self.closed_by_reader:
+        stream = self._stream
+        if self.closed_by_reader or stream is None:
             return len(text)
         try:
             try:
-                return self._stream.write(text)
+                return stream.write(text)
             except UnicodeEncodeError:
-                encoding = self._stream.encoding or "ascii"
+                encoding = stream.encoding or "ascii"
                 escaped = text.encode(encoding, "backslashreplace").decode(encoding)
-                return self._stream.write(escaped)
+                return stream.write(escaped)
         except BrokenPipeError:
             self.closed_by_reader = True
             return len(text)
 
     def flush(self) -> None:
-        if not self.closed_by_reader:
+        if not self.closed_by_reader and self._stream is not None:
             try:
                 self._stream.flush()
             except BrokenPipeError:
                 self.closed_by_reader = True
 
     def isatty(self) -> bool:
-        return self._stream.isatty()
+        return self._stream is not None and self._stream.isatty()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
@@ -272,8 +275,8 @@ def _safe_output() -> Iterator[tuple[TextIO, TextIO]]:
     """`sys.stdout` and `sys.stderr` as `_SafeStream`s while the block runs (so the tools'
     own prints are safe too). A stdout the reader closed is pointed at /dev/null at the end,
     so that the interpreter's last flush does not fail either."""
-    saved = sys.stdout, sys.stderr
-    out, err = _SafeStream(sys.stdout), _SafeStream(sys.stderr)
+    saved: tuple[TextIO | None, TextIO | None] = (sys.stdout, sys.stderr)  # None: not open
+    out, err = _SafeStream(saved[0]), _SafeStream(saved[1])
     # A TextIO in all that it is used for: write, flush, isatty.
     shown: tuple[TextIO, TextIO] = (out, err)  # type: ignore[assignment]
     sys.stdout, sys.stderr = shown
@@ -282,9 +285,9 @@ def _safe_output() -> Iterator[tuple[TextIO, TextIO]]:
     finally:
         out.flush()
         err.flush()
-        sys.stdout, sys.stderr = saved
+        sys.stdout, sys.stderr = saved  # None again, if it was
         for stream, safe in ((saved[0], out), (saved[1], err)):
-            if safe.closed_by_reader:
+            if safe.closed_by_reader and stream is not None:
                 try:
                     devnull = os.open(os.devnull, os.O_WRONLY)
                     os.dup2(devnull, stream.fileno())

@@ -112,7 +112,7 @@ class OfflineClock(FakeClock):
         return time.time() + self.monotonic()
 
 
-# Every variable the client reads: set aside during a simulation.
+# Every variable the client reads, even only to note it: set aside during a simulation.
 CLIENT_VARIABLES: Final = (
     API_KEY_ENV,
     BASE_URL_ENV,

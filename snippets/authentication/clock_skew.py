@@ -14,9 +14,19 @@ from collections.abc import Mapping
 
 from snippets.checks import Check, CheckContext, Outcome, Report, run_checks
 from snippets.cli import run_check_tool
-from snippets.client import Probe, PromptOpsClient, ServerError
+from snippets.client import (
+    ConfigurationError,
+    Probe,
+    PromptOpsClient,
+    PromptOpsError,
+    ServerError,
+)
 from snippets.client.signing import TIMESTAMP_TOLERANCE
 
+UNMEASURED_FIX = (
+    "Nothing was measured: promptops-config-doctor checks the settings, "
+    "promptops-network-diagnostics the way to the API"
+)
 NTP_FIX = (
     "Sync this machine's clock: timedatectl set-ntp true (systemd), or "
     "chrony or ntpd"
@@ -77,8 +87,11 @@ def judge_skew(offset: float) -> Outcome:
 
 
 async def clock(ctx: CheckContext) -> Outcome:
-    client = await ctx.client(require_key=False)
-    probe = await client.probe("/v1/health")
+    try:
+        client = await ctx.client(require_key=False)
+        probe = await client.probe("/v1/health")
+    except (ConfigurationError, PromptOpsError) as exc:
+        return Outcome("failure", str(exc), UNMEASURED_FIX)  # not the clock
     offset = offset_of(probe)
     if offset is None:
         fix = "A proxy in front of the API may drop the Date header: ask it"

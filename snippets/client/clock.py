@@ -12,7 +12,12 @@ from __future__ import annotations
 import asyncio
 import selectors
 import time
-from typing import Protocol
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, Protocol, TypeVar, TypeVarTuple
+
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
 
 
 class Clock(Protocol):
@@ -89,35 +94,55 @@ class FakeClock:
     def event_loop(self) -> asyncio.AbstractEventLoop:
         """A new asyncio event loop that runs on this clock: `asyncio.Runner(loop_factory=
         clock.event_loop)`. While only timers are pending, it moves the clock to the next one
-        at once; while it waits for real I/O (a socket), time passes as it really does."""
+        at once; while it waits for real I/O (a socket, or work on another thread such as a
+        DNS lookup), time passes as it really does."""
         return _FakeTimeLoop(self)
 
 
 class _FakeTimeLoop(asyncio.SelectorEventLoop):
     def __init__(self, clock: FakeClock) -> None:
-        selector = _JumpingSelector(clock)
-        super().__init__(selector)
-        selector.own_files = len(selector.get_map())  # the loop's wake-up pipe
+        self._jumping = _JumpingSelector(clock)
+        super().__init__(self._jumping)
+        self._jumping.own_files = len(self._jumping.get_map())  # the loop's wake-up pipe
         self.clock = clock
 
     def time(self) -> float:
         return self.clock.monotonic()
 
+    def run_in_executor(
+        self,
+        executor: Executor | None,
+        func: Callable[[*_Ts], _T],
+        *args: *_Ts,
+    ) -> asyncio.Future[_T]:
+        """Work on another thread (`getaddrinfo` for a host name) takes real time: while some
+        runs, the loop waits for it as for a socket, instead of jumping to its next timer."""
+        future = super().run_in_executor(executor, func, *args)
+        self._jumping.working += 1
+        future.add_done_callback(self._done_working)
+        return future
+
+    def _done_working(self, future: asyncio.Future[Any]) -> None:
+        self._jumping.working -= 1
+
 
 class _JumpingSelector(selectors.DefaultSelector):
     """Asked to wait, it returns at once with the clock moved to the deadline, unless a real
-    file (a socket) is being watched: then it waits for real, and the clock moves as much."""
+    file (a socket) is being watched or work runs on another thread: then it waits for real,
+    and the clock moves as much."""
 
     def __init__(self, clock: FakeClock) -> None:
         super().__init__()
         self._clock = clock
         self.own_files = 0
+        self.working = 0
+        """Calls running in an executor: they end by waking the loop through its pipe."""
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         ready = super().select(0)
         if ready or timeout == 0:
             return ready
-        if len(self.get_map()) > self.own_files or timeout is None:
+        if len(self.get_map()) > self.own_files or self.working or timeout is None:
             started = time.monotonic()
             ready = super().select(timeout)
             self._clock.advance(time.monotonic() - started)

@@ -12,11 +12,13 @@ from the environment itself.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import ipaddress
 import os
 import re
 import ssl
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -52,7 +54,8 @@ class Setting(Generic[T]):
 
 
 def read_api_key(environ: Mapping[str, str], api_key: object = None) -> Setting[str]:
-    """The key: `api_key` if given, else `PROMPTOPS_API_KEY`, without the spaces around it.
+    """The key: `api_key` if given, else `PROMPTOPS_API_KEY`, without the spaces around it
+    (stripped, as a secret file's last line break must be: not a note).
 
     Refused (nothing is ever sent with it): missing, in quotes, or with a space, a line break,
     a control or a non-ASCII character inside, which a header cannot carry. The key has no
@@ -64,8 +67,8 @@ def read_api_key(environ: Mapping[str, str], api_key: object = None) -> Setting[
         raise ConfigurationError(
             f"No API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
         )
+    key = key.strip()  # a line break a secret file ends with: harmless, not a note
     notes = []
-    key = key.strip()  # what a file or a shell adds around it: harmless, never sent
     if len(key) > 1 and key[0] in "'\"" and key[-1] == key[0]:
         raise ConfigurationError(
             f"The API key ({source}) has quotes around it (copied from a .env file?): remove "
@@ -380,12 +383,13 @@ def read_trust(environ: Mapping[str, str]) -> Setting[Trust]:
     if cafile:
         trust, source = Trust(cafile=cafile), "SSL_CERT_FILE"
         try:
+            os.stat(cafile)  # missing or unreadable: the OSError says which, once
             count = trust.count()
         except ConfigurationError:  # missing or unreadable: it says so
             raise
         except (OSError, ValueError) as exc:  # not PEM (ssl.SSLError)
             raise ConfigurationError(
-                f"SSL_CERT_FILE={cafile!r} cannot be loaded: {printable(str(exc))}"
+                f"SSL_CERT_FILE={cafile!r} cannot be loaded: {_reason(exc)}"
             ) from None
         if count < FEW_CAS:
             notes.append(
@@ -399,6 +403,44 @@ def read_trust(environ: Mapping[str, str]) -> Setting[Trust]:
     else:
         trust, source = Trust(), "default"
     return Setting(trust, source, tuple(notes))
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong, without the line of Python's source that said so: `(_ssl.c:4147)`
+    differs from one Python version to the next, and the pages show this text."""
+    if isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError) and exc.strerror:
+        return printable(exc.strerror)  # the path is in the message already
+    return printable(re.sub(r" \(_ssl\.c:\d+\)$", "", str(exc)))
+
+
+# -- what must never be shown ---------------------------------------------------------
+
+SHORTEST_SECRET: Final = 4
+"""A proxy password shorter than this is not looked for in text: hiding every `pw` or `a`
+would garble what is shown more than it protects."""
+
+
+def secrets_in(environ: Mapping[str, str]) -> list[str]:
+    """What no tool may show of these settings, even when a server or a proxy echoes it back:
+    the key as set and as sent, and each proxy variable's password, as written, decoded, and
+    inside the `Proxy-Authorization: Basic ...` credentials sent to the proxy."""
+    key = environ.get(API_KEY_ENV, "")
+    found = [key, key.strip(), key.strip().strip("'\"").strip()]
+    for name, value in environ.items():
+        if name.lower().endswith("_proxy"):
+            found += _proxy_secrets(value)
+    return [secret for secret in dict.fromkeys(found) if secret]
+
+
+def _proxy_secrets(url: str) -> list[str]:
+    netloc = url.partition("://")[2] if "://" in url else url
+    userinfo = netloc.split("/", 1)[0].rpartition("@")[0]
+    user, _, password = userinfo.partition(":")
+    if len(password) < SHORTEST_SECRET:
+        return []
+    decoded = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}"
+    basic = base64.b64encode(decoded.encode()).decode()
+    return [password, urllib.parse.unquote(password), basic]
 
 
 # -- all of them --------------------------------------------------------------------------

@@ -15,11 +15,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 from snippets.cli import run_script
 from snippets.client import ConfigurationError
+from snippets.client.redaction import scrub
 from snippets.client.settings import (
     read_api_key,
     read_base_url,
     read_proxy,
     read_trust,
+    secrets_in,
 )
 
 PACKAGES = (
@@ -51,9 +53,11 @@ def environment_report(
 
     def setting(name: str, read: Callable[[], str]) -> None:
         try:
-            report[name] = read()
+            shown = read()
         except ConfigurationError as exc:
-            report[name] = f"unusable: {exc}"
+            shown = f"unusable: {exc}"
+        # The key never, even pasted where it does not belong (a URL's path)
+        report[name] = scrub(shown, secrets_in(environ))
 
     setting("API key", lambda: _key(environ))
     setting("Base URL", lambda: _base_url(environ))
@@ -74,7 +78,11 @@ def _base_url(environ: Mapping[str, str]) -> str:
 
 
 def _proxy(environ: Mapping[str, str]) -> str:
-    proxy = read_proxy(environ, read_base_url(environ).value).value
+    try:
+        url = read_base_url(environ).value
+    except ConfigurationError:  # said once, on its own line
+        return "unknown: it depends on the base URL, which is unusable"
+    proxy = read_proxy(environ, url).value
     return "none" if proxy is None else f"{proxy.shown} ({proxy.variable})"
 
 

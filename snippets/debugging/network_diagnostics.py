@@ -94,7 +94,7 @@ async def tls(ctx: CheckContext) -> Outcome:
     try:
         writer = await _tls_connection(ctx, url.host, port, trusted)
     except ProxyRefused as exc:
-        return Outcome("failure", f"the proxy refused CONNECT: {exc}")
+        return refused(ctx, f"{url.host}:{port}", exc)
     except ssl.SSLCertVerificationError as exc:  # what failed, without the
         # line of OpenSSL's source that said so
         return Outcome("failure", f"{exc.reason}: {exc.verify_message}")
@@ -117,6 +117,21 @@ async def tls(ctx: CheckContext) -> Outcome:
     if days_left < WARN_DAYS:
         return Outcome("warning", detail)
     return Outcome("ok", detail)
+
+
+def refused(ctx: CheckContext, target: str, said: ProxyRefused) -> Outcome:
+    """The proxy did not open the tunnel: which proxy, what it said, and
+    what to do about it."""
+    _, _, via = route(ctx)
+    variable = ctx.settings(require_key=False).proxy.source
+    fix = (
+        f"The proxy in {variable} did not let the connection through: a 407 "
+        "wants the proxy's credentials in that URL "
+        "(http://user:password@host:port); otherwise ask its admins to allow "
+        f"CONNECT to {target}"
+    )
+    detail = f"{via} did not open a tunnel to {target}: {said}"
+    return Outcome("failure", detail, fix)
 
 
 async def _tls_connection(

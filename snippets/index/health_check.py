@@ -18,6 +18,7 @@ from snippets.checks import Check, CheckContext, Outcome, Report, run_checks
 from snippets.cli import Option, run_check_tool
 from snippets.client import (
     AuthenticationError,
+    ConfigurationError,
     HealthStatus,
     Prompt,
     PromptOpsError,
@@ -40,8 +41,16 @@ async def authenticated_health(
     return answer
 
 
+SETTINGS_FIX = (
+    "Fix the setting it names: promptops-config-doctor checks them all"
+)
+
+
 async def auth(ctx: CheckContext) -> Outcome:
-    answer = await authenticated_health(ctx)
+    try:
+        answer = await authenticated_health(ctx)
+    except ConfigurationError as exc:  # nothing sent: the key is not at fault
+        return Outcome("failure", str(exc), SETTINGS_FIX)
     if isinstance(answer, HealthStatus):
         status, version = printable(answer.status), printable(answer.version)
         accepted = "key and signature accepted"

@@ -347,7 +347,7 @@ def test_a_missing_ca_file_is_a_configuration_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError) as caught:
         read_trust({"SSL_CERT_FILE": str(missing)})
     assert str(caught.value) == (
-        f"The CA bundle SSL_CERT_FILE={missing} cannot be read: No such file or directory"
+        f"SSL_CERT_FILE={str(missing)!r} cannot be loaded: No such file or directory"
     )
 
 

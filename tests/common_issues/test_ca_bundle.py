@@ -11,7 +11,9 @@ from pathlib import Path
 import certifi
 import pytest
 
+from snippets.client.settings import read_trust
 from snippets.common_issues.ca_bundle import build_ca_bundle, check_tls
+from snippets.common_issues.config_doctor import check_configuration
 from snippets.mock_api.tls import local_tls_server
 
 EXPORT_PREAMBLE = "\ufeffsubject=CN = Société Générale Proxy CA\n".encode()
@@ -133,3 +135,27 @@ def test_a_closed_port_is_reported_not_raised() -> None:
         port = probe.getsockname()[1]
     result = asyncio.run(check_tls("127.0.0.1", port, ca_file=None, server_hostname="x"))
     assert result.startswith("FAIL: ConnectionRefusedError")
+
+
+def test_the_bundle_is_the_fix_the_config_doctor_gives_for_a_company_ca_alone(
+    checked: Checked, tmp_path: Path
+) -> None:
+    """SSL_CERT_FILE with the company's CA alone is a warning whose fix is this bundle; with
+    the bundle, the CA check is ok and the client trusts both the public CAs and the company's."""
+    company = tmp_path / "company.pem"
+    company.write_bytes(checked.company_pem)
+    bundle = tmp_path / "bundle.pem"
+    build_ca_bundle(company, bundle)
+
+    def ca_check(path: Path) -> tuple[str, str | None]:
+        report = asyncio.run(check_configuration({"SSL_CERT_FILE": str(path)}))
+        (finding,) = [f for f in report.findings if f.id == "ca-bundle"]
+        return finding.status, finding.fix
+
+    assert ca_check(company) == (
+        "warning",
+        "Point SSL_CERT_FILE at a bundle of certifi's CAs and your company's (build_ca_bundle)",
+    )
+    assert ca_check(bundle) == ("ok", None)
+    public = read_trust({}).value.count()
+    assert read_trust({"SSL_CERT_FILE": str(bundle)}).value.count() == public + 1

@@ -61,15 +61,15 @@ def test_failures_are_logged_and_reraised_with_their_duration(
 def test_command_line_mock_run_logs_both_calls_with_their_durations(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`python -m snippets.debugging.debug_client --mock`: no key, no network, 50 ms per call."""
+    """`python -m snippets.debugging.debug_client --mock`: no key, no network, 35 ms per call."""
     monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
     assert debug_client.main(["--mock"]) == 0
     wrapper = [line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines()]
     assert wrapper[::3] + wrapper[2::3] == [
         "-> render_prompt('hello-world', <1 variables>)",
         "-> get_prompt('hello-wrold')",
-        "<- render_prompt ok in 50 ms",
-        "<- get_prompt failed after 50 ms: PROMPT_NOT_FOUND: Prompt 'hello-wrold' not found",
+        "<- render_prompt ok in 35 ms",
+        "<- get_prompt failed after 35 ms: PROMPT_NOT_FOUND: Prompt 'hello-wrold' not found",
     ]
 
 

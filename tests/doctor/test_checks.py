@@ -329,13 +329,21 @@ CASES = [
         "a proxy that asks for credentials",
         behind_a_proxy("HTTP/1.1 407 Proxy Authentication Required"),
         tcp=("ok", "proxy.corp.example:3128 (the proxy, HTTPS_PROXY) accepts connections"),
-        tls=("failure", "the proxy refused CONNECT: HTTP/1.1 407 Proxy Authentication Required"),
+        tls=(
+            "failure",
+            "proxy.corp.example:3128 (the proxy, HTTPS_PROXY) did not open a tunnel to "
+            "api.promptops.com:443: HTTP/1.1 407 Proxy Authentication Required",
+        ),
         public_health=("skipped", "needs TLS, which failed"),
     ),
     case(
         "a proxy that hangs up on CONNECT",
         behind_a_proxy(None),
-        tls=("failure", "the proxy refused CONNECT: no HTTP answer to CONNECT"),
+        tls=(
+            "failure",
+            "proxy.corp.example:3128 (the proxy, HTTPS_PROXY) did not open a tunnel to "
+            "api.promptops.com:443: no HTTP answer to CONNECT",
+        ),
     ),
     case(
         "a proxy URL in capitals",
@@ -406,8 +414,7 @@ CASES = [
         settings(SSL_CERT_FILE="/nonexistent/ca.pem"),
         ca_bundle=(
             "failure",
-            "The CA bundle SSL_CERT_FILE=/nonexistent/ca.pem cannot be read: No such file or "
-            "directory",
+            "SSL_CERT_FILE='/nonexistent/ca.pem' cannot be loaded: No such file or directory",
         ),
         tcp=("ok", "api.promptops.com:443 accepts connections"),
         tls=("skipped", "needs CA bundle, which failed"),

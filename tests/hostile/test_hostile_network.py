@@ -11,9 +11,8 @@ event loop's real clock, which is what a trickling or silent server tests.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import io
+import json
 import logging
 import socket
 import ssl
@@ -29,6 +28,7 @@ import pytest
 
 from snippets.api_errors.circuit_breaker import CircuitBreaker
 from snippets.authentication.clock_skew import measure_clock_skew
+from snippets.checks import CheckContext, Network, Report, run_checks
 from snippets.client import (
     AuthenticationError,
     NetworkError,
@@ -40,7 +40,8 @@ from snippets.client import (
 )
 from snippets.client._client import INITIAL_BACKOFF, JITTER, MAX_RESPONSE_BYTES
 from snippets.client.clock import FakeClock
-from snippets.debugging.network_diagnostics import check_dns, check_http, check_tls
+from snippets.client.settings import read_settings
+from snippets.debugging.network_diagnostics import CHECKS as NETWORK_CHECKS
 from snippets.index.health_check import run_health_checks
 
 from .servers import TRICKLE, Exchange, Handler, Running, hostile_servers
@@ -318,26 +319,32 @@ async def _hanging_resolver(host: str) -> list[str]:
 
 
 async def _diagnostics(running: Running) -> dict[str, Any]:
+    """Network diagnostics checks, each run alone with a `limit` deadline, against a server or
+    resolver that never finishes."""
     limit = 0.5
     tls_host, tls_port = running.urls["never answers"].removeprefix("http://").split(":")
+    dns, tls, public_health = NETWORK_CHECKS[0:1], NETWORK_CHECKS[2:3], NETWORK_CHECKS[3:4]
 
-    async def http(name: str) -> Any:
-        return await check_http(
-            running.urls[name], ["/v1/health", "/v1/client/health"], time_limit=limit
-        )
+    def run(checks: Any, environ: dict[str, str], network: Network) -> Awaitable[Report]:
+        ctx = CheckContext(environ, network=network, deadline=limit)
+        return run_checks("network-diagnostics", checks, ctx)
+
+    def http(name: str) -> Awaitable[Report]:
+        return run(public_health, {"PROMPTOPS_BASE_URL": running.urls[name]}, Network())
 
     checks = await asyncio.gather(
         _timed_value(http("trickles headers")),
         _timed_value(http("trickles the body")),
         _timed_value(http("never answers")),
-        _timed_value(check_dns(["api.promptops.com"], _hanging_resolver, time_limit=limit)),
+        _timed_value(run(dns, {}, Network(resolve=_hanging_resolver))),
         _timed_value(
-            check_tls(
-                "api.promptops.com",
-                int(tls_port),
-                connect_to=tls_host,
-                context=ssl.create_default_context(),
-                time_limit=limit,
+            run(
+                tls,
+                {},
+                Network(
+                    connect_to=(tls_host, int(tls_port)),
+                    tls_context=ssl.create_default_context(),
+                ),
             )
         ),
     )
@@ -482,25 +489,19 @@ def test_a_hung_probe_is_bounded_by_the_deadline_and_leaves_the_breaker_open(
     assert probe["state"] == "open"
 
 
-def test_each_network_diagnostic_check_ends_within_its_time_limit(results: Results) -> None:
+def test_each_network_diagnostic_check_ends_within_the_run_s_deadline(results: Results) -> None:
+    """DNS that never answers, a TLS server that never speaks, and HTTP servers that never
+    finish their answer (the probe reads the body too: a trickling body no longer passes)."""
     diagnostics = results.extra["diagnostics"]
     limit = diagnostics["limit"]
-    (trickle_head, t1), (trickle_body, t2), (silence, t3), (dns, t4), (tls, t5) = diagnostics[
-        "checks"
-    ]
-    for checks in (trickle_head, silence):
-        assert [str(c) for c in checks] == [
-            "FAIL  GET /v1/health: no answer within 0.5 s",
-            "FAIL  GET /v1/client/health: no answer within 0.5 s",
-        ]
-    # The HTTP check reads the status and headers only: a trickling body does not delay it.
-    assert [c.status for c in trickle_body] == ["PASS", "PASS"], [str(c) for c in trickle_body]
-    for seconds in (t1, t2, t3):
-        assert seconds <= 2 * limit + MARGIN
-    assert [str(c) for c in dns] == ["FAIL  DNS api.promptops.com: no answer within 0.5 s"]
-    assert t4 <= limit + MARGIN
-    assert str(tls) == "FAIL  TLS api.promptops.com: no handshake within 0.5 s"
-    assert t5 <= limit + MARGIN
+    for report, seconds in diagnostics["checks"]:
+        (finding,) = report.findings
+        assert (finding.status, finding.detail) == (
+            "failure",
+            "ran out of time: no result within the 0.5 s deadline",
+        )
+        assert finding.ran_out_of_time
+        assert seconds <= limit + MARGIN
 
 
 def test_the_whole_run_is_bounded(results: Results) -> None:
@@ -509,20 +510,15 @@ def test_the_whole_run_is_bounded(results: Results) -> None:
     assert results.extra["total"] <= 2 * DEADLINE + 2 * MARGIN
 
 
-def test_the_health_check_prints_no_secret_when_the_server_echoes_it(results: Results) -> None:
+def test_the_health_check_shows_no_secret_when_the_server_echoes_it(results: Results) -> None:
     url = results.running.urls["echoes the credentials"]
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        code = asyncio.run(
-            run_health_checks(lambda: PromptOpsClient(KEY, base_url=url, timeout=DEADLINE))
-        )
-    assert code == 1
-    output = printed.getvalue()
-    assert KEY not in output
-    assert (
-        "FAIL  API connectivity       AUTHENTICATION_ERROR: rejected Authorization: Bearer ***"
-        in output
-    )
+    report = asyncio.run(run_health_checks({"PROMPTOPS_API_KEY": KEY, "PROMPTOPS_BASE_URL": url}))
+    assert report.exit_code == 2
+    shown = str(report) + json.dumps(report.as_json())
+    assert KEY not in shown
+    detail = report.findings[0].detail
+    assert detail.startswith("AUTHENTICATION_ERROR: rejected Authorization: Bearer ***")
+    assert "'x-promptops-signature': 'v1=***'" in detail  # the signature hidden too
 
 
 # -- memory --------------------------------------------------------------------------------
@@ -558,15 +554,17 @@ def test_nothing_listens_after_the_servers_stop() -> None:
 
 
 def test_the_clock_skew_check_ends_within_its_deadline() -> None:
-    """It measures with its own httpx client: a silent or trickling server once kept it
+    """It measures through the client's probe: a silent or trickling server once kept it
     running as long as the server liked."""
     behaviours = ("never answers", "trickles headers")
     with hostile_servers({b: BEHAVIOURS[b].handler for b in behaviours}) as running:
 
         async def measure(url: str) -> tuple[BaseException | float, float]:
             started = time.monotonic()
+            settings = read_settings({"PROMPTOPS_BASE_URL": url}, require_key=False)
             try:
-                result: BaseException | float = await measure_clock_skew(url, deadline=0.5)
+                async with PromptOpsClient(settings=settings, timeout=0.5) as client:
+                    result: BaseException | float = await measure_clock_skew(client)
             except RequestTimeoutError as exc:
                 result = exc
             return result, time.monotonic() - started
@@ -576,5 +574,7 @@ def test_the_clock_skew_check_ends_within_its_deadline() -> None:
 
         for result, seconds in asyncio.run(main()):
             assert isinstance(result, RequestTimeoutError), result
-            assert str(result) == "TIMEOUT_ERROR: GET /v1/health: no answer within 0.5 s"
+            assert str(result) == (
+                "TIMEOUT_ERROR: GET /v1/health: no answer within the 0.5 s deadline"
+            )
             assert seconds <= 0.5 + MARGIN

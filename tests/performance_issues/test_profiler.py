@@ -61,7 +61,7 @@ def test_report_under_simulated_latency(
 
     asyncio.run(main())
     summary = profiler.summary()
-    # 3 cache misses at 50 ms, 3 hits at 0 ms; every render is a request.
+    # 3 cache misses at 35 ms, 3 hits at 0 ms; every render is a request.
     assert summary["get_prompt"] == {
         "count": 6,
         "success_rate": 1.0,
