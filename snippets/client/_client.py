@@ -429,7 +429,7 @@ class PromptOpsClient:
                 f"No API key: {method} {path} needs one (this client was made without a key "
                 "for public endpoints)"
             )
-        call = _Call(f"{method} {path}")
+        call = _Call(f"{method} {path}", self.clock, self._limits)
         try:
             # The deadline on the event loop's own clock: it bounds waiting for a connection,
             # every attempt, every byte and every wait, however slowly a server trickles.
@@ -508,7 +508,7 @@ class PromptOpsClient:
         or a `ServerError` for a body too large or undecodable.
         """
         await self.initialize()
-        call = _Call(f"GET {path}")
+        call = _Call(f"GET {path}", self.clock, self._limits)
         sent, started = self.clock.time(), self.clock.monotonic()
         answer = await self._attempt(
             call, "GET", path, None, self.timeout, authenticate=False, limit=max_bytes
@@ -557,7 +557,7 @@ class PromptOpsClient:
                 return await self._send(call, method, path, json, seconds, authenticate, limit)
         except (TimeoutError, httpx.TimeoutException) as exc:
             tries = self.max_retries + 1 if authenticate else 1
-            return RequestTimeoutError(call.attempt_timed_out(exc, seconds, tries, self._limits))
+            return RequestTimeoutError(call.attempt_timed_out(exc, seconds, tries))
         except PromptOpsError as exc:  # the body was too large or undecodable
             return exc
         except Exception as exc:  # any other failure to send or receive
@@ -591,7 +591,7 @@ class PromptOpsClient:
             extensions={"trace": call.trace},
         ) as response:
             status = response.status_code
-            call.phase = "reading the answer"
+            call.answered()
 
             def too_large(size: str) -> ServerError:
                 return ServerError(
@@ -724,7 +724,9 @@ class _Call:
     """One call's attempts, and where the current one is: what a timeout's message says.
 
     The phase is set as the attempt goes, from httpcore's trace events where there are some
-    (a real connection), else from what the client itself sees.
+    (a real connection), else from what the client itself sees. Time spent waiting for a free
+    connection of the pool is added up: a call that waited there most of its deadline got a
+    connection too late, which looks like a dead server but is the client's own pool.
     """
 
     _TRACE: Final = (
@@ -738,54 +740,76 @@ class _Call:
         ("http11.receive_response_body", "reading the answer"),
         ("http2.receive_response_body", "reading the answer"),
     )
+    _POOL: Final = "waiting for a free connection"
 
-    def __init__(self, endpoint: str) -> None:
-        self.endpoint = endpoint
+    def __init__(self, endpoint: str, clock: Clock, limits: httpx.Limits) -> None:
+        self.endpoint, self.clock, self.limits = endpoint, clock, limits
         self.attempts = 0
         self.phase = "waiting for the answer"
         self.timed_out = False  # the last attempt ended in a timeout
+        self.pool_wait = 0.0  # seconds the attempts waited for a free connection
+        self._queued_at: float | None = None  # since when the current one waits for one
 
     def start_attempt(self, pool_full: bool) -> None:
         self.attempts += 1
         self.timed_out = False
-        self.phase = "waiting for a free connection" if pool_full else "waiting for the answer"
+        self.phase = self._POOL if pool_full else "waiting for the answer"
+        self._queued_at = self.clock.monotonic() if pool_full else None
+
+    def _got_a_connection(self) -> None:
+        if self._queued_at is not None:
+            self.pool_wait += self.clock.monotonic() - self._queued_at
+            self._queued_at = None
 
     async def trace(self, name: str, info: Mapping[str, Any]) -> None:
+        self._got_a_connection()  # any event: the request has a connection
         for prefix, phase in self._TRACE:
             if name.startswith(prefix):
                 self.phase = phase
                 return
 
-    def attempt_timed_out(
-        self, exc: BaseException, seconds: float, tries: int, limits: httpx.Limits
-    ) -> str:
+    def answered(self) -> None:
+        self._got_a_connection()
+        self.phase = "reading the answer"
+
+    def attempt_timed_out(self, exc: BaseException, seconds: float, tries: int) -> str:
         """The message of an attempt that timed out, saying where it was (`tries`: how many
         attempts the call may make)."""
         self.timed_out = True
         if isinstance(exc, httpx.PoolTimeout):
-            self.phase = "waiting for a free connection"
+            self.phase = self._POOL
         elif isinstance(exc, httpx.ConnectTimeout):
             self.phase = "connecting"
         elif isinstance(exc, httpx.WriteTimeout):
             self.phase = "sending the request"
-        if self.phase == "waiting for a free connection":
-            self.phase += f" (all {limits.max_connections} of the client's connections were in use)"
+        self._got_a_connection()  # or gave up waiting for one: count the wait
         which = f"attempt {self.attempts} of {tries} " if tries > 1 else ""
-        return f"{self.endpoint}: {which}timed out after {seconds:.3g} s, {self.phase}"
+        return f"{self.endpoint}: {which}timed out after {seconds:.3g} s, {self._where()}"
 
     def out_of_time(self, deadline: float) -> str:
         """The message of a call whose deadline passed."""
+        self._got_a_connection()
         tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
         if self.attempts == 0:
-            return (
-                f"{self.endpoint}: no answer within the {deadline:g} s deadline (it passed "
-                f"{self.phase}, before any attempt)"
-            )
-        if self.phase in ("waiting to retry", "waiting for the rate limiter"):
-            where = f"it passed while {self.phase}"
+            where = f"it passed while {self.phase}, before any attempt"
+        elif self.phase in ("waiting to retry", "waiting for the rate limiter"):
+            where = f"{tries}; it passed while {self.phase}"
         else:
-            where = f"{'the last' if self.attempts > 1 else 'it'} timed out {self.phase}"
-        return f"{self.endpoint}: no answer within the {deadline:g} s deadline ({tries}; {where})"
+            where = (
+                f"{tries}; {'the last' if self.attempts > 1 else 'it'} timed out {self._where()}"
+            )
+        return f"{self.endpoint}: no answer within the {deadline:g} s deadline ({where})"
+
+    def _where(self) -> str:
+        """The phase, and the pool's part: all its connections in use, how long it waited."""
+        full = f"all {self.limits.max_connections} of the client's connections were in use"
+        if self.phase == self._POOL:
+            return f"{self._POOL} ({full})"
+        if self.pool_wait >= 0.1:
+            return (
+                f"{self.phase}, after {self.pool_wait:.2g} s waiting for a free connection ({full})"
+            )
+        return self.phase
 
 
 ACCEPTED: Final = "gzip, deflate"
