@@ -62,6 +62,8 @@ SEED_PROMPTS: Final[dict[str, dict[str, Any]]] = {
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and other scripts' digits.
+_TIMESTAMP = re.compile(r"[0-9]+")
 _PROMPT_PATH = re.compile(r"/v1/client/prompts/([^/]+)")
 _RENDER_PATH = re.compile(r"/v1/client/prompts/([^/]+)/render")
 # The method each path answers (the batch path before the prompt path it also matches).
@@ -390,12 +392,15 @@ class MockPromptOpsAPI:
             raise _Reject(AuthenticationError, "Invalid API key or signature")
         timestamp = request.headers.get(TIMESTAMP_HEADER, "")
         signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not timestamp.isdigit() or not signature:
+        if not _TIMESTAMP.fullmatch(timestamp) or not signature:
             raise _Reject(
                 AuthenticationError,
                 f"Missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header",
             )
-        if abs(self._server_time() - int(timestamp)) > TIMESTAMP_TOLERANCE:
+        # Compared as text first: the digits of a year-9999 time are 12 at most, and int() of
+        # thousands of digits is slow (or refused) while float() of hundreds overflows.
+        digits = timestamp.lstrip("0") or "0"
+        if len(digits) > 12 or abs(self._server_time() - int(digits)) > TIMESTAMP_TOLERANCE:
             raise _Reject(
                 AuthenticationError,
                 f"Request timestamp is more than {TIMESTAMP_TOLERANCE} s from server time; "
@@ -403,7 +408,10 @@ class MockPromptOpsAPI:
             )
         path = request.url.raw_path.decode("ascii")
         body = request.read()
-        if not verify(key, signature, int(timestamp), request.method, path, body):
+        # hmac.compare_digest refuses text that is not ASCII (a header of latin-1 bytes).
+        if not signature.isascii() or not verify(
+            key, signature, int(digits), request.method, path, body
+        ):
             raise _Reject(AuthenticationError, "Invalid API key or signature")
 
     def _route(self, request: httpx.Request) -> Any:
