@@ -44,6 +44,8 @@ from snippets.client.signing import (
 # Distinctive on purpose: the test suite fails if this string shows up in any output or log.
 MOCK_API_KEY: Final = "po_test_canary_7d1f3b9e5a2c"
 API_VERSION: Final = "2026.11.0"
+MAX_JSON_DEPTH: Final = 32
+"""How deep a request body may nest (`{"variables": {"name": ...}}` is 2 deep): deeper is 422."""
 
 SEED_PROMPTS: Final[dict[str, dict[str, Any]]] = {
     "hello-world": {"name": "Hello world", "template": "Hello, {{name}}!", "version": 3},
@@ -495,8 +497,11 @@ class MockPromptOpsAPI:
     def _json_body(request: httpx.Request) -> dict[str, Any]:
         try:
             body = json.loads(request.read() or b"{}")
+        except RecursionError:  # nested deeper than the interpreter's recursion limit
+            raise _Reject(ValidationError, _TOO_DEEP) from None
         except ValueError:
             raise _Reject(ValidationError, "Request body is not valid JSON") from None
+        _check_json(body)
         if not isinstance(body, dict):
             raise _Reject(ValidationError, "Request body must be a JSON object")
         return body
@@ -529,3 +534,27 @@ class MockPromptOpsAPI:
         assert status is not None, f"{error.code} is the client's own: the API never sends it"
         body = {"success": False, "error": {"code": error.code, "message": message, **extra}}
         return httpx.Response(status, json=body, headers={**self._headers(), **(headers or {})})
+
+
+_TOO_DEEP: Final = f"Request body is nested more than {MAX_JSON_DEPTH} levels deep"
+_LONE_SURROGATE: Final = "Request body has a lone surrogate (\\ud800 to \\udfff): not Unicode text"
+
+
+def _check_json(body: Any) -> None:
+    """Refuse a parsed body the API could not answer: one nested deeper than `MAX_JSON_DEPTH`,
+    or one with a lone surrogate (`"\\ud800"`), which JSON's escapes allow but no UTF-8 answer
+    can echo. Iterative, so depth costs no stack; linear in the body's size."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode()
+                except UnicodeEncodeError:
+                    raise _Reject(ValidationError, _LONE_SURROGATE) from None
+        elif isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise _Reject(ValidationError, _TOO_DEEP)
+            items = [*value, *value.values()] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)

@@ -3,16 +3,39 @@ get the API's JSON error envelope with a 4xx status, never a crash."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
 import pytest
 
 from snippets.client.clock import FakeClock
+from snippets.client.signing import sign
 from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.server import MAX_JSON_DEPTH
 
-from .test_mock_api import error_of, send, signed
+from .test_mock_api import BASE, error_of, send, signed
 
+RENDER = "/v1/client/prompts/hello-world/render"
 WINDOW = "Request timestamp is more than 300 s from server time; check the client's clock"
 MISSING = "Missing X-PromptOps-Timestamp or X-PromptOps-Signature header"
+TOO_DEEP = f"Request body is nested more than {MAX_JSON_DEPTH} levels deep"
+LONE_SURROGATE = "Request body has a lone surrogate (\\ud800 to \\udfff): not Unicode text"
+
+
+def raw_signed(api: MockPromptOpsAPI, method: str, path: str, content: bytes) -> httpx.Request:
+    """A request signed correctly over `content`, bytes as they are (not JSON of a value)."""
+    timestamp = int(api.clock.time())
+    return httpx.Request(
+        method,
+        BASE + path,
+        content=content,
+        headers={
+            "Authorization": f"Bearer {api.api_key}",
+            "X-PromptOps-Timestamp": str(timestamp),
+            "X-PromptOps-Signature": sign(api.api_key, timestamp, method, path, content),
+        },
+    )
 
 
 def with_header(request: httpx.Request, name: str, value: bytes) -> httpx.Request:
@@ -82,3 +105,59 @@ def test_a_signature_that_is_not_ascii_is_a_wrong_signature(
         "AUTHENTICATION_ERROR",
         "Invalid API key or signature",
     )
+
+
+# -- the body ---------------------------------------------------------------------------------
+
+
+def nested(depth: int, leaf: Any = "x") -> Any:
+    """`leaf` inside `depth` lists."""
+    for _ in range(depth):
+        leaf = [leaf]
+    return leaf
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        json.dumps({"variables": {"name": nested(MAX_JSON_DEPTH - 1)}}).encode(),
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 100_000 + b"{}" + b"}" * 100_000,
+    ],
+    ids=["one level too deep", "100,000 lists deep", "100,000 objects deep"],
+)
+def test_a_body_nested_too_deep_is_422(mock_api: MockPromptOpsAPI, content: bytes) -> None:
+    response = send(raw_signed(mock_api, "POST", RENDER, content))
+    assert refusal(response) == (422, "VALIDATION_ERROR", TOO_DEEP)
+
+
+def test_a_body_nested_to_the_limit_is_rendered(mock_api: MockPromptOpsAPI) -> None:
+    """The body is 1 level, `variables` 2: the value may nest MAX_JSON_DEPTH - 2 lists."""
+    value = nested(MAX_JSON_DEPTH - 2)
+    response = send(signed(mock_api, "POST", RENDER, {"variables": {"name": value}}))
+    assert response.json()["data"]["content"] == f"Hello, {json.dumps(value)}!"
+
+
+@pytest.mark.parametrize(
+    ("path", "content"),
+    [
+        (RENDER, b'{"variables": {"name": "\\ud800"}}'),
+        (RENDER, b'{"variables": {"name": "Ada", "\\udfff": "x"}}'),
+        ("/v1/client/prompts/batch-render", b'{"requests": [{"prompt_id": "\\ud800"}]}'),
+        (RENDER, b'{"variables": {"name": "Ada"}, "note": ["\\ude00\\ud83d"]}'),
+    ],
+    ids=["a variable's value", "a variable's name", "a batch prompt_id", "a reversed pair"],
+)
+def test_a_lone_surrogate_anywhere_in_the_body_is_422(
+    mock_api: MockPromptOpsAPI, path: str, content: bytes
+) -> None:
+    """JSON's escapes can spell one; no UTF-8 answer can carry it back."""
+    response = send(raw_signed(mock_api, "POST", path, content))
+    assert refusal(response) == (422, "VALIDATION_ERROR", LONE_SURROGATE)
+
+
+def test_a_surrogate_pair_is_one_character_and_is_rendered(mock_api: MockPromptOpsAPI) -> None:
+    response = send(
+        raw_signed(mock_api, "POST", RENDER, b'{"variables": {"name": "\\ud83d\\ude00"}}')
+    )
+    assert response.json()["data"]["content"] == "Hello, \N{GRINNING FACE}!"
