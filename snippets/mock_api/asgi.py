@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
@@ -25,13 +25,17 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+SERVED_HISTORY: Final = 100
+"""How many requests the adapter's own mock keeps in `api.requests` and `api.exchanges`: a
+server may run for days, and a history of every request grows without end."""
+
 
 class MockASGIApp:
     """Serves `api` over ASGI. `latency` is waited asynchronously (other requests proceed),
     like a real server's I/O; the mock's own `simulate_latency` would block the event loop."""
 
     def __init__(self, api: MockPromptOpsAPI | None = None, *, latency: float = 0.0) -> None:
-        self.api = api or MockPromptOpsAPI()
+        self.api = api or MockPromptOpsAPI(history=SERVED_HISTORY)
         self.latency = latency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -144,8 +144,11 @@ class MockPromptOpsAPI:
         extra_keys: More accepted keys, for key rotation: see `add_key` and `revoke_key`.
         base_url: Where it answers: `PROMPTOPS_BASE_URL` if set (where clients will send their
             requests), else `https://api.promptops.com`.
-        requests: Every request that reached the mock, in order (failed attempts included).
-        exchanges: Every (request, response) the mock answered (transport faults have none).
+        requests: Every request that reached `handle`, in order (failed attempts included).
+        exchanges: Every (request, response) `handle` answered (transport faults have none).
+        history: How many of the latest requests and exchanges `requests` and `exchanges`
+            keep: None (the default) keeps all, as a test wants; a server that runs for days
+            keeps a few (the ASGI adapter's own mock keeps `SERVED_HISTORY`).
     """
 
     api_key: str = field(default=MOCK_API_KEY, repr=False)  # keys stay out of reprs
@@ -156,9 +159,11 @@ class MockPromptOpsAPI:
     prompts: dict[str, dict[str, Any]] = field(default_factory=_seed_prompts)
     requests: list[httpx.Request] = field(default_factory=list)
     exchanges: list[tuple[httpx.Request, httpx.Response]] = field(default_factory=list)
+    history: int | None = None
     latency: float = 0.0
     skew: float = 0.0
     _faults: list[_Fault] = field(default_factory=list, init=False)
+    _answered: int = field(default=0, init=False)  # numbers the answers: X-Request-Id
     _router: respx.MockRouter | None = field(default=None, init=False)
 
     def __repr__(self) -> str:
@@ -290,6 +295,7 @@ class MockPromptOpsAPI:
         self._clear_scenarios()
         self.requests.clear()
         self.exchanges.clear()
+        self._answered = 0
 
     def _clear_scenarios(self) -> None:
         self._faults.clear()
@@ -331,10 +337,17 @@ class MockPromptOpsAPI:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request as the PromptOps API would."""
-        self.requests.append(request)
+        self._answered += 1
+        self._keep(self.requests, request)
         response = self._answer(request)
-        self.exchanges.append((request, response))
+        self._keep(self.exchanges, (request, response))
         return response
+
+    def _keep(self, log: list[Any], entry: Any) -> None:
+        """Append `entry` to `log`, then drop the oldest entries beyond `history`."""
+        log.append(entry)
+        if self.history is not None and len(log) > self.history:
+            del log[: len(log) - self.history]
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
         if self.latency:
@@ -514,7 +527,7 @@ class MockPromptOpsAPI:
     def _headers(self) -> dict[str, str]:
         return {
             "Date": email.utils.formatdate(self._server_time(), usegmt=True),
-            "X-Request-Id": f"req_{len(self.requests):06d}",
+            "X-Request-Id": f"req_{self._answered:06d}",
         }
 
     def _ok(self, data: Any) -> httpx.Response:

@@ -4,6 +4,8 @@ get the API's JSON error envelope with a 4xx status, never a crash."""
 from __future__ import annotations
 
 import json
+import time
+import tracemalloc
 from typing import Any
 
 import httpx
@@ -161,3 +163,58 @@ def test_a_surrogate_pair_is_one_character_and_is_rendered(mock_api: MockPromptO
         raw_signed(mock_api, "POST", RENDER, b'{"variables": {"name": "\\ud83d\\ude00"}}')
     )
     assert response.json()["data"]["content"] == "Hello, \N{GRINNING FACE}!"
+
+
+# -- the history ------------------------------------------------------------------------------
+
+
+def health(api: MockPromptOpsAPI) -> httpx.Response:
+    return api.handle(httpx.Request("GET", f"{BASE}/v1/health"))
+
+
+def test_a_bounded_history_keeps_the_latest_requests_and_numbers_them_all() -> None:
+    api = MockPromptOpsAPI(history=3)
+    answers = [health(api) for _ in range(5)]
+    assert api.requests == [request for request, _ in api.exchanges[-3:]]
+    assert [response for _, response in api.exchanges] == answers[-3:]
+    assert answers[-1].headers["X-Request-Id"] == "req_000005"
+
+
+def test_a_history_of_zero_keeps_nothing() -> None:
+    api = MockPromptOpsAPI(history=0)
+    health(api)
+    assert api.requests == [] and api.exchanges == []
+
+
+def test_the_default_history_keeps_every_request() -> None:
+    """What tests read: `len(api.requests)` is every request the mock answered."""
+    api = MockPromptOpsAPI()
+    for _ in range(200):
+        health(api)
+    assert len(api.requests) == len(api.exchanges) == 200
+
+
+def test_request_ids_start_again_after_reset() -> None:
+    api = MockPromptOpsAPI(history=1)
+    health(api)
+    health(api)
+    api.reset()
+    assert health(api).headers["X-Request-Id"] == "req_000001"
+
+
+def test_memory_stays_flat_with_a_bounded_history() -> None:
+    """Each request and answer kept costs about 3 KB: 2,000 more kept would be about 6 MB."""
+    api = MockPromptOpsAPI(history=100)
+    tracemalloc.start()
+    try:
+        for _ in range(500):  # the history full of entries tracemalloc saw made
+            health(api)
+        before = tracemalloc.get_traced_memory()[0]
+        started = time.perf_counter()
+        for _ in range(2000):
+            health(api)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 100_000, f"{grown} bytes more after 2,000 requests"
+    assert time.perf_counter() - started < 5
