@@ -6,6 +6,12 @@
 `--no-date-header`: the mock sends its own `Date` (from its clock, skewed by `clock_skew`);
 uvicorn would add a second one, and a client reading the first would see no skew.
 
+What HTTP itself brings, the adapter answers as the API would, with a JSON error envelope: a
+request-target that is no path (`OPTIONS *`, `CONNECT host:443`) is 404, as an unknown path is.
+An absolute-form target (`GET http://host/v1/health`, as sent to a proxy) is answered for its
+path, as RFC 9112 asks. Only what uvicorn's HTTP parser refuses (a request line that is not
+HTTP) never reaches it.
+
 For benchmarks and real-socket tests; everything else uses the respx mount, which needs no port.
 """
 
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
 
@@ -28,6 +35,8 @@ Send = Callable[[Message], Awaitable[None]]
 SERVED_HISTORY: Final = 100
 """How many requests the adapter's own mock keeps in `api.requests` and `api.exchanges`: a
 server may run for days, and a history of every request grows without end."""
+
+_ABSOLUTE_FORM = re.compile(rb"https?://[^/]*", re.IGNORECASE)  # scheme and authority
 
 
 class MockASGIApp:
@@ -45,32 +54,60 @@ class MockASGIApp:
             await receive()  # lifespan.shutdown
             await send({"type": "lifespan.shutdown.complete"})
             return
+        response = await self._answer(scope, receive)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": response.headers.raw,
+            }
+        )
+        await send({"type": "http.response.body", "body": response.content})
+
+    async def _answer(self, scope: Scope, receive: Receive) -> httpx.Response:
+        raw_path = scope.get("raw_path") or scope["path"].encode()  # raw_path is optional
+        path = _path_of(raw_path)
+        if path is None:
+            return self.api.answer_no_path(raw_path.decode("latin-1"))
         body = b""
         while True:
             message = await receive()
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        host, port = scope["server"]
         query = scope["query_string"]
-        target = scope["raw_path"] + (b"?" + query if query else b"")
+        target = (path + (b"?" + query if query else b"")).decode("latin-1")
+        host, port = scope.get("server") or ("localhost", None)  # None: a Unix socket
+        origin = httpx.URL(scheme=scope["scheme"], host=host, port=port)  # brackets IPv6
+        try:
+            url = httpx.URL(f"{origin}{target}")
+        except httpx.InvalidURL:  # what the parser let through and httpx does not take
+            return self.api.answer_no_path(target)
         request = httpx.Request(
             scope["method"],
-            f"{scope['scheme']}://{host}:{port}{target.decode('latin-1')}",
+            url,
             headers=list(scope["headers"]),  # bytes as received: any byte is a valid header byte
             content=body,
         )
         if self.latency:
             await asyncio.sleep(self.latency)
-        response = self.api.handle(request)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()],
-            }
-        )
-        await send({"type": "http.response.body", "body": response.content})
+        return self.api.handle(request)
+
+
+def _path_of(raw_path: bytes) -> bytes | None:
+    """The path a request-target names: its own (origin-form, `/v1/health`); an absolute-form
+    target's (`http://host/v1/health`, which RFC 9112 section 3.2.2 says a server must accept);
+    None for one with no path (`*`, `host:443`, `v1/health`).
+
+    uvicorn's h11 parser leaves an absolute-form target whole in `raw_path`; httptools gives
+    its path.
+    """
+    if raw_path.startswith(b"/"):
+        return raw_path
+    authority = _ABSOLUTE_FORM.match(raw_path)
+    if authority is None:
+        return None
+    return raw_path[authority.end() :]  # empty for `http://host`: httpx reads it as "/"
 
 
 # `uvicorn snippets.mock_api.asgi:app --no-date-header`; PROMPTOPS_MOCK_LATENCY adds seconds

@@ -349,6 +349,15 @@ class MockPromptOpsAPI:
         if self.history is not None and len(log) > self.history:
             del log[: len(log) - self.history]
 
+    # What the HTTP layer refuses before it has a request for `handle` (the ASGI adapter).
+
+    def answer_no_path(self, target: str) -> httpx.Response:
+        """`handle`'s answer to a path the API does not have, for a request-target that is no
+        path at all (`OPTIONS *`, `CONNECT host:443`): an HTTP layer cannot make an
+        `httpx.Request` of it (none is kept in `requests`)."""
+        self._answered += 1
+        return self._refusal(_no_endpoint(target))
+
     def _answer(self, request: httpx.Request) -> httpx.Response:
         if self.latency:
             self.clock.block(self.latency)
@@ -371,12 +380,7 @@ class MockPromptOpsAPI:
                 return fault.apply(request)
             return self._ok(self._route(request))
         except _Reject as rejection:
-            return self._error(
-                rejection.error,
-                rejection.message,
-                status=rejection.status,
-                headers=rejection.headers,
-            )
+            return self._refusal(rejection)
 
     @staticmethod
     def _check_method(request: httpx.Request) -> None:
@@ -385,7 +389,7 @@ class MockPromptOpsAPI:
         path = request.url.path
         allowed = next((method for pattern, method in _ENDPOINTS if pattern.fullmatch(path)), None)
         if allowed is None:
-            raise _Reject(PromptNotFoundError, f"No endpoint {path}")
+            raise _no_endpoint(path)
         if request.method != allowed:
             raise _Reject(
                 ValidationError,
@@ -548,9 +552,18 @@ class MockPromptOpsAPI:
         body = {"success": False, "error": {"code": error.code, "message": message, **extra}}
         return httpx.Response(status, json=body, headers={**self._headers(), **(headers or {})})
 
+    def _refusal(self, rejection: _Reject) -> httpx.Response:
+        return self._error(
+            rejection.error, rejection.message, status=rejection.status, headers=rejection.headers
+        )
+
 
 _TOO_DEEP: Final = f"Request body is nested more than {MAX_JSON_DEPTH} levels deep"
 _LONE_SURROGATE: Final = "Request body has a lone surrogate (\\ud800 to \\udfff): not Unicode text"
+
+
+def _no_endpoint(path: str) -> _Reject:
+    return _Reject(PromptNotFoundError, f"No endpoint {path}")
 
 
 def _check_json(body: Any) -> None:

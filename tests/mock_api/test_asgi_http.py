@@ -1,4 +1,5 @@
-"""The ASGI adapter called directly, in memory, as uvicorn calls it."""
+"""What HTTP brings that `handle` never sees (request-targets that are no path), answered by the
+ASGI adapter as the API would: the adapter called directly, in memory."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from snippets.mock_api import asgi
+import pytest
+
+from snippets.mock_api import MockPromptOpsAPI, asgi
 from snippets.mock_api.asgi import SERVED_HISTORY, MockASGIApp
 
 
@@ -82,6 +85,84 @@ def call(
     }
     asyncio.run(app(full_scope, receive, send))
     return exchange
+
+
+@pytest.fixture
+def app() -> MockASGIApp:
+    return MockASGIApp(MockPromptOpsAPI())
+
+
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [
+        ("OPTIONS", b"*"),
+        ("GET", b"*"),
+        ("CONNECT", b"127.0.0.1:443"),
+        ("GET", b"v1/health"),
+    ],
+    ids=["OPTIONS * (asterisk-form)", "GET *", "CONNECT (authority-form)", "no leading slash"],
+)
+def test_a_target_that_is_no_path_is_404_as_an_unknown_path_is(
+    app: MockASGIApp, method: str, target: bytes
+) -> None:
+    answer = call(app, method=method, raw_path=target)
+    assert answer.error == (404, "PROMPT_NOT_FOUND", f"No endpoint {target.decode()}")
+    assert answer.headers[b"content-type"] == b"application/json"
+    assert answer.headers[b"x-request-id"] == b"req_000001"
+    assert app.api.requests == []  # no httpx.Request can hold such a target
+
+
+@pytest.mark.parametrize(
+    "target",
+    [b"http://127.0.0.1/v1/health", b"HTTPS://other.example:8443/v1/health", b"http://h"],
+    ids=["http", "https, another host, upper case", "no path: /"],
+)
+def test_an_absolute_form_target_is_answered_for_its_path(app: MockASGIApp, target: bytes) -> None:
+    """RFC 9112 section 3.2.2: a server must accept the absolute form (uvicorn's h11 parser
+    passes it whole in raw_path; httptools passes its path)."""
+    answer = call(app, raw_path=target)
+    if target.endswith(b"/v1/health"):
+        assert (answer.status, answer.json) == (
+            200,
+            {"success": True, "data": {"status": "healthy"}},
+        )
+        assert app.api.requests[-1].url.raw_path == b"/v1/health"
+    else:
+        assert answer.error == (404, "PROMPT_NOT_FOUND", "No endpoint /")
+
+
+def test_a_query_follows_the_path_of_an_absolute_form_target(app: MockASGIApp) -> None:
+    call(app, raw_path=b"http://h/v1/health", query_string=b"a=1")
+    assert app.api.requests[-1].url.raw_path == b"/v1/health?a=1"
+
+
+def test_without_raw_path_the_path_is_used(app: MockASGIApp) -> None:
+    """raw_path is optional in ASGI."""
+    answer = call(app, raw_path=None, path="/v1/health")
+    assert answer.status == 200
+
+
+@pytest.mark.parametrize(
+    ("server", "url"),
+    [(("::1", 8000), "http://[::1]:8000/v1/health"), (None, "http://localhost/v1/health")],
+    ids=["IPv6 (in brackets)", "a Unix socket (no server address)"],
+)
+def test_the_request_url_is_built_for_any_server_address(
+    app: MockASGIApp, server: Any, url: str
+) -> None:
+    answer = call(app, server=server)
+    assert answer.status == 200 and str(app.api.requests[-1].url) == url
+
+
+def test_a_fragment_in_the_target_is_not_part_of_the_path(app: MockASGIApp) -> None:
+    """h11 lets `#` through; a URL's fragment is never sent, so it names no path."""
+    assert call(app, raw_path=b"/v1/health#top").status == 200
+
+
+def test_a_target_httpx_cannot_take_is_404_not_a_crash(app: MockASGIApp) -> None:
+    """A NUL byte: h11 refuses it before the adapter, a more lenient parser might not."""
+    answer = call(app, raw_path=b"/v1/health\x00")
+    assert answer.error == (404, "PROMPT_NOT_FOUND", "No endpoint /v1/health\x00")
 
 
 def test_the_served_app_keeps_a_bounded_history() -> None:
