@@ -9,8 +9,8 @@ uvicorn would add a second one, and a client reading the first would see no skew
 What HTTP itself brings, the adapter answers as the API would, with a JSON error envelope: a
 request-target that is no path (`OPTIONS *`, `CONNECT host:443`) is 404, as an unknown path is.
 An absolute-form target (`GET http://host/v1/health`, as sent to a proxy) is answered for its
-path, as RFC 9112 asks. Only what uvicorn's HTTP parser refuses (a request line that is not
-HTTP) never reaches it.
+path, as RFC 9112 asks. A body over `MAX_BODY_BYTES` is 413, and is not read further. Only what
+uvicorn's HTTP parser refuses (a request line that is not HTTP) never reaches it.
 
 For benchmarks and real-socket tests; everything else uses the respx mount, which needs no port.
 """
@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import httpx
 
-from snippets.mock_api.server import MockPromptOpsAPI
+from snippets.mock_api.server import MAX_BODY_BYTES, MockPromptOpsAPI
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,6 +37,10 @@ SERVED_HISTORY: Final = 100
 server may run for days, and a history of every request grows without end."""
 
 _ABSOLUTE_FORM = re.compile(rb"https?://[^/]*", re.IGNORECASE)  # scheme and authority
+
+
+class _Disconnected(Exception):
+    """The client went away before its body was read: there is no one to answer."""
 
 
 class MockASGIApp:
@@ -54,7 +58,10 @@ class MockASGIApp:
             await receive()  # lifespan.shutdown
             await send({"type": "lifespan.shutdown.complete"})
             return
-        response = await self._answer(scope, receive)
+        try:
+            response = await self._answer(scope, receive)
+        except _Disconnected:
+            return
         await send(
             {
                 "type": "http.response.start",
@@ -69,12 +76,9 @@ class MockASGIApp:
         path = _path_of(raw_path)
         if path is None:
             return self.api.answer_no_path(raw_path.decode("latin-1"))
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await _read_body(scope, receive)
+        if body is None:
+            return self.api.answer_too_large()
         query = scope["query_string"]
         target = (path + (b"?" + query if query else b"")).decode("latin-1")
         host, port = scope.get("server") or ("localhost", None)  # None: a Unix socket
@@ -108,6 +112,27 @@ def _path_of(raw_path: bytes) -> bytes | None:
     if authority is None:
         return None
     return raw_path[authority.end() :]  # empty for `http://host`: httpx reads it as "/"
+
+
+async def _read_body(scope: Scope, receive: Receive) -> bytes | None:
+    """The request's body, read in linear time; None, and nothing more read, once it is over
+    `MAX_BODY_BYTES`: a declared `Content-Length` is checked before reading, a chunked body as
+    it arrives."""
+    for name, value in scope["headers"]:
+        if name.lower() == b"content-length" and value.isdigit():
+            declared = value.lstrip(b"0") or b"0"  # compared as text first: it may be long
+            if len(declared) > len(str(MAX_BODY_BYTES)) or int(declared) > MAX_BODY_BYTES:
+                return None
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        body += message.get("body", b"")
+        if len(body) > MAX_BODY_BYTES:
+            return None
+        if not message.get("more_body"):
+            return bytes(body)
 
 
 # `uvicorn snippets.mock_api.asgi:app --no-date-header`; PROMPTOPS_MOCK_LATENCY adds seconds

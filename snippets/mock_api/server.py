@@ -44,6 +44,9 @@ from snippets.client.signing import (
 # Distinctive on purpose: the test suite fails if this string shows up in any output or log.
 MOCK_API_KEY: Final = "po_test_canary_7d1f3b9e5a2c"
 API_VERSION: Final = "2026.11.0"
+MAX_BODY_BYTES: Final = 2**20
+"""The largest request body the API takes (1 MiB; a batch of 50 renders is a few KiB): a larger
+one is answered 413, and the ASGI adapter stops reading it."""
 MAX_JSON_DEPTH: Final = 32
 """How deep a request body may nest (`{"variables": {"name": ...}}` is 2 deep): deeper is 422."""
 
@@ -351,6 +354,12 @@ class MockPromptOpsAPI:
 
     # What the HTTP layer refuses before it has a request for `handle` (the ASGI adapter).
 
+    def answer_too_large(self) -> httpx.Response:
+        """`handle`'s answer to a body over `MAX_BODY_BYTES`, for an HTTP layer that stops
+        reading such a body (so it has no request to pass on; none is kept in `requests`)."""
+        self._answered += 1
+        return self._refusal(_too_large())
+
     def answer_no_path(self, target: str) -> httpx.Response:
         """`handle`'s answer to a path the API does not have, for a request-target that is no
         path at all (`OPTIONS *`, `CONNECT host:443`): an HTTP layer cannot make an
@@ -372,6 +381,8 @@ class MockPromptOpsAPI:
         """The API's own answer: routing, authentication, then any fault of the app stage."""
         path = request.url.path
         try:
+            if len(request.read()) > MAX_BODY_BYTES:  # the edge refuses it before routing
+                raise _too_large()
             self._check_method(request)  # routing comes first, as in most web frameworks
             if path != "/v1/health":
                 self._authenticate(request)
@@ -560,6 +571,12 @@ class MockPromptOpsAPI:
 
 _TOO_DEEP: Final = f"Request body is nested more than {MAX_JSON_DEPTH} levels deep"
 _LONE_SURROGATE: Final = "Request body has a lone surrogate (\\ud800 to \\udfff): not Unicode text"
+
+
+def _too_large() -> _Reject:
+    return _Reject(
+        ValidationError, f"Request body is larger than {MAX_BODY_BYTES} bytes", status=413
+    )
 
 
 def _no_endpoint(path: str) -> _Reject:

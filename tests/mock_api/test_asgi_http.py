@@ -1,5 +1,6 @@
-"""What HTTP brings that `handle` never sees (request-targets that are no path), answered by the
-ASGI adapter as the API would: the adapter called directly, in memory."""
+"""What HTTP brings that `handle` never sees (request-targets that are no path, bodies over the
+limit, a client that hangs up), answered by the ASGI adapter as the API would: the adapter
+called directly, in memory."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ import pytest
 
 from snippets.mock_api import MockPromptOpsAPI, asgi
 from snippets.mock_api.asgi import SERVED_HISTORY, MockASGIApp
+from snippets.mock_api.server import MAX_BODY_BYTES
+
+TOO_LARGE = f"Request body is larger than {MAX_BODY_BYTES} bytes"
 
 
 @dataclass
@@ -163,6 +167,44 @@ def test_a_target_httpx_cannot_take_is_404_not_a_crash(app: MockASGIApp) -> None
     """A NUL byte: h11 refuses it before the adapter, a more lenient parser might not."""
     answer = call(app, raw_path=b"/v1/health\x00")
     assert answer.error == (404, "PROMPT_NOT_FOUND", "No endpoint /v1/health\x00")
+
+
+def test_a_declared_length_over_the_limit_is_413_before_any_read(app: MockASGIApp) -> None:
+    length = str(MAX_BODY_BYTES + 1).encode()
+    answer = call(app, method="POST", headers=[(b"content-length", length)], chunks=[b"x"])
+    assert answer.error == (413, "VALIDATION_ERROR", TOO_LARGE)
+    assert answer.reads == 0
+
+
+@pytest.mark.parametrize(
+    "length", [b"9" * 5000, b"0" * 5000 + b"2"], ids=["5,000 digits", "5,000 leading zeros"]
+)
+def test_a_declared_length_of_thousands_of_digits_is_read_as_a_number(
+    app: MockASGIApp, length: bytes
+) -> None:
+    answer = call(app, method="POST", headers=[(b"content-length", length)], chunks=[b"{}"])
+    assert answer.status == (413 if length.startswith(b"9") else 405)
+
+
+def test_a_streamed_body_is_read_until_it_is_over_the_limit_and_no_further(
+    app: MockASGIApp,
+) -> None:
+    chunks = [b"x" * 2**18] * 8  # 2 MiB in 256 KiB pieces: the fifth is over 1 MiB
+    answer = call(app, method="POST", chunks=chunks)
+    assert answer.error == (413, "VALIDATION_ERROR", TOO_LARGE)
+    assert answer.reads == 5
+
+
+def test_a_streamed_body_of_exactly_the_limit_reaches_the_mock(app: MockASGIApp) -> None:
+    chunks = [b" " * (MAX_BODY_BYTES - 2), b"{}"]
+    answer = call(app, method="POST", raw_path=b"/v1/client/prompts/batch-render", chunks=chunks)
+    assert answer.status == 401  # read whole, then refused as unsigned
+    assert app.api.requests[-1].content == b"".join(chunks)
+
+
+def test_a_client_that_hangs_up_mid_body_gets_no_answer(app: MockASGIApp) -> None:
+    answer = call(app, method="POST", chunks=[b"{", b"}"], disconnect=True)
+    assert answer.sent == [] and app.api.requests == []
 
 
 def test_the_served_app_keeps_a_bounded_history() -> None:

@@ -14,7 +14,7 @@ import pytest
 from snippets.client.clock import FakeClock
 from snippets.client.signing import sign
 from snippets.mock_api import MockPromptOpsAPI
-from snippets.mock_api.server import MAX_JSON_DEPTH
+from snippets.mock_api.server import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 from .test_mock_api import BASE, error_of, send, signed
 
@@ -163,6 +163,29 @@ def test_a_surrogate_pair_is_one_character_and_is_rendered(mock_api: MockPromptO
         raw_signed(mock_api, "POST", RENDER, b'{"variables": {"name": "\\ud83d\\ude00"}}')
     )
     assert response.json()["data"]["content"] == "Hello, \N{GRINNING FACE}!"
+
+
+def padded(size: int) -> bytes:
+    """A render body for hello-world of exactly `size` bytes (spaces before the closing brace)."""
+    body = b'{"variables": {"name": "Ada"}}'
+    return body[:-1] + b" " * (size - len(body)) + b"}"
+
+
+def test_a_body_over_one_mib_is_413_before_routing_and_authentication(
+    mock_api: MockPromptOpsAPI,
+) -> None:
+    """Even unsigned, to a path the API does not have: the edge refuses it first."""
+    request = httpx.Request("POST", f"{BASE}/nowhere", content=padded(MAX_BODY_BYTES + 1))
+    assert refusal(send(request)) == (
+        413,
+        "VALIDATION_ERROR",
+        f"Request body is larger than {MAX_BODY_BYTES} bytes",
+    )
+
+
+def test_a_body_of_exactly_one_mib_is_read(mock_api: MockPromptOpsAPI) -> None:
+    response = send(raw_signed(mock_api, "POST", RENDER, padded(MAX_BODY_BYTES)))
+    assert response.json()["data"]["content"] == "Hello, Ada!"
 
 
 # -- the history ------------------------------------------------------------------------------
