@@ -174,7 +174,8 @@ def _find_python(session: nox.Session, version: str) -> str | None:
 
 @nox.session(python=PYTHON)
 def hostile(session: nox.Session) -> None:
-    """The client against misbehaving servers on 127.0.0.1, in real time (a few seconds)."""
+    """The client against misbehaving servers on 127.0.0.1, and the served mock against
+    malformed requests, in real time (a few seconds)."""
     _install(session, "test")
     session.run("pytest", "-m", "hostile", "tests/hostile", *session.posargs)
 

@@ -1,6 +1,6 @@
 """What HTTP brings that `handle` never sees (request-targets that are no path, bodies over the
 limit, a client that hangs up), answered by the ASGI adapter as the API would: the adapter
-called directly, in memory."""
+called directly, in memory. Over real sockets: tests/hostile/test_served_mock.py."""
 
 from __future__ import annotations
 

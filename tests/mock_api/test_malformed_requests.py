@@ -1,5 +1,6 @@
 """Requests no client should send (a fuzzer's, an attacker's: the served mock's key is public)
-get the API's JSON error envelope with a 4xx status, never a crash."""
+get the API's JSON error envelope with a 4xx status, never a crash: in memory here, over real
+sockets in tests/hostile/test_served_mock.py."""
 
 from __future__ import annotations
 
