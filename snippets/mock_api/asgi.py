@@ -9,8 +9,9 @@ uvicorn would add a second one, and a client reading the first would see no skew
 What HTTP itself brings, the adapter answers as the API would, with a JSON error envelope: a
 request-target that is no path (`OPTIONS *`, `CONNECT host:443`) is 404, as an unknown path is.
 An absolute-form target (`GET http://host/v1/health`, as sent to a proxy) is answered for its
-path, as RFC 9112 asks. A body over `MAX_BODY_BYTES` is 413, and is not read further. Only what
-uvicorn's HTTP parser refuses (a request line that is not HTTP) never reaches it.
+path, as RFC 9112 asks. A body over `MAX_BODY_BYTES` is 413, and is not read further. An
+upgrade to WebSocket gets its plain GET's answer. Only what uvicorn's HTTP parser refuses (a
+request line that is not HTTP) never reaches it.
 
 For benchmarks and real-socket tests; everything else uses the respx mount, which needs no port.
 """
@@ -58,6 +59,9 @@ class MockASGIApp:
             await receive()  # lifespan.shutdown
             await send({"type": "lifespan.shutdown.complete"})
             return
+        if scope["type"] == "websocket":  # an Upgrade request, with uvicorn[standard]
+            await self._answer_websocket(scope, receive, send)
+            return
         try:
             response = await self._answer(scope, receive)
         except _Disconnected:
@@ -70,6 +74,30 @@ class MockASGIApp:
             }
         )
         await send({"type": "http.response.body", "body": response.content})
+
+    async def _answer_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The API has no WebSocket endpoint: an upgrade request gets the answer its plain GET
+        gets (a server may ignore Upgrade, RFC 9110 section 7.8), sent in place of the
+        handshake where the server can (ASGI's `websocket.http.response` extension: uvicorn
+        with the websockets library); elsewhere it is refused (uvicorn answers 403)."""
+        await receive()  # websocket.connect
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close"})
+            return
+
+        async def no_body() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        scheme = {"ws": "http", "wss": "https"}.get(scope["scheme"], scope["scheme"])
+        response = await self._answer({**scope, "method": "GET", "scheme": scheme}, no_body)
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": response.status_code,
+                "headers": response.headers.raw,
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": response.content})
 
     async def _answer(self, scope: Scope, receive: Receive) -> httpx.Response:
         raw_path = scope.get("raw_path") or scope["path"].encode()  # raw_path is optional

@@ -87,6 +87,8 @@ def call(
         "client": ("127.0.0.1", 50000),
         **scope,
     }
+    if full_scope["type"] == "websocket":
+        del full_scope["method"]  # a websocket scope has none
     asyncio.run(app(full_scope, receive, send))
     return exchange
 
@@ -215,3 +217,36 @@ def test_the_served_app_keeps_a_bounded_history() -> None:
         answer = call(app)
     assert len(app.api.requests) == len(app.api.exchanges) == SERVED_HISTORY
     assert answer.headers[b"x-request-id"] == f"req_{SERVED_HISTORY + 5:06d}".encode()
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [(b"/v1/health", 200), (b"*", 404)], ids=["an API path", "no path"]
+)
+def test_a_websocket_upgrade_gets_the_answer_its_plain_get_gets(
+    app: MockASGIApp, path: bytes, status: int
+) -> None:
+    """uvicorn with the websockets library hands an Upgrade request over as a websocket scope;
+    the adapter used to read its (absent) method and crash: a plain-text 500."""
+    answer = call(
+        app,
+        raw_path=path,
+        type="websocket",
+        scheme="ws",
+        extensions={"websocket.http.response": {}},
+        chunks=[b"{}"],  # stands for websocket.connect: read once, never as a body
+    )
+    assert [m["type"] for m in answer.sent] == [
+        "websocket.http.response.start",
+        "websocket.http.response.body",
+    ]
+    assert answer.status == status and answer.reads == 1
+    assert answer.headers[b"content-type"] == b"application/json"
+    if status == 200:
+        assert str(app.api.requests[-1].url) == "http://127.0.0.1:8000/v1/health"
+
+
+def test_a_websocket_upgrade_is_refused_where_no_http_answer_can_be_sent(
+    app: MockASGIApp,
+) -> None:
+    answer = call(app, type="websocket", scheme="ws", chunks=[b""])
+    assert answer.sent == [{"type": "websocket.close"}] and app.api.requests == []
