@@ -174,8 +174,9 @@ def _find_python(session: nox.Session, version: str) -> str | None:
 
 @nox.session(python=PYTHON)
 def hostile(session: nox.Session) -> None:
-    """The client against misbehaving servers on 127.0.0.1, in real time, and every script
-    as a real process under hostile conditions (a minute or two, in parallel)."""
+    """The client against misbehaving servers on 127.0.0.1, the served mock against malformed
+    requests, in real time, and every script as a real process under hostile conditions (a
+    minute or two, in parallel)."""
     _install(session, "test")
     # tests/test_no_traceback.py: every script as a real process, under every condition.
     session.run(

@@ -46,6 +46,11 @@ from snippets.client.signing import (
 # Distinctive on purpose: the test suite fails if this string shows up in any output or log.
 MOCK_API_KEY: Final = "po_test_canary_7d1f3b9e5a2c"
 API_VERSION: Final = "2026.11.0"
+MAX_BODY_BYTES: Final = 2**20
+"""The largest request body the API takes (1 MiB; a batch of 50 renders is a few KiB): a larger
+one is answered 413, and the ASGI adapter stops reading it."""
+MAX_JSON_DEPTH: Final = 32
+"""How deep a request body may nest (`{"variables": {"name": ...}}` is 2 deep): deeper is 422."""
 
 SEED_PROMPTS: Final[dict[str, dict[str, Any]]] = {
     "hello-world": {"name": "Hello world", "template": "Hello, {{name}}!", "version": 3},
@@ -64,6 +69,8 @@ SEED_PROMPTS: Final[dict[str, dict[str, Any]]] = {
 
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and other scripts' digits.
+_TIMESTAMP = re.compile(r"[0-9]+")
 _PROMPT_PATH = re.compile(r"/v1/client/prompts/([^/]+)")
 _RENDER_PATH = re.compile(r"/v1/client/prompts/([^/]+)/render")
 # The method each path answers (the batch path before the prompt path it also matches).
@@ -178,8 +185,11 @@ class MockPromptOpsAPI:
         extra_keys: More accepted keys, for key rotation: see `add_key` and `revoke_key`.
         base_url: Where it answers: `PROMPTOPS_BASE_URL` if set (where clients will send their
             requests), else `https://api.promptops.com`.
-        requests: Every request that reached the mock, in order (failed attempts included).
-        exchanges: Every (request, response) the mock answered (transport faults have none).
+        requests: Every request that reached `handle`, in order (failed attempts included).
+        exchanges: Every (request, response) `handle` answered (transport faults have none).
+        history: How many of the latest requests and exchanges `requests` and `exchanges`
+            keep: None (the default) keeps all, as a test wants; a server that runs for days
+            keeps a few (the ASGI adapter's own mock keeps `SERVED_HISTORY`).
     """
 
     api_key: str = field(default=MOCK_API_KEY, repr=False)  # keys stay out of reprs
@@ -190,9 +200,11 @@ class MockPromptOpsAPI:
     prompts: dict[str, dict[str, Any]] = field(default_factory=_seed_prompts)
     requests: list[httpx.Request] = field(default_factory=list)
     exchanges: list[tuple[httpx.Request, httpx.Response]] = field(default_factory=list)
+    history: int | None = None
     latency: float = 0.0
     skew: float = 0.0
     _faults: list[_Fault] = field(default_factory=list, init=False)
+    _answered: int = field(default=0, init=False)  # numbers the answers: X-Request-Id
     _router: respx.MockRouter | None = field(default=None, init=False)
     _quota: _Quota | None = field(default=None, init=False)
 
@@ -342,6 +354,7 @@ class MockPromptOpsAPI:
         self._clear_scenarios()
         self.requests.clear()
         self.exchanges.clear()
+        self._answered = 0
 
     def _clear_scenarios(self) -> None:
         self._faults.clear()
@@ -384,10 +397,32 @@ class MockPromptOpsAPI:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request as the PromptOps API would."""
-        self.requests.append(request)
+        self._answered += 1
+        self._keep(self.requests, request)
         response = self._answer(request)
-        self.exchanges.append((request, response))
+        self._keep(self.exchanges, (request, response))
         return response
+
+    def _keep(self, log: list[Any], entry: Any) -> None:
+        """Append `entry` to `log`, then drop the oldest entries beyond `history`."""
+        log.append(entry)
+        if self.history is not None and len(log) > self.history:
+            del log[: len(log) - self.history]
+
+    # What the HTTP layer refuses before it has a request for `handle` (the ASGI adapter).
+
+    def answer_too_large(self) -> httpx.Response:
+        """`handle`'s answer to a body over `MAX_BODY_BYTES`, for an HTTP layer that stops
+        reading such a body (so it has no request to pass on; none is kept in `requests`)."""
+        self._answered += 1
+        return self._refusal(_too_large())
+
+    def answer_no_path(self, target: str) -> httpx.Response:
+        """`handle`'s answer to a path the API does not have, for a request-target that is no
+        path at all (`OPTIONS *`, `CONNECT host:443`): an HTTP layer cannot make an
+        `httpx.Request` of it (none is kept in `requests`)."""
+        self._answered += 1
+        return self._refusal(_no_endpoint(target))
 
     def _answer(self, request: httpx.Request) -> httpx.Response:
         if self.latency:
@@ -403,6 +438,8 @@ class MockPromptOpsAPI:
         """The API's own answer: routing, authentication, then any fault of the app stage."""
         path = request.url.path
         try:
+            if len(request.read()) > MAX_BODY_BYTES:  # the edge refuses it before routing
+                raise _too_large()
             self._check_method(request)  # routing comes first, as in most web frameworks
             counted: dict[str, str] = {}
             if path != "/v1/health":
@@ -417,13 +454,7 @@ class MockPromptOpsAPI:
             response.headers.update(counted)
             return response
         except _Reject as rejection:
-            return self._error(
-                rejection.error,
-                rejection.message,
-                status=rejection.status,
-                headers=rejection.headers,
-                **rejection.extra,
-            )
+            return self._refusal(rejection)
 
     @staticmethod
     def _check_method(request: httpx.Request) -> None:
@@ -432,7 +463,7 @@ class MockPromptOpsAPI:
         path = request.url.path
         allowed = next((method for pattern, method in _ENDPOINTS if pattern.fullmatch(path)), None)
         if allowed is None:
-            raise _Reject(PromptNotFoundError, f"No endpoint {path}")
+            raise _no_endpoint(path)
         if request.method != allowed:
             raise _Reject(
                 ValidationError,
@@ -454,12 +485,15 @@ class MockPromptOpsAPI:
             raise _Reject(AuthenticationError, "Invalid API key or signature")
         timestamp = request.headers.get(TIMESTAMP_HEADER, "")
         signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not timestamp.isdigit() or not signature:
+        if not _TIMESTAMP.fullmatch(timestamp) or not signature:
             raise _Reject(
                 AuthenticationError,
                 f"Missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header",
             )
-        if abs(self._server_time() - int(timestamp)) > TIMESTAMP_TOLERANCE:
+        # Compared as text first: the digits of a year-9999 time are 12 at most, and int() of
+        # thousands of digits is slow (or refused) while float() of hundreds overflows.
+        digits = timestamp.lstrip("0") or "0"
+        if len(digits) > 12 or abs(self._server_time() - int(digits)) > TIMESTAMP_TOLERANCE:
             raise _Reject(
                 AuthenticationError,
                 f"Request timestamp is more than {TIMESTAMP_TOLERANCE} s from server time; "
@@ -467,7 +501,10 @@ class MockPromptOpsAPI:
             )
         path = request.url.raw_path.decode("ascii")
         body = request.read()
-        if not verify(key, signature, int(timestamp), request.method, path, body):
+        # hmac.compare_digest refuses text that is not ASCII (a header of latin-1 bytes).
+        if not signature.isascii() or not verify(
+            key, signature, int(digits), request.method, path, body
+        ):
             raise _Reject(AuthenticationError, "Invalid API key or signature")
 
     def _route(self, request: httpx.Request) -> Any:
@@ -551,8 +588,11 @@ class MockPromptOpsAPI:
     def _json_body(request: httpx.Request) -> dict[str, Any]:
         try:
             body = json.loads(request.read() or b"{}")
+        except RecursionError:  # nested deeper than the interpreter's recursion limit
+            raise _Reject(ValidationError, _TOO_DEEP) from None
         except ValueError:
             raise _Reject(ValidationError, "Request body is not valid JSON") from None
+        _check_json(body)
         if not isinstance(body, dict):
             raise _Reject(ValidationError, "Request body must be a JSON object")
         return body
@@ -565,7 +605,7 @@ class MockPromptOpsAPI:
     def _headers(self) -> dict[str, str]:
         return {
             "Date": email.utils.formatdate(self._server_time(), usegmt=True),
-            "X-Request-Id": f"req_{len(self.requests):06d}",
+            "X-Request-Id": f"req_{self._answered:06d}",
         }
 
     def _ok(self, data: Any) -> httpx.Response:
@@ -585,3 +625,46 @@ class MockPromptOpsAPI:
         assert status is not None, f"{error.code} is the client's own: the API never sends it"
         body = {"success": False, "error": {"code": error.code, "message": message, **extra}}
         return httpx.Response(status, json=body, headers={**self._headers(), **(headers or {})})
+
+    def _refusal(self, rejection: _Reject) -> httpx.Response:
+        return self._error(
+            rejection.error,
+            rejection.message,
+            status=rejection.status,
+            headers=rejection.headers,
+            **rejection.extra,
+        )
+
+
+_TOO_DEEP: Final = f"Request body is nested more than {MAX_JSON_DEPTH} levels deep"
+_LONE_SURROGATE: Final = "Request body has a lone surrogate (\\ud800 to \\udfff): not Unicode text"
+
+
+def _too_large() -> _Reject:
+    return _Reject(
+        ValidationError, f"Request body is larger than {MAX_BODY_BYTES} bytes", status=413
+    )
+
+
+def _no_endpoint(path: str) -> _Reject:
+    return _Reject(PromptNotFoundError, f"No endpoint {path}")
+
+
+def _check_json(body: Any) -> None:
+    """Refuse a parsed body the API could not answer: one nested deeper than `MAX_JSON_DEPTH`,
+    or one with a lone surrogate (`"\\ud800"`), which JSON's escapes allow but no UTF-8 answer
+    can echo. Iterative, so depth costs no stack; linear in the body's size."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode()
+                except UnicodeEncodeError:
+                    raise _Reject(ValidationError, _LONE_SURROGATE) from None
+        elif isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise _Reject(ValidationError, _TOO_DEEP)
+            items = [*value, *value.values()] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)

@@ -128,14 +128,16 @@ def test_a_healthy_environment_is_all_ok_and_exits_0() -> None:
             {"PROMPTOPS_API_KEY": f" {KEY}\n"},  # a secret file's line break: harmless
             (
                 "ok",
-                f"PROMPTOPS_API_KEY is set ({len(KEY)} characters; the spaces around it are ignored)",
+                f"PROMPTOPS_API_KEY is set ({len(KEY)} characters; the spaces around it are "
+                "ignored)",
             ),
         ),
         (
             {"PROMPTOPS_API_KEY": f"\t{KEY}  "},
             (
                 "ok",
-                f"PROMPTOPS_API_KEY is set ({len(KEY)} characters; the spaces around it are ignored)",
+                f"PROMPTOPS_API_KEY is set ({len(KEY)} characters; the spaces around it are "
+                "ignored)",
             ),
         ),
         # The contract has no key format: any key is sent as `Bearer <key>` (no `po_` warning).

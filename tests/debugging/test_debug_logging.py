@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import io
-import re
 import logging
+import re
 from pathlib import Path
 
 import pytest

@@ -17,6 +17,7 @@ from snippets.client import ERROR_CATALOG, PromptOpsClient, PromptOpsError
 from snippets.client.clock import FakeClock
 from snippets.client.signing import sign
 from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.server import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 from ..contract import SPEC_PATH, check_request, check_response
 from ..in_memory import TLS
@@ -141,3 +142,21 @@ def test_every_operation_has_a_unique_operation_id() -> None:
     spec = yaml.safe_load(SPEC_PATH.read_text())
     ids = [op.get("operationId") for item in spec["paths"].values() for op in item.values()]
     assert None not in ids and len(set(ids)) == len(ids) == 6
+
+
+def test_a_body_over_the_limit_is_answered_within_the_contract(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    body = b"{" + b" " * MAX_BODY_BYTES + b"}"
+    for path in ("/v1/client/prompts/hello-world/render", "/v1/client/prompts/batch-render"):
+        response = mock_api.handle(signed(clock, mock_api.api_key, "POST", path, body))
+        assert response.status_code == 413
+        check_response(*mock_api.exchanges[-1])
+
+
+def test_the_documented_limits_are_the_mock_s() -> None:
+    spec = yaml.safe_load(SPEC_PATH.read_text())
+    assert f"({MAX_BODY_BYTES} bytes)" in spec["components"]["responses"]["TooLarge"]["description"]
+    page = " ".join((SPEC_PATH.parent / "api-contract.md").read_text().split())  # unwrapped
+    assert f"over 1 MiB ({MAX_BODY_BYTES} bytes)" in page
+    assert f"nested more than {MAX_JSON_DEPTH} levels deep" in page
