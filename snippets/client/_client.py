@@ -11,8 +11,10 @@ import json as jsonlib
 import logging
 import math
 import random
+import weakref
 import zlib
-from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
@@ -41,7 +43,7 @@ from .models import (
     check_prompt_id,
 )
 from .ratelimit import RateLimiter
-from .redaction import MAX_SERVER_TEXT, printable, redact_url, scrub
+from .redaction import MAX_SERVER_TEXT, printable, redact_url, scrub, shown
 from .settings import Settings, read_settings
 from .signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
@@ -66,20 +68,26 @@ T = TypeVar("T")
 
 
 class _ScrubSecrets(logging.Filter):
-    """Takes every client's key, and any bearer token or signature, out of what httpx and
-    httpcore log: at DEBUG, httpcore logs response headers as received, and a server may echo
-    the key in one."""
+    """Takes the key of every open client, and any bearer token or signature, out of what
+    httpx and httpcore log: at DEBUG, httpcore logs response headers as received, and a server
+    may echo the key in one. A key is forgotten when its last client closes (or is collected),
+    so the cost of a record stays that of the keys in use."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.secrets: set[str] = set()
+        self.secrets: Counter[str] = Counter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        scrubbed = scrub(message, self.secrets)
+        scrubbed = scrub(message, list(self.secrets))
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
         return True
+
+    def forget(self, secret: str) -> None:
+        self.secrets[secret] -= 1
+        if self.secrets[secret] <= 0:
+            del self.secrets[secret]
 
 
 _LOG_SCRUBBER: Final = _ScrubSecrets()
@@ -94,7 +102,7 @@ _TRANSPORT_LOGGERS: Final = (
 
 
 def _scrub_from_transport_logs(secret: str) -> None:
-    _LOG_SCRUBBER.secrets.add(secret)
+    _LOG_SCRUBBER.secrets[secret] += 1
     for name in _TRANSPORT_LOGGERS:
         transport_logger = logging.getLogger(name)
         if _LOG_SCRUBBER not in transport_logger.filters:
@@ -192,8 +200,11 @@ class PromptOpsClient:
             raise ConfigurationError("pass settings, or api_key and base_url: not both")
         self.settings = settings
         self._api_key = settings.api_key.value if settings.api_key else None
+        self._forget_key: weakref.finalize[Any, Any] | None = None
         if self._api_key is not None:
             _scrub_from_transport_logs(self._api_key)
+            # The key goes with its client: at aclose(), or when it is collected unclosed.
+            self._forget_key = weakref.finalize(self, _LOG_SCRUBBER.forget, self._api_key)
         self.base_url = settings.base_url.value
         # A missing or broken CA bundle fails here, not at a request.
         self._verify = settings.trust.value.context()
@@ -213,7 +224,6 @@ class PromptOpsClient:
         )
         self.max_response_bytes = _check_count("max_response_bytes", max_response_bytes, minimum=1)
         self._limits = limits or DEFAULT_LIMITS
-        self._active = 0  # attempts in progress: past the pool's limit, one waits for a slot
         self.rate_limiter = rate_limiter
         self._event_hooks = {
             name: [self._guarded(hook) for hook in hooks]
@@ -223,7 +233,8 @@ class PromptOpsClient:
         self.clock = clock
         self._http: httpx.AsyncClient | None = None
         self._cache: dict[str, tuple[float, Prompt]] = {}
-        self._in_flight: dict[str, asyncio.Task[Prompt]] = {}
+        self._in_flight: dict[str, _Fill] = {}
+        self._slots: asyncio.Semaphore | None = None
         self._hits = 0
         self._misses = 0
 
@@ -251,12 +262,21 @@ class PromptOpsClient:
                 # could hand the key to another host.
                 follow_redirects=False,
             )
+            # Calls wait here for a free connection, not in httpx's pool: a wait there costs
+            # every other waiter time (2,000 of them took minutes), a wait here does not.
+            limit = self._limits.max_connections
+            self._slots = asyncio.Semaphore(limit) if limit else None
 
     async def aclose(self) -> None:
-        """Close the connection pool. Safe to call twice."""
+        """Close the connection pool, and stop what is in flight. Safe to call twice."""
+        for fill in self._in_flight.values():
+            fill.task.cancel()
         if self._http is not None:
             await self._http.aclose()
             self._http = None
+        if self._forget_key is not None:
+            self._forget_key()  # runs once; a client used again scrubs with what is left
+            self._forget_key = None
 
     async def __aenter__(self) -> Self:
         await self.initialize()
@@ -302,18 +322,22 @@ class PromptOpsClient:
             self._hits += 1  # only valid ids are ever cached: no need to check it again
             return cached[1]
         check_prompt_id(prompt_id)
-        fetch = self._in_flight.get(prompt_id)
-        if fetch is not None:
+        fill = self._in_flight.get(prompt_id)
+        if fill is None:
+            self._misses += 1
+            fill = self._in_flight[prompt_id] = _Fill(self._fetch_prompt(prompt_id))
+        else:
             self._hits += 1
-            return await asyncio.shield(fetch)  # a waiter's cancellation must not cancel it
-        self._misses += 1
-        fetch = asyncio.ensure_future(self._fetch_prompt(prompt_id))
-        self._in_flight[prompt_id] = fetch
+        fill.waiters += 1
         try:
-            return await asyncio.shield(fetch)
+            # One waiter's cancellation must not cancel the fetch the others wait for...
+            return await asyncio.shield(fill.task)
         finally:
-            if self._in_flight.get(prompt_id) is fetch:
-                del self._in_flight[prompt_id]
+            fill.waiters -= 1
+            if fill.waiters == 0:  # ...but once the last one has gone, nobody needs it
+                fill.task.cancel()
+                if self._in_flight.get(prompt_id) is fill:
+                    del self._in_flight[prompt_id]
 
     async def _fetch_prompt(self, prompt_id: str) -> Prompt:
         def parse(data: Any) -> Prompt:
@@ -451,8 +475,7 @@ class PromptOpsClient:
                 call.phase = "waiting for the rate limiter"
                 await self.rate_limiter.acquire()
                 remaining = deadline - self.clock.monotonic()
-            seconds = min(self.attempt_timeout, remaining)
-            answer = await self._attempt(call, method, path, json, seconds)
+            answer = await self._attempt(call, method, path, json, deadline, self.attempt_timeout)
             if isinstance(answer, PromptOpsError):
                 error = answer
             else:
@@ -510,9 +533,20 @@ class PromptOpsClient:
         await self.initialize()
         call = _Call(f"GET {path}", self.clock, self._limits)
         sent, started = self.clock.time(), self.clock.monotonic()
-        answer = await self._attempt(
-            call, "GET", path, None, self.timeout, authenticate=False, limit=max_bytes
-        )
+        try:
+            async with asyncio.timeout(self.timeout):  # a wait for a free connection too
+                answer = await self._attempt(
+                    call,
+                    "GET",
+                    path,
+                    None,
+                    started + self.timeout,
+                    self.timeout,
+                    authenticate=False,
+                    limit=max_bytes,
+                )
+        except TimeoutError:
+            answer = RequestTimeoutError("")
         received, elapsed = self.clock.time(), self.clock.monotonic() - started
         if isinstance(answer, RequestTimeoutError):
             raise RequestTimeoutError(call.out_of_time(self.timeout))
@@ -540,21 +574,23 @@ class PromptOpsClient:
         method: str,
         path: str,
         json: Any,
-        seconds: float,
+        deadline: float,
+        share: float,
         *,
         authenticate: bool = True,
         limit: int | None = None,
     ) -> tuple[int, httpx.Headers, bytes] | PromptOpsError:
-        """One attempt, within `seconds`: the status, headers and body; or the error that
-        ended it."""
-        pool_full = self._limits.max_connections is not None and (
-            self._active >= self._limits.max_connections
-        )
-        call.start_attempt(pool_full)
-        self._active += 1
+        """One attempt: a free connection (waited for within the call's `deadline`), then at
+        most `share` seconds; the status, headers and body, or the error that ended it."""
+        slots = self._slots or contextlib.nullcontext()
+        call.start_attempt(self._slots is not None and self._slots.locked())
+        seconds = share
         try:
-            async with asyncio.timeout(seconds):
-                return await self._send(call, method, path, json, seconds, authenticate, limit)
+            async with slots:
+                call.got_a_connection()
+                seconds = min(share, deadline - self.clock.monotonic())
+                async with asyncio.timeout(seconds):
+                    return await self._send(call, method, path, json, seconds, authenticate, limit)
         except (TimeoutError, httpx.TimeoutException) as exc:
             tries = self.max_retries + 1 if authenticate else 1
             return RequestTimeoutError(call.attempt_timed_out(exc, seconds, tries))
@@ -565,8 +601,6 @@ class PromptOpsClient:
             return NetworkError(
                 f"Could not reach {self.base_url}: {detail}", permanent=is_permanent(exc)
             )
-        finally:
-            self._active -= 1
 
     async def _send(
         self,
@@ -690,8 +724,9 @@ class PromptOpsClient:
         return error
 
     def _server_text(self, text: str, limit: int = MAX_SERVER_TEXT) -> str:
-        """Text from outside the client, safe to raise: no key or signature, one line."""
-        return printable(scrub(text, [self._api_key] if self._api_key else []), limit)
+        """Text from outside the client, safe to raise: no key or signature, one line, cut at
+        `limit` characters before anything else (a server's 9 MB message costs nothing)."""
+        return shown(text, [self._api_key] if self._api_key else [], limit)
 
     def _guarded(self, hook: Callable[..., Any]) -> Callable[[Any], Awaitable[None]]:
         """Wrap an event hook so that its failure is logged, not raised: logging a call must
@@ -718,6 +753,20 @@ class PromptOpsClient:
         """Log; a broken handler or filter must not turn a working call into a failure."""
         with contextlib.suppress(Exception):
             logger.log(level, message, *args)
+
+
+class _Fill:
+    """One fetch of a prompt that every concurrent `get_prompt` of its id waits for."""
+
+    def __init__(self, fetch: Coroutine[Any, Any, Prompt]) -> None:
+        self.task: asyncio.Task[Prompt] = asyncio.ensure_future(fetch)
+        self.task.add_done_callback(_retrieved)  # a failure its waiters did not see is no news
+        self.waiters = 0
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class _Call:
@@ -756,20 +805,26 @@ class _Call:
         self.phase = self._POOL if pool_full else "waiting for the answer"
         self._queued_at = self.clock.monotonic() if pool_full else None
 
-    def _got_a_connection(self) -> None:
+    def got_a_connection(self) -> None:
+        """The attempt may go: count how long it waited for a free connection, if it did."""
+        self._count_the_wait()
+        if self.phase == self._POOL:
+            self.phase = "waiting for the answer"
+
+    def _count_the_wait(self) -> None:
         if self._queued_at is not None:
             self.pool_wait += self.clock.monotonic() - self._queued_at
             self._queued_at = None
 
     async def trace(self, name: str, info: Mapping[str, Any]) -> None:
-        self._got_a_connection()  # any event: the request has a connection
+        self.got_a_connection()  # any event: the request has a connection
         for prefix, phase in self._TRACE:
             if name.startswith(prefix):
                 self.phase = phase
                 return
 
     def answered(self) -> None:
-        self._got_a_connection()
+        self._count_the_wait()
         self.phase = "reading the answer"
 
     def attempt_timed_out(self, exc: BaseException, seconds: float, tries: int) -> str:
@@ -782,13 +837,13 @@ class _Call:
             self.phase = "connecting"
         elif isinstance(exc, httpx.WriteTimeout):
             self.phase = "sending the request"
-        self._got_a_connection()  # or gave up waiting for one: count the wait
+        self._count_the_wait()  # or gave up waiting for one: count the wait
         which = f"attempt {self.attempts} of {tries} " if tries > 1 else ""
         return f"{self.endpoint}: {which}timed out after {seconds:.3g} s, {self._where()}"
 
     def out_of_time(self, deadline: float) -> str:
         """The message of a call whose deadline passed."""
-        self._got_a_connection()
+        self._count_the_wait()
         tries = f"{self.attempts} attempt{'s' if self.attempts != 1 else ''}"
         if self.attempts == 0:
             where = f"it passed while {self.phase}, before any attempt"

@@ -76,6 +76,18 @@ def _windows(secret: str) -> tuple[str, ...]:
     return tuple({folded[i : i + FRAGMENT] for i in range(len(folded) - FRAGMENT + 1)})
 
 
+def shown(text: str, secrets: Iterable[str] = (), limit: int = MAX_SERVER_TEXT) -> str:
+    """`text` as an exception or a report may show it: cut to `limit` characters first, then
+    scrubbed of `secrets` and escaped, so that the cost follows what is shown, not what a
+    server sent. The cut keeps a margin as long as the longest secret (three times: its
+    percent-encoded form), so a secret that straddles it is scrubbed before it is cut."""
+    secrets = [secret for secret in secrets if secret]
+    margin = 3 * max((len(secret) for secret in secrets), default=0) + 100  # a bearer token's
+    head = scrub(text[: limit + margin], secrets)[:limit]
+    cut = len(text) - limit
+    return f"{printable(head, limit)}... ({cut} more characters)" if cut > 0 else printable(head)
+
+
 def printable(text: str, limit: int = MAX_SERVER_TEXT) -> str:
     """`text` on one line: control and invisible characters shown as escapes (`\\n`, `\\x1b`,
     `\\u202e`), and cut after `limit` characters."""
