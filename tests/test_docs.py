@@ -61,27 +61,22 @@ def json_blocks() -> list[Block]:
 RUNNABLE = _runnable_examples()
 
 
-class _LoopsOnClock(asyncio.DefaultEventLoopPolicy):
-    """asyncio's own extension point: every loop `asyncio.run` makes runs on `clock`."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        super().__init__()
-        self._clock = clock
-
-    def new_event_loop(self) -> asyncio.AbstractEventLoop:
-        return self._clock.event_loop()
-
-
 @contextmanager
 def on_the_docs_clock(clock: FakeClock) -> Iterator[None]:
-    """Run code that reads the real clocks (a docs example) on `clock`: its event loops run on
-    it, and wall-clock time stands still at its start."""
-    asyncio.set_event_loop_policy(_LoopsOnClock(clock))
+    """Run code that reads the real clocks (a docs example) on `clock`: every event loop it
+    makes (`asyncio.run`) runs on it, and wall-clock time stands still at its start.
+
+    The loops: `asyncio.run` asks `asyncio.events.new_event_loop` for one; it is pointed at
+    `clock.event_loop` for the block only (no event-loop policy, deprecated from Python 3.14,
+    and nothing patched for longer than one example).
+    """
+    original = asyncio.events.new_event_loop
+    asyncio.events.new_event_loop = clock.event_loop
     try:
         with time_machine.travel(clock.time(), tick=False):
             yield
     finally:
-        asyncio.set_event_loop_policy(None)
+        asyncio.events.new_event_loop = original
 
 
 DOCS_RANDOM_SEED = 0
