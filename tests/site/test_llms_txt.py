@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
 
 from ..docs_blocks import ROOT
 from .built_site import built_site
-
-pytestmark = pytest.mark.built_site
+from .test_markup_hooks import hook
 
 
 def nav_pages(nav: list[object]) -> list[str]:
@@ -21,6 +21,7 @@ def nav_pages(nav: list[object]) -> list[str]:
     return pages
 
 
+@pytest.mark.built_site
 def test_llms_txt_lists_every_page_but_contributing() -> None:
     config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
     listed = set(
@@ -34,6 +35,19 @@ def test_llms_txt_lists_every_page_but_contributing() -> None:
     assert listed == expected
 
 
+@pytest.mark.built_site
 def test_llms_full_txt_has_the_pages_text() -> None:
     full = (built_site() / "llms-full.txt").read_text()
     assert "RATE_LIMIT_ERROR" in full and "Configuration doctor" in full
+
+
+def test_a_page_is_described_by_its_front_matter_or_its_first_sentence(tmp_path: Path) -> None:
+    """hooks/llms_txt_from_nav.py: the list llms.txt takes is written from the nav, so a new
+    page needs no second entry in mkdocs.yml."""
+    described = tmp_path / "described.md"
+    described.write_text("---\ndescription: What it is for\n---\n# Title\n\nOther text.\n")
+    plain = tmp_path / "plain.md"
+    plain.write_text("# Title\n\nFix [the thing](x.md) *first*. Then more.\n\n## Next\n")
+    description = hook("llms_txt_from_nav").description
+    assert description(described) == "What it is for"
+    assert description(plain) == "Fix the thing first"
