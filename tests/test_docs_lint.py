@@ -31,17 +31,25 @@ def test_unformatted_example_is_reported_at_its_first_line() -> None:
     assert "# > 1" not in problem  # the `#>` marker is shown as written
 
 
+RUFF_TOML = f'extend = "../../pyproject.toml"\nline-length = {SHOWN_LINE_LENGTH}\n'
+
+
 def test_page_snippet_folders_keep_the_shown_line_limit() -> None:
     """Pages include `snippets/<page>/*.py` whole: ruff holds each folder to the limit the
-    examples have (a `ruff.toml` extending the project's), so the code fits its block."""
-    folders = {path.parent for path in page_snippet_modules()}
-    limits = {
-        folder.name: tomllib.loads((folder / "ruff.toml").read_text("utf-8")).get("line-length")
-        if (folder / "ruff.toml").exists()
-        else None
-        for folder in folders
-    }
-    assert limits == dict.fromkeys(limits, SHOWN_LINE_LENGTH)
+    examples have (a `ruff.toml` extending the project's), so the code fits its block. The
+    failure names each file to write, and what to write in it."""
+    folders = sorted({path.parent for path in page_snippet_modules()})
+    problems = []
+    for folder in folders:
+        config = folder / "ruff.toml"
+        found = tomllib.loads(config.read_text("utf-8")) if config.exists() else {}
+        if found.get("line-length") != SHOWN_LINE_LENGTH:
+            problems.append(f"{config.relative_to(ROOT)}: write it as\n{RUFF_TOML}")
+        for package in (folder, ROOT / "tests" / folder.name):
+            if not (package / "__init__.py").exists():
+                init = (package / "__init__.py").relative_to(ROOT)
+                problems.append(f"{init}: create it (empty): the folder is a package")
+    assert not problems, "\n".join(problems)
 
 
 def test_an_output_line_may_be_long_but_a_code_line_may_not() -> None:
