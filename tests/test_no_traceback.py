@@ -192,8 +192,9 @@ class Run:
 
 def on_fake_time[T](main: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run` for the scripts run here: on a fake clock's loop, so that the client's
-    backoff and the tools' deadlines take no real time (real sockets still take theirs)."""
-    with asyncio.Runner(loop_factory=FakeClock().event_loop) as runner:
+    backoff and the tools' deadlines take no real time (real sockets still take theirs). The
+    clock starts at the real time: the servers here send the real `Date`."""
+    with asyncio.Runner(loop_factory=FakeClock(time.time()).event_loop) as runner:
         return runner.run(main)
 
 

@@ -39,17 +39,17 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clock. Its monotonic time is the running event loop's, as asyncio's own
-    timeouts are: the same thing, unless the loop runs on a `FakeClock`."""
+    """The real clock; on an event loop that runs on a `FakeClock` (`FakeClock.event_loop()`),
+    that clock. So code on a fake loop reads one time, whichever clock it was given: a client
+    made with the default clock signs with the mock's time in a test."""
 
     def time(self) -> float:
-        return time.time()
+        loop = _running_loop()
+        return loop.clock.time() if isinstance(loop, _FakeTimeLoop) else time.time()
 
     def monotonic(self) -> float:
-        try:
-            return asyncio.get_running_loop().time()
-        except RuntimeError:  # no event loop running
-            return time.monotonic()
+        loop = _running_loop()
+        return time.monotonic() if loop is None else loop.time()
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
@@ -59,6 +59,13 @@ class SystemClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # no event loop running
+        return None
 
 
 class FakeClock:

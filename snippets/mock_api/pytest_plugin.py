@@ -2,13 +2,17 @@
 
 Enable in your own `conftest.py` with `pytest_plugins = ["snippets.mock_api.pytest_plugin"]`,
 then take `mock_api` in a test: every request to api.promptops.com is answered by the mock and
-`PROMPTOPS_API_KEY` holds its key. Time is passed in, as httpx takes `transport=`: give clients
-the `clock` fixture, `PromptOpsClient(clock=clock)`, and retries and backoff take no time.
+`PROMPTOPS_API_KEY` holds its key. Run the code under test with the `run` fixture,
+`run(my_tool())`: on the mock's clock, its waits take no time, and its clients sign with the
+mock's time, whatever clock they were given. (Or pass the `clock` fixture to clients yourself,
+`PromptOpsClient(clock=clock)`, as httpx takes `transport=`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 import pytest
 
@@ -20,6 +24,21 @@ from snippets.mock_api.server import MockPromptOpsAPI
 def clock() -> FakeClock:
     """A fake clock, the mock's: pass it to clients (`clock=clock`) and nothing really sleeps."""
     return FakeClock()
+
+
+T = TypeVar("T")
+
+
+@pytest.fixture
+def run(clock: FakeClock) -> Callable[[Coroutine[Any, Any, T]], T]:
+    """`run(coroutine)`: its result, the coroutine run on an event loop of the `clock` fixture
+    (`FakeClock.event_loop()`), as `asyncio.run` would run it on a real one."""
+
+    def run(coroutine: Coroutine[Any, Any, T]) -> T:
+        with asyncio.Runner(loop_factory=clock.event_loop) as runner:
+            return runner.run(coroutine)
+
+    return run
 
 
 @pytest.fixture
