@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from snippets.client.clock import FakeClock
 from snippets.common_issues import config_doctor
 from snippets.debugging import network_diagnostics
 from snippets.index import health_check
+from snippets.mock_api import MockPromptOpsAPI
 
 KEY = "po_live_4b9e1d7c3a2f"
 
@@ -172,3 +174,12 @@ def test_every_check_title_fits_the_report_s_column_and_every_id_is_unique(tool:
     checks = TABLES[tool]
     assert all(len(c.title) <= TITLE_WIDTH for c in checks)
     assert len({c.id for c in checks}) == len(checks)
+
+
+def test_a_tool_run_with_the_run_fixture_signs_with_the_mock_s_time(
+    mock_api: MockPromptOpsAPI, run: Callable[[Coroutine[Any, Any, Report]], Report]
+) -> None:
+    """contributing.md's recipe: `run(tool())` against the `mock_api` fixture, the tool making
+    its clients with the default clock (the real one, but for the loop it runs on)."""
+    report = run(health_check.run_health_checks())
+    assert [f.status for f in report.findings] == ["ok"] * 4
