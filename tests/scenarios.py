@@ -72,6 +72,10 @@ class Scenario:
     request: ShownRequest = field(default_factory=ShownRequest)
     # False: the mock answers as a broken proxy would, outside the API contract on purpose.
     within_contract: bool = True
+    # True: docs blocks meet the mock served over real HTTP on 127.0.0.1 (uvicorn), as copied
+    # blocks always do, not mounted on respx: for what happens only on a real connection. Such
+    # a block must print nothing of the base URL, which names a port.
+    served: bool = False
 
 
 def _nothing(api: MockPromptOpsAPI) -> None:
