@@ -84,6 +84,14 @@ def _nothing(api: MockPromptOpsAPI) -> None:
 
 SUCCEEDS = Outcome(None, 1, 0)
 
+DASHBOARD_KEY = "po_live_7c1e4b9a2d5f"
+"""The key the dashboard shows after the old one was revoked (docs/authentication.md)."""
+
+
+def _key_replaced(api: MockPromptOpsAPI) -> None:
+    api.revoke_key(api.api_key)
+    api.add_key(DASHBOARD_KEY)
+
 
 def at_once(error: type[PromptOpsError]) -> Outcome:
     """Raised after one request, without waiting: not worth retrying, or no time to."""
@@ -188,6 +196,10 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     ),
     "key-rotation": Scenario(lambda api: api.add_key("po_live_next_9d3b1f"), None),
+    # The key in PROMPTOPS_API_KEY revoked; the one the dashboard shows now, accepted.
+    "auth-key-revoked": Scenario(_key_replaced, at_once(AuthenticationError)),
+    # One client used from two event loops: only a real connection shows what happens.
+    "faq-served": Scenario(_nothing, SUCCEEDS, served=True),
 }
 
 FAULTS = {name: s for name, s in SCENARIOS.items() if s.outcome and s.outcome.error}
