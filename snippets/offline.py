@@ -55,6 +55,13 @@ async def no_dns(host: str) -> list[str]:
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
 
+PROXY_403_PAGE: Final = (
+    b"<html><head><title>403 Forbidden</title></head><body><h1>Access denied</h1>"
+    b"<p>This site is blocked by your organization's web policy.</p></body></html>"
+)
+"""What a corporate proxy's URL filter answers instead of the API (`--mock proxy-403`)."""
+
+
 def _nothing(api: MockPromptOpsAPI) -> None:
     pass
 
@@ -85,6 +92,17 @@ MOCK_SCENARIOS: Final[dict[str, MockScenario]] = {
     "rate-limited": MockScenario(
         "the key's rate limit is spent: the API asks to wait 60 s",
         lambda api: api.rate_limit(times=LASTING, retry_after=60, path="/v1/client"),
+    ),
+    # The public health endpoint passes; every path under /v1/client/ gets the proxy's page.
+    "proxy-403": MockScenario(
+        "a proxy answers the API's paths with its own HTTP 403 page, not the API's envelope",
+        lambda api: api.malformed_body(
+            times=LASTING,
+            status=403,
+            body=PROXY_403_PAGE,
+            content_type="text/html",
+            path="/v1/client",
+        ),
     ),
     "dns-failure": MockScenario("the API's host name does not resolve", resolve=no_dns),
     "tls-failure": MockScenario(

@@ -72,6 +72,10 @@ class Scenario:
     request: ShownRequest = field(default_factory=ShownRequest)
     # False: the mock answers as a broken proxy would, outside the API contract on purpose.
     within_contract: bool = True
+    # True: docs blocks meet the mock served over real HTTP on 127.0.0.1 (uvicorn), as copied
+    # blocks always do, not mounted on respx: for what happens only on a real connection. Such
+    # a block must print nothing of the base URL, which names a port.
+    served: bool = False
 
 
 def _nothing(api: MockPromptOpsAPI) -> None:
@@ -79,6 +83,14 @@ def _nothing(api: MockPromptOpsAPI) -> None:
 
 
 SUCCEEDS = Outcome(None, 1, 0)
+
+DASHBOARD_KEY = "po_live_7c1e4b9a2d5f"
+"""The key the dashboard shows after the old one was revoked (docs/authentication.md)."""
+
+
+def _key_replaced(api: MockPromptOpsAPI) -> None:
+    api.revoke_key(api.api_key)
+    api.add_key(DASHBOARD_KEY)
 
 
 def at_once(error: type[PromptOpsError]) -> Outcome:
@@ -184,6 +196,10 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     ),
     "key-rotation": Scenario(lambda api: api.add_key("po_live_next_9d3b1f"), None),
+    # The key in PROMPTOPS_API_KEY revoked; the one the dashboard shows now, accepted.
+    "auth-key-revoked": Scenario(_key_replaced, at_once(AuthenticationError)),
+    # One client used from two event loops: only a real connection shows what happens.
+    "faq-served": Scenario(_nothing, SUCCEEDS, served=True),
 }
 
 FAULTS = {name: s for name, s in SCENARIOS.items() if s.outcome and s.outcome.error}

@@ -35,9 +35,10 @@ from pytest_examples import CodeExample, EvalExample, find_examples
 from snippets.client import PromptOpsAuth
 from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.asgi import MockASGIApp
 
 from .docs_blocks import DOCS, OUTPUT_LINE, ROOT, SNIPPETS, Block, blocks, is_include_only, pages
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIOS, Scenario
 
 
 def _runnable_examples() -> list[CodeExample]:
@@ -119,8 +120,31 @@ def check_example(
     scenario = example.prefix_settings().get("mock", "ok")
     if scenario != "off":  # "off": the example brings its own mock (a script's --mock mode)
         assert scenario in SCENARIOS, f"{_where(example, 0)}: unknown mock scenario {scenario!r}"
+        if SCENARIOS[scenario].served:
+            with served(SCENARIOS[scenario], request):
+                _run_and_check(example, eval_example)
+            return
         SCENARIOS[scenario].setup(request.getfixturevalue("mock_api"))
+    _run_and_check(example, eval_example)
 
+
+@contextmanager
+def served(scenario: Scenario, request: pytest.FixtureRequest) -> Iterator[None]:
+    """The mock in `scenario`, served over real HTTP on 127.0.0.1 as the copy check serves it,
+    with `PROMPTOPS_BASE_URL` and `PROMPTOPS_API_KEY` pointing at it: for what happens only on
+    a real connection (a kept-alive connection of an event loop that has closed)."""
+    from .local_server import serve  # uvicorn: imported by the few examples that need it
+
+    monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
+    api = MockPromptOpsAPI(clock=request.getfixturevalue("clock"))
+    scenario.setup(api)
+    with serve(MockASGIApp(api)) as base_url:
+        monkeypatch.setenv("PROMPTOPS_BASE_URL", base_url)
+        monkeypatch.setenv("PROMPTOPS_API_KEY", api.api_key)
+        yield
+
+
+def _run_and_check(example: CodeExample, eval_example: EvalExample) -> None:
     printed_at: set[int] = set()
 
     def include_print(path: Path, frame: Any, args: Sequence[Any]) -> bool:

@@ -217,7 +217,8 @@ CHECKS = (
         dns,
         fix="Check the host in PROMPTOPS_BASE_URL, and this machine's DNS: "
         "getent hosts {host}",
-        section="common-issues/#network_error-could-not-reach-httpsapipromptopscom",
+        section="common-issues/#network_error-could-not-reach-"
+        "httpsapipromptopscom",
         what="The host the client connects to resolves: the API's, or the "
         "proxy's it goes through.",
         needs=("base-url", "proxy"),
@@ -228,7 +229,8 @@ CHECKS = (
         tcp,
         fix="Allow outbound connections to {host}:{port}, or set "
         "{proxy_variable} if the network requires a proxy",
-        section="common-issues/#network_error-could-not-reach-httpsapipromptopscom",
+        section="common-issues/#network_error-could-not-reach-"
+        "httpsapipromptopscom",
         what="A TCP connection to it opens: no firewall or closed port in "
         "the way.",
         needs=("dns",),

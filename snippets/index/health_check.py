@@ -44,6 +44,12 @@ async def authenticated_health(
 SETTINGS_FIX = (
     "Fix the setting it names: promptops-config-doctor checks them all"
 )
+# What the client says of an answer that is not the API's (a proxy's page)
+NOT_THE_API = "not a PromptOps JSON envelope"
+PROXY_FIX = (
+    "Not the API's answer: a proxy or gateway on the way refused it; ask "
+    "its admins to allow {host}/v1/client/"
+)
 
 
 async def auth(ctx: CheckContext) -> Outcome:
@@ -56,6 +62,8 @@ async def auth(ctx: CheckContext) -> Outcome:
         accepted = "key and signature accepted"
         return Outcome("ok", f"{accepted}; the API is {status} ({version})")
     if isinstance(answer, AuthenticationError):
+        if NOT_THE_API in answer.message:  # a proxy's page, not the API's 401
+            return Outcome("failure", str(answer), ctx.format_fix(PROXY_FIX))
         return Outcome("failure", str(answer))
     fix = "Read the error: the API answered, but not with its health"
     return Outcome("failure", str(answer), fix)

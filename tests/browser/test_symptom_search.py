@@ -41,6 +41,11 @@ SYMPTOMS = [
     ("no answer within the 30 s deadline", "api-errors/"),
     ("answered HTTP 502 with a body that is not a PromptOps JSON envelope", "api-errors/"),
     ("circuit open: PromptOps failing, next probe in 30 s", "api-errors/"),
+    ("answered HTTP 403 with a body that is not a PromptOps JSON envelope", "authentication/"),
+    # Event-loop and upgrade errors, as Python prints them.
+    ("RuntimeError: asyncio.run() cannot be called from a running event loop", "faq/"),
+    ("RuntimeError: Event loop is closed", "faq/"),
+    ("TypeError: AsyncClient.__init__() got an unexpected keyword argument 'proxies'", "faq/"),
     # httpx, ssl and socket exception text.
     ("httpx.ConnectError: All connection attempts failed", "common-issues/"),
     ("[Errno 111] Connection refused", "common-issues/"),
@@ -71,6 +76,7 @@ SYMPTOMS = [
     ("corporate proxy CA bundle", "common-issues/"),
     ("rotate the API key without downtime", "authentication/"),
     ("clock skew", "authentication/"),
+    ("401 invalid signature on one server only", "authentication/"),
     ("API key in debug logs", "debugging/"),
     ("support asks for the request id", "faq/"),
     ("edited a prompt but the old version is used", "faq/"),

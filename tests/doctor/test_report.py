@@ -37,6 +37,16 @@ EXPECTED: dict[str, tuple[dict[str, str], int]] = {
     ),
     "clock-skew": ({"clock": "failure", **SKIPPED_AFTER["clock"]}, 2),
     "rate-limited": ({"rate-limit": "failure", **SKIPPED_AFTER["rate-limit"]}, 2),
+    "proxy-403": (
+        {
+            "api-paths": "failure",
+            "auth": "failure",
+            "prompt": "skipped",
+            "render": "skipped",
+            "latency": "skipped",
+        },
+        2,
+    ),
     "dns-failure": ({"dns": "failure", **SKIPPED_AFTER["dns"]}, 2),
     "tls-failure": ({"tls": "failure", **SKIPPED_AFTER["tls"]}, 2),
     "slow-api": ({"latency": "warning"}, 1),
@@ -197,6 +207,7 @@ def test_each_scenario_s_finding_word_for_word(mock_run: Callable[[str], Run]) -
             ("wrong-key", "auth"),
             ("clock-skew", "clock"),
             ("rate-limited", "rate-limit"),
+            ("proxy-403", "api-paths"),
             ("dns-failure", "dns"),
             ("tls-failure", "tls"),
             ("slow-api", "latency"),
@@ -209,6 +220,8 @@ def test_each_scenario_s_finding_word_for_word(mock_run: Callable[[str], Run]) -
         "clock-skew": "clock 420 s ahead of the server, over the 300 s window: every request is "
         "rejected",
         "rate-limited": "RATE_LIMIT_ERROR: Rate limit exceeded; the API asks to wait 60 s",
+        "proxy-403": "GET /v1/client/health: HTTP 403, not a PromptOps answer (text/html): "
+        "blocked on the way?",
         "dns-failure": "api.promptops.com does not resolve: [Errno -2] Name or service not known",
         "tls-failure": "CERTIFICATE_VERIFY_FAILED: unable to get local issuer certificate",
         "slow-api": "median 1200 ms, slowest 1200 ms uncached; median 0 ms cached (5 calls "

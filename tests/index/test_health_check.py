@@ -160,6 +160,27 @@ def test_a_wrong_key_fails_once_and_the_rest_is_skipped(
     assert "po_wrong_key_0123456789" not in str(report) + json.dumps(report.as_json())
 
 
+def test_a_proxy_s_403_page_is_not_blamed_on_the_key(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """A proxy's HTML 403 is an AuthenticationError by its status; the fix says who answered."""
+    mock_api.malformed_body(
+        times=9, status=403, body=b"<html>Blocked</html>", content_type="text/html"
+    )
+    report = check(clock)
+    assert lines(report)[0] == (
+        "auth",
+        "failure",
+        "AUTHENTICATION_ERROR: GET /v1/client/health answered HTTP 403 with a body that is not "
+        "a PromptOps JSON envelope (text/html, 20 bytes)",
+    )
+    assert report.findings[0].fix == (
+        "Not the API's answer: a proxy or gateway on the way refused it; ask its admins to "
+        "allow api.promptops.com/v1/client/"
+    )
+    assert sent(mock_api) == ["GET /v1/client/health"]  # a 403 is not retried
+
+
 def test_a_missing_key_fails_naming_the_variable_and_sends_nothing(
     mock_api: MockPromptOpsAPI, clock: FakeClock
 ) -> None:
@@ -280,6 +301,7 @@ def test_command_line_prompt_option(
         ("wrong-key", 2, ["failure", "skipped", "skipped", "skipped"]),
         ("server-errors", 2, ["failure", "skipped", "skipped", "skipped"]),
         ("rate-limited", 2, ["failure", "skipped", "skipped", "skipped"]),
+        ("proxy-403", 2, ["failure", "skipped", "skipped", "skipped"]),
     ],
 )
 def test_command_line_mock_scenarios_and_exit_codes(

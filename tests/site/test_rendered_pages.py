@@ -135,9 +135,20 @@ def _markdown_headings(page: Path, source: str) -> list[tuple[int, int, str]]:
 
 
 def _displayed(text: str) -> str:
-    """Heading Markdown as it displays: no backticks, emphasis marks or link targets."""
+    """Heading Markdown as it displays: no backticks, emphasis marks or link targets. Code
+    shows as written: `AsyncClient.__init__()` keeps its underscores."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    return re.sub(r"`|\*\*|__", "", text).strip()
+    pieces = re.split(r"(`[^`]+`)", text)
+    return "".join(
+        piece[1:-1] if piece.startswith("`") else re.sub(r"`|\*\*|__", "", piece)
+        for piece in pieces
+    ).strip()
+
+
+def test_a_heading_shows_its_code_as_written_and_its_emphasis_without_marks() -> None:
+    assert _displayed("`AsyncClient.__init__()` got **no** __proxies__") == (
+        "AsyncClient.__init__() got no proxies"
+    )
 
 
 def _squeeze(text: str) -> str:
