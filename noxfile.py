@@ -230,7 +230,9 @@ def update(session: nox.Session) -> None:
     session.run("python", "-m", "snippets.generate")
     # Outputs first (placed and indented under the line that printed), then ruff's fixes and
     # formatting, which leave indented `#>` lines alone.
+    # One file at a time: each rewrites pages, and a page may hold both kinds of block.
     session.run("pytest", "tests/test_docs.py", "--update-examples", *session.posargs)
+    session.run("pytest", "tests/test_console.py", "--update-examples", *session.posargs)
     session.run("python", "-m", "tests.docs_lint", "--fix")
 
 
