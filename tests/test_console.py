@@ -35,22 +35,30 @@ def console_blocks() -> list[Block]:
     return [block for page in pages() for block in blocks(page) if block.lang == "console"]
 
 
-# page -> [(line of the block, new body)]: written at the end of an --update-examples run
-_UPDATES: dict[Path, list[tuple[int, str]]] = {}
+# page -> [(the block as collected, its new body)]: written at the end of an --update-examples
+# run, each block found again by its body (other rewrites of the page may have moved it).
+_UPDATES: dict[Path, list[tuple[Block, str]]] = {}
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _write_updates() -> Iterator[None]:
     yield
     for page, updates in _UPDATES.items():
-        lines = page.read_text("utf-8").splitlines(keepends=True)
-        for line, body in sorted(updates, reverse=True):  # from the bottom: lines stay put
-            opening = lines[line - 1]
+        text = page.read_text("utf-8")
+        for old, body in updates:
+            now = [b for b in blocks(page, text) if b.lang == "console" and b.body == old.body]
+            if not now:
+                continue  # changed since it ran: run the update again
+            block = min(now, key=lambda b: abs(b.line - old.line))
+            lines = text.splitlines(keepends=True)
+            opening = lines[block.line - 1]
             indent = opening[: len(opening) - len(opening.lstrip())]
-            fence = opening.strip().split("console")[0]
-            close = next(n for n in range(line, len(lines)) if lines[n].strip() == fence)
-            lines[line:close] = [f"{indent}{row}\n" if row else "\n" for row in body.splitlines()]
-        page.write_text("".join(lines), "utf-8")
+            close = block.line + block.body.count("\n")
+            lines[block.line : close] = [
+                f"{indent}{row}\n" if row else "\n" for row in body.splitlines()
+            ]
+            text = "".join(lines)
+        page.write_text(text, "utf-8")
 
 
 @pytest.fixture
@@ -90,7 +98,7 @@ def test_terminal_session_prints_what_the_page_shows(
                     pytrace=False,
                 )
     if request.config.getoption("update_examples") and "\n".join(body) != block.body.rstrip("\n"):
-        _UPDATES.setdefault(block.page, []).append((block.line, "\n".join(body) + "\n"))
+        _UPDATES.setdefault(block.page, []).append((block, "\n".join(body) + "\n"))
 
 
 @contextmanager
