@@ -80,6 +80,14 @@ def _nothing(api: MockPromptOpsAPI) -> None:
 
 SUCCEEDS = Outcome(None, 1, 0)
 
+PRODUCTION_KEY = "po_live_prod_5e8a1c"
+"""The key a deploy should have shipped (common-issues.md, after a deploy)."""
+
+
+def _swap_keys(api: MockPromptOpsAPI, *, revoked: str, accepted: str) -> None:
+    api.revoke_key(revoked)
+    api.add_key(accepted)
+
 
 def at_once(error: type[PromptOpsError]) -> Outcome:
     """Raised after one request, without waiting: not worth retrying, or no time to."""
@@ -184,6 +192,16 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     ),
     "key-rotation": Scenario(lambda api: api.add_key("po_live_next_9d3b1f"), None),
+    # Inside a container, localhost is the container: nothing listens on its port 8080. The API
+    # answers where PROMPTOPS_BASE_URL points (the host's or the service's name, in real life).
+    "localhost-in-a-container": Scenario(
+        lambda api: api.nothing_listens_at("http://localhost:8080"), None
+    ),
+    # Right after a deploy: the process has the staging workspace's key, which this API does
+    # not take; the production workspace's key is accepted.
+    "deployed-with-the-staging-key": Scenario(
+        lambda api: _swap_keys(api, revoked=api.api_key, accepted=PRODUCTION_KEY), None
+    ),
 }
 
 FAULTS = {name: s for name, s in SCENARIOS.items() if s.outcome and s.outcome.error}

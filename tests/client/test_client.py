@@ -405,7 +405,7 @@ def test_the_settings_table_on_common_issues_shows_the_client_s_defaults() -> No
     page = (Path(__file__).parents[2] / "docs/common-issues.md").read_text()
     rows = re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", page, flags=re.M)
     defaults = inspect.signature(PromptOpsClient).parameters
-    assert len(rows) == 5
+    assert len(rows) == 6
     for name, shown in rows:
         assert ast.literal_eval(shown) == defaults[name].default, name
 
