@@ -60,8 +60,13 @@ class RateLimiter:
                 if ready <= now:
                     break
                 await asyncio.sleep(ready - now)
+            spacing = self.per / self.limit
+            # Keep to the schedule: a caller woken a little late (a busy event loop) does not
+            # push every later request back, which would leave part of the quota unused; one
+            # that comes after a gap starts the schedule afresh. The window holds either way.
+            start = ready if now - ready < spacing else now
             self._sent.append(now)
-            self._next = now + self.per / self.limit
+            self._next = start + spacing
 
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds` (a `Retry-After`): every client sharing this waits."""
