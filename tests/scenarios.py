@@ -93,6 +93,15 @@ def _key_replaced(api: MockPromptOpsAPI) -> None:
     api.add_key(DASHBOARD_KEY)
 
 
+PRODUCTION_KEY = "po_live_prod_5e8a1c"
+"""The key a deploy should have shipped (common-issues.md, after a deploy)."""
+
+
+def _swap_keys(api: MockPromptOpsAPI, *, revoked: str, accepted: str) -> None:
+    api.revoke_key(revoked)
+    api.add_key(accepted)
+
+
 def at_once(error: type[PromptOpsError]) -> Outcome:
     """Raised after one request, without waiting: not worth retrying, or no time to."""
     return Outcome(error, 1, 0)
@@ -200,6 +209,16 @@ SCENARIOS: dict[str, Scenario] = {
     "auth-key-revoked": Scenario(_key_replaced, at_once(AuthenticationError)),
     # One client used from two event loops: only a real connection shows what happens.
     "faq-served": Scenario(_nothing, SUCCEEDS, served=True),
+    # Inside a container, localhost is the container: nothing listens on its port 8080. The API
+    # answers where PROMPTOPS_BASE_URL points (the host's or the service's name, in real life).
+    "localhost-in-a-container": Scenario(
+        lambda api: api.nothing_listens_at("http://localhost:8080"), None
+    ),
+    # Right after a deploy: the process has the staging workspace's key, which this API does
+    # not take; the production workspace's key is accepted.
+    "deployed-with-the-staging-key": Scenario(
+        lambda api: _swap_keys(api, revoked=api.api_key, accepted=PRODUCTION_KEY), None
+    ),
 }
 
 FAULTS = {name: s for name, s in SCENARIOS.items() if s.outcome and s.outcome.error}

@@ -8,6 +8,7 @@ print. Change an entry here and the mock, the client and the pages follow.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -258,14 +259,24 @@ def error_matrix_markdown() -> str:
 
 def is_permanent(exc: BaseException) -> bool:
     """Whether a failure to reach the API will happen again, whatever the wait: a certificate
-    that does not verify, a name that does not exist (not a resolver that did not answer), an
-    event loop already closed, or anything that is no network failure at all (a bug)."""
+    that does not verify, a name that does not exist (not a resolver that did not answer), a
+    proxy that refuses the tunnel until its settings change (407: it wants credentials; 403:
+    its policy), TLS spoken to a port that speaks plain HTTP (`WRONG_VERSION_NUMBER`: an
+    https:// proxy URL for a plain proxy), an event loop already closed, or anything that is no
+    network failure at all (a bug)."""
     cause: BaseException | None = exc
     transport = False
     for _ in range(10):  # a cause chain is short; never loop on a cycle
         if cause is None:
             break
         if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        if isinstance(cause, ssl.SSLError) and cause.reason == "WRONG_VERSION_NUMBER":
+            return True
+        if isinstance(cause, httpx.ProxyError | httpcore.ProxyError) and str(cause)[:4] in (
+            "403 ",
+            "407 ",
+        ):
             return True
         if isinstance(cause, socket.gaierror):
             return cause.errno == socket.EAI_NONAME
@@ -276,22 +287,28 @@ def is_permanent(exc: BaseException) -> bool:
     return not transport
 
 
+_SSL_SOURCE_LINE = re.compile(r" \(_ssl\.c:\d+\)$")
+
 _TRANSPORT_ERRORS = (OSError, httpx.TransportError, httpcore.NetworkError, httpcore.ProtocolError)
 
 
 def describe_transport_error(exc: BaseException) -> str:
     """What went wrong under a transport error, as specifically as the exceptions say.
 
-    On asyncio, httpx reports a refused connection as "All connection attempts failed"; the
-    OSError it wraps says "[Errno 111] Connection refused". DNS and TLS errors say enough.
+    On asyncio, httpx reports a refused or unreachable connection as "All connection attempts
+    failed"; the OSError it wraps says "[Errno 111] Connection refused" or "[Errno 101] Network
+    is unreachable". DNS and TLS errors say enough, without the line of Python's source that
+    raised a TLS error (`(_ssl.c:1000)`: it differs from one Python version to the next).
     """
     cause: BaseException | None = exc
     for _ in range(10):  # a cause chain is short; never loop on a cycle
         if cause is None:
             break
-        if isinstance(cause, socket.gaierror | ssl.SSLError):
+        if isinstance(cause, socket.gaierror):
             return str(cause)
-        if isinstance(cause, ConnectionError) and cause.errno:
+        if isinstance(cause, ssl.SSLError):
+            return _SSL_SOURCE_LINE.sub("", str(cause))
+        if isinstance(cause, OSError) and cause.errno:
             return f"[Errno {cause.errno}] {os.strerror(cause.errno)}"
         if isinstance(cause, RuntimeError) and "Event loop is closed" in str(cause):
             return (

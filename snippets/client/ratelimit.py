@@ -49,6 +49,7 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         """Wait until a request may go, and count it. Callers go one at a time, in order."""
+        arrived = self.clock.monotonic()
         async with self._lock:
             while True:
                 now = self.clock.monotonic()
@@ -60,8 +61,13 @@ class RateLimiter:
                 if ready <= now:
                     break
                 await asyncio.sleep(ready - now)
+            # A caller that was already waiting when its turn came counts from its turn, however
+            # late a busy event loop woke it: lateness does not push every later request back
+            # and leave part of the quota unused. One that comes after its turn (a quiet spell)
+            # starts the schedule afresh, with no burst. The window's count holds either way.
+            start = ready if arrived <= ready else now
             self._sent.append(now)
-            self._next = now + self.per / self.limit
+            self._next = start + self.per / self.limit
 
     def pause(self, seconds: float) -> None:
         """Send nothing for `seconds` (a `Retry-After`): every client sharing this waits."""

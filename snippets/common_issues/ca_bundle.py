@@ -16,6 +16,8 @@ from pathlib import Path
 
 import certifi
 
+from snippets.client import describe_transport_error
+
 PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
 PEM_BLOCK = re.compile(f"{PEM_BEGIN}.*?-----END CERTIFICATE-----", re.DOTALL)
 CONNECT_TIMEOUT = 10.0  # seconds for the connection and the handshake
@@ -63,7 +65,14 @@ async def check_tls(
     server_hostname: str | None = None,
 ) -> str:
     """Open a TLS connection to `host:port`, trusting the CAs in `ca_file`
-    (certifi's when None), and say whether the certificate verified."""
+    (certifi's when None), and say whether the certificate verified, in the
+    words the client uses.
+
+    It connects straight to `host:port`, not through a proxy, and trusts
+    `ca_file` alone, not `SSL_CERT_FILE`. The way the client goes (through
+    the proxy's tunnel, with the CAs it trusts) is what
+    `promptops-network-diagnostics` checks.
+    """
     name = server_hostname or host
     context = ssl.create_default_context(
         cafile=str(ca_file or certifi.where())
@@ -75,10 +84,10 @@ async def check_tls(
             ),
             CONNECT_TIMEOUT,
         )
-    except ssl.SSLCertVerificationError as exc:
-        return f"FAIL: {exc.reason}: {exc.verify_message}"
-    except (OSError, TimeoutError) as exc:
-        return f"FAIL: {type(exc).__name__}: {exc}"
+    except TimeoutError:
+        return f"FAIL: no TLS connection within {CONNECT_TIMEOUT:g} s"
+    except OSError as exc:  # ssl.SSLError is an OSError
+        return f"FAIL: {describe_transport_error(exc)}"
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()

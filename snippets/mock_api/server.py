@@ -23,6 +23,7 @@ from typing import Any, Final, Literal, Self
 
 import httpx
 import respx
+from respx.models import AllMockedAssertionError
 
 from snippets.client import BASE_URL_ENV, DEFAULT_BASE_URL, MAX_BATCH
 from snippets.client.clock import SYSTEM_CLOCK, Clock
@@ -96,6 +97,12 @@ class _Trickle(httpx.AsyncByteStream):
         for byte in self._content:
             await asyncio.sleep(self._interval)
             yield bytes([byte])
+
+
+def _address(url: str) -> tuple[str, str, int]:
+    """The scheme, host and port a connection to `url` goes to."""
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port or {"http": 80, "https": 443}[parsed.scheme]
 
 
 def _where_clients_point() -> str:
@@ -207,6 +214,8 @@ class MockPromptOpsAPI:
     _answered: int = field(default=0, init=False)  # numbers the answers: X-Request-Id
     _router: respx.MockRouter | None = field(default=None, init=False)
     _quota: _Quota | None = field(default=None, init=False)
+    # Addresses (scheme, host, port) where nothing listens: see `nothing_listens_at`.
+    _closed: set[tuple[str, str, int]] = field(default_factory=set, init=False)
 
     def __repr__(self) -> str:
         return (
@@ -331,6 +340,28 @@ class MockPromptOpsAPI:
         window); every answer to a key carries `RateLimit-Limit`, `-Remaining` and `-Reset`."""
         self._quota = _Quota(limit, per)
 
+    def nothing_listens_at(self, url: str) -> None:
+        """Refuse every connection to `url`'s scheme, host and port, another address than the
+        API's, as a port where no server listens does: `[Errno 111] Connection refused`. For a
+        client pointed at the wrong place (`localhost` inside a container is the container)."""
+        address = _address(url)
+        if address == _address(self.base_url):
+            raise ValueError(f"{url} is where the mock answers: use connection_refused()")
+        self._closed.add(address)
+        if self._router is not None:
+            self._route_closed(address)
+
+    def _route_closed(self, address: tuple[str, str, int]) -> None:
+        assert self._router is not None
+        scheme, host, port = address
+
+        def refuse(request: httpx.Request) -> httpx.Response:
+            if _address(str(request.url)) not in self._closed:  # reset since: unmocked again
+                raise AllMockedAssertionError(f"RESPX: {request!r} not mocked!")
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+        self._router.route(scheme=scheme, host=host, port=port).mock(side_effect=refuse)
+
     def clock_skew(self, seconds: float) -> None:
         """Run the server's clock `seconds` ahead of the client's (negative: behind)."""
         self.skew = seconds
@@ -358,6 +389,7 @@ class MockPromptOpsAPI:
 
     def _clear_scenarios(self) -> None:
         self._faults.clear()
+        self._closed.clear()
         self._quota = None
         self.latency = self.skew = 0.0
 
@@ -372,6 +404,8 @@ class MockPromptOpsAPI:
         self._router.route(scheme=url.scheme, host=url.host, port=port).mock(
             side_effect=self.handle
         )
+        for address in self._closed:
+            self._route_closed(address)
         self._router.__enter__()
         return self
 

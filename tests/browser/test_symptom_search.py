@@ -58,6 +58,19 @@ SYMPTOMS = [
         "common-issues/",
     ),
     ("self-signed certificate in certificate chain", "common-issues/"),
+    # DNS errors as macOS and Windows print them; containers, proxies, a clock years off.
+    ("nodename nor servname provided, or not known", "common-issues/"),
+    ("[Errno 11001] getaddrinfo failed", "common-issues/"),
+    ("[Errno 101] Network is unreachable", "common-issues/"),
+    (
+        "NETWORK_ERROR: Could not reach http://localhost:8080: [Errno 111] Connection refused",
+        "common-issues/",
+    ),
+    ("localhost in a docker container", "common-issues/"),
+    ("407 Proxy Authentication Required", "common-issues/"),
+    ("which needs the socksio package: pip install 'httpx[socks]'", "common-issues/"),
+    ("[SSL: WRONG_VERSION_NUMBER] wrong version number", "common-issues/"),
+    ("certificate verify failed: certificate has expired", "common-issues/"),
     ("httpx.ReadTimeout", "api-errors/"),
     # HTTP status lines.
     ("HTTP/1.1 401 Unauthorized", "authentication/"),

@@ -10,6 +10,7 @@ import logging
 import math
 import re
 import socket
+import ssl
 import time
 from pathlib import Path
 from typing import Any
@@ -379,6 +380,22 @@ def test_a_refused_connection_on_a_real_socket_says_connection_refused() -> None
     assert caught.value.message == f"Could not reach {nowhere}: [Errno 111] Connection refused"
 
 
+def test_an_unreachable_network_says_so_not_all_connection_attempts_failed() -> None:
+    """No route (an IPv6-only network and an IPv4 address, say): the OSError underneath."""
+    unreachable = httpx.ConnectError("All connection attempts failed")
+    unreachable.__cause__ = OSError("All connection attempts failed")
+    unreachable.__cause__.__cause__ = OSError(101, "Connect call failed ('203.0.113.10', 443)")
+    assert describe_transport_error(unreachable) == "[Errno 101] Network is unreachable"
+
+
+def test_a_tls_error_is_described_without_the_line_of_python_s_source() -> None:
+    """`(_ssl.c:1000)` differs from one Python version to the next; the pages show this text."""
+    error = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1000)")
+    wrapped = httpx.ConnectError(str(error))
+    wrapped.__cause__ = error
+    assert describe_transport_error(wrapped) == "[SSL: WRONG_VERSION_NUMBER] wrong version number"
+
+
 def test_a_transport_error_without_a_message_is_named_by_its_type() -> None:
     """httpx raises some errors with an empty message: the reader still learns which."""
     assert describe_transport_error(httpx.RemoteProtocolError("")) == "RemoteProtocolError"
@@ -388,7 +405,7 @@ def test_the_settings_table_on_common_issues_shows_the_client_s_defaults() -> No
     page = (Path(__file__).parents[2] / "docs/common-issues.md").read_text()
     rows = re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", page, flags=re.M)
     defaults = inspect.signature(PromptOpsClient).parameters
-    assert len(rows) == 5
+    assert len(rows) == 6
     for name, shown in rows:
         assert ast.literal_eval(shown) == defaults[name].default, name
 

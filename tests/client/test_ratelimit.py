@@ -37,6 +37,42 @@ def test_requests_are_spaced_evenly_and_never_more_than_the_limit_in_a_window() 
     assert sent == [0.0, 0.333333, 0.666667, 1.0, 1.333333, 1.666667, 2.0]
 
 
+def test_a_caller_woken_late_does_not_push_the_schedule_back() -> None:
+    """Under a busy event loop each caller wakes a little late: were the next slot counted from
+    then, the lateness would add up and leave part of the quota unused."""
+    clock = FakeClock()
+    limiter = RateLimiter(10, per=1.0, clock=clock)
+
+    async def main() -> list[float]:
+        times = []
+        await limiter.acquire()
+        # The loop is busy from 0.09 s to 0.15 s: the caller due at 0.1 s wakes 50 ms late.
+        asyncio.get_running_loop().call_later(0.09, clock.advance, 0.06)
+        for _ in range(2):
+            await limiter.acquire()
+            times.append(round(clock.monotonic(), 6))
+        return times
+
+    assert on_fake_time(clock, main) == [0.15, 0.2]
+
+
+def test_after_a_gap_the_schedule_starts_afresh() -> None:
+    """No burst after a quiet spell: the next request is spaced from the one after the gap."""
+    clock = FakeClock()
+    limiter = RateLimiter(10, per=1.0, clock=clock)
+
+    async def main() -> list[float]:
+        await limiter.acquire()
+        clock.advance(5)
+        times = []
+        for _ in range(2):
+            await limiter.acquire()
+            times.append(round(clock.monotonic(), 6))
+        return times
+
+    assert on_fake_time(clock, main) == [5.0, 5.1]
+
+
 def test_a_pause_holds_every_caller_until_it_ends() -> None:
     clock = FakeClock()
     limiter = RateLimiter(100, per=1.0, clock=clock)

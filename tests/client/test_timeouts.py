@@ -9,6 +9,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpcore
 import httpx
 import pytest
 
@@ -17,6 +18,7 @@ from snippets.client import (
     PromptOpsClient,
     RequestTimeoutError,
     ServerError,
+    read_settings,
 )
 from snippets.client._client import DEFAULT_LIMITS, JITTER
 from snippets.client.clock import FakeClock
@@ -24,6 +26,7 @@ from snippets.client.errors import is_permanent, is_retryable
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
 
+from ..debugging.connect_proxy import connect_proxy
 from ..local_server import serve
 
 
@@ -130,6 +133,23 @@ def _dns_error(errno: int, text: str) -> BaseException:
     return wrapped
 
 
+def _proxy_refused(status_line: str) -> BaseException:
+    """What httpx raises when the proxy answers CONNECT with something other than 200."""
+    wrapped = httpx.ProxyError(status_line)
+    wrapped.__cause__ = httpcore.ProxyError(status_line)
+    return wrapped
+
+
+def _tls_to_plain_http() -> BaseException:
+    """TLS spoken to a port that answers in plain HTTP: an https:// URL for a plain proxy."""
+    text = "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1000)"
+    error = ssl.SSLError(1, text)
+    error.reason = "WRONG_VERSION_NUMBER"
+    wrapped = httpx.ConnectError(text)
+    wrapped.__cause__ = error
+    return wrapped
+
+
 @pytest.mark.parametrize(
     ("error", "permanent"),
     [
@@ -140,8 +160,24 @@ def _dns_error(errno: int, text: str) -> BaseException:
         (httpx.RemoteProtocolError("Server disconnected without sending a response."), False),
         (RuntimeError("Event loop is closed"), True),
         (TypeError("a bug, not the network"), True),
+        (_proxy_refused("407 Proxy Authentication Required"), True),
+        (_proxy_refused("403 Forbidden"), True),
+        (_proxy_refused("502 Bad Gateway"), False),
+        (_tls_to_plain_http(), True),
     ],
-    ids=["certificate", "no such name", "dns busy", "refused", "disconnected", "loop", "bug"],
+    ids=[
+        "certificate",
+        "no such name",
+        "dns busy",
+        "refused",
+        "disconnected",
+        "loop",
+        "bug",
+        "proxy wants credentials",
+        "proxy forbids",
+        "proxy's upstream failed",
+        "tls to plain http",
+    ],
 )
 def test_what_retrying_cannot_fix_is_permanent(error: BaseException, permanent: bool) -> None:
     assert is_permanent(error) is permanent
@@ -153,8 +189,10 @@ def test_what_retrying_cannot_fix_is_permanent(error: BaseException, permanent: 
         (_certificate_error, 1),
         (lambda: _dns_error(socket.EAI_NONAME, "Name or service not known"), 1),
         (lambda: httpx.ConnectError("[Errno 111] Connection refused"), 3),
+        (lambda: _proxy_refused("407 Proxy Authentication Required"), 1),
+        (_tls_to_plain_http, 1),
     ],
-    ids=["certificate", "no such name", "refused"],
+    ids=["certificate", "no such name", "refused", "proxy wants credentials", "tls to plain"],
 )
 def test_a_permanent_network_error_is_not_retried(
     failure: Callable[[], BaseException], attempts: int
@@ -174,6 +212,64 @@ def test_a_permanent_network_error_is_not_retried(
         asyncio.run(main())
     assert len(sent) == attempts
     assert is_retryable(caught.value) is (attempts > 1)
+
+
+PROXY_WANTS_A_LOGIN = (
+    b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+    b'Proxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n'
+)
+
+
+def test_a_proxy_that_wants_credentials_is_reported_once_not_retried() -> None:
+    """A real proxy on 127.0.0.1 answering CONNECT with 407: the client says so, after one
+    CONNECT (the proxy will answer the same until the credentials are in the proxy URL)."""
+    with connect_proxy(answer=PROXY_WANTS_A_LOGIN) as proxy:
+
+        async def main() -> None:
+            settings = read_settings({"PROMPTOPS_API_KEY": "po_x", "HTTPS_PROXY": proxy.url})
+            async with PromptOpsClient(settings=settings) as client:
+                await client.health_check()
+
+        with pytest.raises(NetworkError) as caught:
+            asyncio.run(main())
+    assert str(caught.value) == (
+        "NETWORK_ERROR: Could not reach https://api.promptops.com: 407 Proxy Authentication "
+        "Required"
+    )
+    assert caught.value.permanent
+    assert [head.split(b"\r\n")[0] for head in proxy.heads] == [
+        b"CONNECT api.promptops.com:443 HTTP/1.1"
+    ]
+
+
+def test_an_https_url_for_a_plain_proxy_fails_the_handshake_once() -> None:
+    """A plain proxy answers the TLS hello in plain HTTP, as a real one does (400): the
+    handshake fails with WRONG_VERSION_NUMBER, once."""
+    hellos = 0
+
+    async def plain_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal hellos
+        hellos += 1
+        await reader.read(1024)  # a TLS hello, where it expects a request line
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(plain_proxy, "127.0.0.1", 0)
+        https_url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        settings = read_settings({"PROMPTOPS_API_KEY": "po_x", "HTTPS_PROXY": https_url})
+        async with server, PromptOpsClient(settings=settings) as client:
+            await client.health_check()
+
+    with pytest.raises(NetworkError) as caught:
+        asyncio.run(main())
+    assert caught.value.message == (
+        "Could not reach https://api.promptops.com: [SSL: WRONG_VERSION_NUMBER] wrong version "
+        "number"
+    )
+    assert caught.value.permanent
+    assert hellos == 1
 
 
 def test_a_client_used_after_its_event_loop_closed_says_so_and_is_not_retried() -> None:

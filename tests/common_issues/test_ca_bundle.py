@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import certifi
 import pytest
 
+from snippets.client import NetworkError, PromptOpsClient, read_settings
 from snippets.client.settings import read_trust
 from snippets.common_issues.ca_bundle import build_ca_bundle, check_tls
 from snippets.common_issues.config_doctor import check_configuration
@@ -70,14 +72,17 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Checked:
 
 def test_the_bundle_verifies_the_proxy_and_certifi_alone_does_not(checked: Checked) -> None:
     assert checked.certifi_alone == (
-        "FAIL: CERTIFICATE_VERIFY_FAILED: unable to get local issuer certificate"
+        "FAIL: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local "
+        "issuer certificate"
     )
     assert checked.bundle == "OK: the certificate of api.promptops.com verified"
-    assert checked.other_ca.startswith("FAIL: CERTIFICATE_VERIFY_FAILED")
+    assert checked.other_ca.startswith("FAIL: [SSL: CERTIFICATE_VERIFY_FAILED]")
 
 
 def test_a_certificate_for_another_name_fails_even_with_the_bundle(checked: Checked) -> None:
-    assert checked.other_name.startswith("FAIL: CERTIFICATE_VERIFY_FAILED: Hostname mismatch")
+    assert checked.other_name.startswith(
+        "FAIL: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname mismatch"
+    )
 
 
 def test_the_bundle_keeps_every_public_ca_and_adds_the_company_s(
@@ -134,7 +139,7 @@ def test_a_closed_port_is_reported_not_raised() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     result = asyncio.run(check_tls("127.0.0.1", port, ca_file=None, server_hostname="x"))
-    assert result.startswith("FAIL: ConnectionRefusedError")
+    assert result == "FAIL: [Errno 111] Connection refused"
 
 
 def test_the_bundle_is_the_fix_the_config_doctor_gives_for_a_company_ca_alone(
@@ -159,3 +164,47 @@ def test_the_bundle_is_the_fix_the_config_doctor_gives_for_a_company_ca_alone(
     assert ca_check(bundle) == ("ok", None)
     public = read_trust({}).value.count()
     assert read_trust({"SSL_CERT_FILE": str(bundle)}).value.count() == public + 1
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "valid_until", "reason"),
+    [
+        (datetime(2020, 1, 1, tzinfo=UTC), datetime(2021, 1, 1, tzinfo=UTC), "has expired"),
+        (datetime(2090, 1, 1, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC), "is not yet valid"),
+    ],
+    ids=["clock after its end", "clock before its start"],
+)
+def test_a_certificate_outside_its_dates_fails_as_the_client_says(
+    valid_from: datetime, valid_until: datetime, reason: str, tmp_path: Path
+) -> None:
+    """OpenSSL compares the certificate's dates with this machine's clock: a clock years off
+    looks like this. check_tls says it in the client's words."""
+
+    async def main() -> tuple[str, str]:
+        async with local_tls_server(
+            "127.0.0.1", valid_from=valid_from, valid_until=valid_until
+        ) as server:
+            (tmp_path / "ca.pem").write_bytes(server.ca_pem)
+            checked = await check_tls(
+                server.host,
+                server.port,
+                ca_file=tmp_path / "ca.pem",
+                server_hostname=server.hostname,
+            )
+            environ = {
+                "PROMPTOPS_API_KEY": "po_live_x1",
+                "PROMPTOPS_BASE_URL": f"https://{server.host}:{server.port}",
+                "SSL_CERT_FILE": str(tmp_path / "ca.pem"),
+            }
+            client = PromptOpsClient(settings=read_settings(environ), max_retries=0)
+            try:
+                async with client:
+                    await client.health_check()
+            except NetworkError as exc:
+                return checked, exc.message
+            raise AssertionError("verified")
+
+    checked, message = asyncio.run(main())
+    text = f"[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate {reason}"
+    assert checked == f"FAIL: {text}"
+    assert message.endswith(f": {text}")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from hypothesis.vendor.pretty import pretty
 
-from snippets.client import PromptOpsAuth
+from snippets.client import NetworkError, PromptOpsAuth, PromptOpsClient
 from snippets.client.clock import FakeClock
 from snippets.client.signing import sign
 from snippets.mock_api import MockPromptOpsAPI
@@ -279,6 +279,50 @@ def test_scenario_block_resets_faults(mock_api: MockPromptOpsAPI) -> None:
 def test_other_hosts_are_not_reachable(mock_api: MockPromptOpsAPI) -> None:
     with pytest.raises(Exception, match="not mocked"):
         send(httpx.Request("GET", "https://example.com/"))
+
+
+def test_nothing_listens_where_it_says_and_the_api_still_answers(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    """A client pointed at localhost:8080 (inside a container: the container) is refused, as
+    by a real closed port; the API answers where it always does."""
+    mock_api.nothing_listens_at("http://localhost:8080")
+
+    async def reach(base_url: str | None) -> str:
+        client = PromptOpsClient(base_url=base_url, max_retries=0, clock=clock)
+        try:
+            async with client:
+                return (await client.health_check()).status
+        except NetworkError as exc:
+            return str(exc)
+
+    assert asyncio.run(reach("http://localhost:8080")) == (
+        "NETWORK_ERROR: Could not reach http://localhost:8080: [Errno 111] Connection refused"
+    )
+    assert asyncio.run(reach(None)) == "healthy"
+    with pytest.raises(Exception, match="not mocked"):  # another port: no one said so
+        send(httpx.Request("GET", "http://localhost:8081/v1/health"))
+
+
+def test_nothing_listens_is_a_scenario_reset_with_the_others(mock_api: MockPromptOpsAPI) -> None:
+    with mock_api.scenario():
+        mock_api.nothing_listens_at("http://localhost:8080")
+        with pytest.raises(httpx.ConnectError):
+            send(httpx.Request("GET", "http://localhost:8080/v1/health"))
+    with pytest.raises(Exception, match="not mocked"):
+        send(httpx.Request("GET", "http://localhost:8080/v1/health"))
+
+
+def test_nothing_listens_before_the_mock_is_mounted_holds_once_it_is(clock: FakeClock) -> None:
+    api = MockPromptOpsAPI(clock=clock, base_url="https://api.promptops.com")
+    api.nothing_listens_at("http://127.0.0.1:8080")
+    with api, pytest.raises(httpx.ConnectError, match="Connection refused"):
+        send(httpx.Request("GET", "http://127.0.0.1:8080/v1/health"))
+
+
+def test_nothing_listens_at_the_api_s_own_address_is_refused(mock_api: MockPromptOpsAPI) -> None:
+    with pytest.raises(ValueError, match="use connection_refused"):
+        mock_api.nothing_listens_at("https://api.promptops.com:443/v1")
 
 
 def test_client_auth_flow_is_accepted(mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
