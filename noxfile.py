@@ -217,8 +217,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def generate(session: nox.Session) -> None:
-    """Rewrite generated docs content (the error matrix) from its source in code."""
-    _install(session)
+    """Rewrite generated docs content (the error matrix, the contract's rules) from its source."""
+    _install(session, "test")  # pyyaml reads the OpenAPI document
     session.run("python", "-m", "snippets.generate")
 
 
