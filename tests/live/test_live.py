@@ -1,0 +1,60 @@
+"""The live check's own rules, without a server: what it may call, and how it judges a block."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ..docs_blocks import Block
+from ..site.rendered import CopyableBlock
+from .run import PRISM_LIMITS, SPEC_PATH, Ran, operations, outcome, verdict
+
+
+def test_only_read_only_operations_are_called_and_a_write_appears_skipped() -> None:
+    spec = yaml.safe_load(SPEC_PATH.read_text())
+    assert all(op.read_only for op in operations(spec))  # today: none writes
+    spec["paths"]["/v1/client/prompts"]["post"] = {"operationId": "createPrompt"}
+    spec["paths"]["/v1/client/prompts/{prompt_id}"]["delete"] = {"operationId": "deletePrompt"}
+    spec["paths"]["/v1/client/prompts/{prompt_id}/render"]["post"]["x-read-only"] = False
+    written = {op.operation_id for op in operations(spec) if not op.read_only}
+    assert written == {"createPrompt", "deletePrompt", "renderPrompt"}
+
+
+def block(printed: list[str]) -> CopyableBlock:
+    source = Block(Path("docs/faq.md"), 1, "python", "python", {}, "")
+    return CopyableBlock(source, "\n".join(f"#> {line}" for line in printed))
+
+
+def test_the_page_s_output_is_the_same_output() -> None:
+    shown = ["Hello, Ada!"]
+    assert verdict(block(shown), Ran(0, shown, ""), Ran(0, [], "")).verdict == "same"
+
+
+def test_output_the_mock_gives_with_the_api_s_data_differs_only_in_data() -> None:
+    live = Ran(0, ["Hi Ada", "2026-12-06T10:00:00Z req_42"], "")
+    reference = Ran(0, ["Hi Ada", "2026-12-06T10:00:03Z req_7"], "")
+    result = verdict(block(["Hello, Ada!", "2026-01-01T00:00:00Z req_1"]), live, reference)
+    assert result.verdict == "data"
+    assert "-Hello, Ada!" in result.detail and "+Hi Ada" in result.detail
+
+
+def test_other_behaviour_than_the_mock_s_with_the_same_data_fails() -> None:
+    shown = ["next: AUTHENTICATION_ERROR"]
+    result = verdict(block(shown), Ran(0, ["next: accepted"], ""), Ran(0, shown, ""))
+    assert result.verdict == "fails"
+    assert "+next: accepted" in result.detail
+
+
+def test_two_failures_with_other_errors_are_not_a_data_difference() -> None:
+    live = Ran(1, [], "Traceback\nServerError: data.id is 'hello-world', not 'x'")
+    reference = Ran(1, [], "Traceback\nPromptNotFoundError: Prompt 'x' not found")
+    assert outcome(live) != outcome(reference)
+    assert verdict(block(["x"]), live, reference).verdict == "fails"
+
+
+def test_each_check_prism_skips_is_explained_by_a_limit() -> None:
+    skipped = [check for limit in PRISM_LIMITS for check in limit.skipped_checks]
+    assert len(skipped) == len(set(skipped))
+    assert "response_schema_conformance" not in skipped  # what Prism is held to
+    assert all(limit.why for limit in PRISM_LIMITS)
