@@ -257,7 +257,7 @@ def hostile(session: nox.Session) -> None:
     _install(session, "test")
     # tests/test_no_traceback.py: every script as a real process, under every condition.
     session.run(
-        *("pytest", "-m", "hostile", "tests/hostile", "tests/test_no_traceback.py"),
+        *("pytest", "-m", "hostile", "tests/hostile", "tests/test_no_traceback.py", "tests/live"),
         *session.posargs,
     )
 

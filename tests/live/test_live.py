@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
+from snippets.client.clock import SYSTEM_CLOCK
+from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.asgi import MockASGIApp
+
+from ..copied.reader import reader_environment
 from ..docs_blocks import Block
+from ..local_server import serve
 from ..site.rendered import CopyableBlock
 from .run import PRISM_LIMITS, SPEC_PATH, Ran, operations, outcome, verdict
 
@@ -58,3 +68,32 @@ def test_each_check_prism_skips_is_explained_by_a_limit() -> None:
     assert len(skipped) == len(set(skipped))
     assert "response_schema_conformance" not in skipped  # what Prism is held to
     assert all(limit.why for limit in PRISM_LIMITS)
+
+
+@pytest.mark.hostile  # a real server on 127.0.0.1 and a real process: nox -s hostile
+@pytest.mark.parametrize("args", [[], ["--prompt", "summary"]], ids=["listed", "--prompt"])
+def test_the_health_check_passes_against_a_workspace_with_none_of_the_mock_s_prompts(
+    args: list[str], tmp_path: Path
+) -> None:
+    """As a reader runs it, over HTTP, against prompts that are not the example ones."""
+    api = MockPromptOpsAPI(clock=SYSTEM_CLOCK)  # a real server runs on real time
+    api.prompts = {
+        "onboarding-email": {"name": "O", "template": "Dear {{first}}, {{product}}", "version": 9},
+        "summary": {"name": "S", "template": "Summarise: {{ text }}", "version": 1},
+    }
+    with serve(MockASGIApp(api)) as base_url:
+        run = subprocess.run(
+            [sys.executable, "-m", "snippets.index.health_check", "--json", *args],
+            env=reader_environment(tmp_path, base_url, api.api_key),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    report = json.loads(run.stdout)
+    assert (run.returncode, report["summary"]) == (
+        0,
+        {"ok": 4, "warning": 0, "failure": 0, "skipped": 0},
+    )
+    prompt = next(check for check in report["checks"] if check["id"] == "prompt")
+    assert prompt["detail"].startswith("summary v1" if args else "onboarding-email v9")
