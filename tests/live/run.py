@@ -226,9 +226,9 @@ def check_tool(python: str, module: str, name: str, target: Target, work: Path) 
         check=False,
     )
     try:
-        report = json.loads(run.stdout)
+        report = json.loads(run.stdout.replace(target.api_key, "***"))
     except ValueError:
-        tail = (run.stdout + run.stderr).strip().splitlines()[-3:]
+        tail = (run.stdout + run.stderr).replace(target.api_key, "***").strip().splitlines()[-3:]
         return Section(name, False, [f"exit {run.returncode}, no JSON report", *tail])
     counts = ", ".join(f"{n} {status}" for status, n in report["summary"].items())
     lines = [f"exit {run.returncode}: {counts}"]
@@ -326,7 +326,9 @@ def run_block(block: CopyableBlock, python: str, base_url: str, api_key: str) ->
             )
         except subprocess.TimeoutExpired:
             return Ran(-1, [], f"no exit within {RUN_TIMEOUT} s")
-    printed = [line.replace(base_url, DEFAULT_BASE_URL) for line in run.stdout.splitlines()]
+    # The report may become an issue's text: never the key, even if a block printed it.
+    stdout = run.stdout.replace(api_key, "***")
+    printed = [line.replace(base_url, DEFAULT_BASE_URL) for line in stdout.splitlines()]
     return Ran(run.returncode, printed, run.stderr.replace(api_key, "***"))
 
 
