@@ -357,6 +357,17 @@ def outcome(ran: Ran) -> tuple[int, list[str], str]:
     return ran.returncode, steady(ran.printed), "".join(steady(error))
 
 
+def _unreached(shown: Sequence[str], ran: Ran) -> str | None:
+    """Why the run reached no API, if it says NETWORK_ERROR where the page does not: the block
+    went elsewhere (a base URL of its own) or the network failed."""
+    said = [*ran.printed, *ran.stderr.strip().splitlines()[-1:]]
+    if any("NETWORK_ERROR" in line for line in said) and not any(
+        "NETWORK_ERROR" in line for line in shown
+    ):
+        return "NETWORK_ERROR, which the page does not show: the block reached no API"
+    return None
+
+
 def verdict(block: CopyableBlock, live: Ran, reference: Ran) -> BlockResult:
     """same: exit 0 and the page's output; data: what the mock loaded with this API's data
     prints (the contract's behaviour, other data); else it fails."""
@@ -364,6 +375,9 @@ def verdict(block: CopyableBlock, live: Ran, reference: Ran) -> BlockResult:
     if live.returncode == 0 and (not shown or live.printed == shown):
         return BlockResult(block, "same", [])
     diff = list(difflib.unified_diff(shown, live.printed, "page", "this API", lineterm="", n=0))
+    unreached = _unreached(shown, live)
+    if unreached:  # reaching no API is no data of this one, even if the mock's run agrees
+        return BlockResult(block, "fails", [unreached, *diff[2:]])
     if outcome(live) == outcome(reference):
         return BlockResult(block, "data", diff[2:])
     detail = [f"exit {live.returncode}"] if live.returncode else []

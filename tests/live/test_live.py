@@ -63,6 +63,15 @@ def test_two_failures_with_other_errors_are_not_a_data_difference() -> None:
     assert verdict(block(["x"]), live, reference).verdict == "fails"
 
 
+def test_a_block_that_reaches_no_api_fails_even_when_the_mock_s_run_agrees() -> None:
+    """A block that names its own base URL goes elsewhere: that is not this API's data."""
+    shown = ["FAIL  AUTHENTICATION_ERROR: Invalid API key or signature"]
+    unreached = Ran(0, ["FAIL  NETWORK_ERROR: Could not reach https://api.promptops.com"], "")
+    result = verdict(block(shown), unreached, unreached)
+    assert result.verdict == "fails"
+    assert "reached no API" in result.detail[0]
+
+
 def test_each_check_prism_skips_is_explained_by_a_limit() -> None:
     skipped = [check for limit in PRISM_LIMITS for check in limit.skipped_checks]
     assert len(skipped) == len(set(skipped))
