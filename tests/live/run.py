@@ -379,7 +379,7 @@ def verdict(block: CopyableBlock, live: Ran, reference: Ran) -> BlockResult:
     if unreached:  # reaching no API is no data of this one, even if the mock's run agrees
         return BlockResult(block, "fails", [unreached, *diff[2:]])
     if outcome(live) == outcome(reference):
-        return BlockResult(block, "data", diff[2:])
+        return BlockResult(block, "data", ["- the page, + this API:", *diff[2:]])
     detail = [f"exit {live.returncode}"] if live.returncode else []
     if live.returncode != reference.returncode:
         detail = [
@@ -395,7 +395,10 @@ def verdict(block: CopyableBlock, live: Ran, reference: Ran) -> BlockResult:
             n=0,
         )
     )
-    detail += expected[2:] or diff[2:]
+    if expected[2:]:
+        detail += ["- the mock with this API's data, + this API:", *expected[2:]]
+    else:
+        detail += ["- the page, + this API:", *diff[2:]]
     if live.returncode:
         detail += [line for line in live.stderr.strip().splitlines()[-3:]]
     return BlockResult(block, "fails", detail)

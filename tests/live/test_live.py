@@ -46,6 +46,7 @@ def test_output_the_mock_gives_with_the_api_s_data_differs_only_in_data() -> Non
     reference = Ran(0, ["Hi Ada", "2026-12-06T10:00:03Z req_7"], "")
     result = verdict(block(["Hello, Ada!", "2026-01-01T00:00:00Z req_1"]), live, reference)
     assert result.verdict == "data"
+    assert result.detail[0] == "- the page, + this API:"
     assert "-Hello, Ada!" in result.detail and "+Hi Ada" in result.detail
 
 
