@@ -73,6 +73,19 @@ def test_a_block_that_reaches_no_api_fails_even_when_the_mock_s_run_agrees() -> 
     assert "reached no API" in result.detail[0]
 
 
+def test_prism_s_limits_explain_its_failures_and_nothing_else() -> None:
+    def rule(text: str) -> str | None:
+        found = next((limit for limit in PRISM_LIMITS if limit.explains(text)), None)
+        return found.rule if found else None
+
+    assert "signing" in str(rule("-next: AUTHENTICATION_ERROR\n+next: accepted"))
+    assert "Date" in str(rule("+FAIL  Clock skew  clock 29327458 s ahead of the server"))
+    assert "prompt store" in str(rule("data.id is 'hello-world', not the requested 'x'"))
+    rendered = "-['Hello, Ada!', 'Hello, Grace!']\n+['Hello, Ada!', 'Hello, Ada!']"
+    assert "templates" in str(rule(rendered))
+    assert rule("-31 requests for 30 greetings\n+30 requests for 30 greetings") is None
+
+
 def test_each_check_prism_skips_is_explained_by_a_limit() -> None:
     skipped = [check for limit in PRISM_LIMITS for check in limit.skipped_checks]
     assert len(skipped) == len(set(skipped))
