@@ -1,5 +1,6 @@
 """Sessions: `docs` (strict build + every test, what CI runs), `serve`, `lint`, `generate`,
-`update`, and the slower checks CI also runs: `hostile`, `schemathesis`, `browser`.
+`update`, the slower checks CI also runs: `hostile`, `schemathesis`, `spectral`, `browser`,
+and `live` (the guide against a real API; CI runs it against two servers it starts itself).
 
 Every session installs the locked versions from uv.lock into its own virtualenv, so a fresh
 machine needs only `python3 -m pip install uv nox` first.
@@ -172,6 +173,82 @@ def _find_python(session: nox.Session, version: str) -> str | None:
     return path if path.startswith("/") else None
 
 
+# The Node tools that read the OpenAPI document, at pinned versions (npm; Node 20 or newer).
+PRISM = "@stoplight/prism-cli@5.14.2"
+SPECTRAL = "@stoplight/spectral-cli@6.16.3"
+
+
+def _npm_tool(session: nox.Session, package: str, command: str) -> str:
+    """Install an npm package into the session's own folder (npm's cache makes it quick the
+    second time); the path of its `command`."""
+    prefix = Path(session.create_tmp()).resolve() / "npm"
+    session.run(
+        *("npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(prefix)),
+        package,
+        external=True,
+        silent=True,
+    )
+    return str(prefix / "node_modules" / ".bin" / command)
+
+
+@nox.session(python=PYTHON)
+def spectral(session: nox.Session) -> None:
+    """Spectral's `spectral:oas` ruleset on docs/reference/openapi.yaml (.spectral.yaml): no
+    error, no warning."""
+    lint_openapi = _npm_tool(session, SPECTRAL, "spectral")
+    session.run(
+        *(lint_openapi, "lint", "--ruleset", ".spectral.yaml", "--fail-severity", "hint"),
+        "docs/reference/openapi.yaml",
+        external=True,
+    )
+
+
+@nox.session(python=PYTHON)
+def live(session: nox.Session) -> None:
+    """The guide against a real PromptOps API: PROMPTOPS_BASE_URL and PROMPTOPS_API_KEY.
+
+    Schemathesis on the contract's read-only operations, the doctor and the health check, and
+    every block that needs no mock scenario, copied from the built site and run alone in a
+    fresh virtualenv holding only the wheel. `nox -s live -- --serve mock` or `-- --serve
+    prism` starts that server first (the mock over HTTP; Prism's mock server generated from the
+    OpenAPI document). See tests/live/run.py.
+    """
+    _install(session, "docs", "schemathesis")
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site", silent=True)
+    work = Path(session.create_tmp()).resolve() / "live"
+    python = _reader_venv(session, work, "3.12")
+    args = list(session.posargs)
+    if "prism" in args:
+        args += ["--prism", _npm_tool(session, PRISM, "prism")]
+    session.run(
+        *("python", "-m", "tests.live.run", "--site", "site", "--python", python),
+        *("--work", str(work / "logs"), *args),
+    )
+
+
+def _reader_venv(session: nox.Session, work: Path, version: str) -> str:
+    """A fresh virtualenv of Python `version` holding only this project's wheel and its locked
+    runtime dependencies, as a reader installs it; its python."""
+    session.run("uv", "build", "--wheel", "--out-dir", str(work / "dist"), silent=True)
+    (wheel,) = (work / "dist").glob("*.whl")
+    locked = work / "locked.txt"  # the runtime dependencies, at the versions in uv.lock
+    session.run(
+        *("uv", "export", "--frozen", "--no-default-groups", "--no-emit-project", "--no-hashes"),
+        *("--output-file", str(locked)),
+        silent=True,
+    )
+    found = _find_python(session, version)
+    if found is None:
+        session.error(f"Python {version} is not on this machine")
+    venv = work / f"venv-{version}"
+    session.run("uv", "venv", "--quiet", "--clear", "--python", found, str(venv))
+    python = str(venv / "bin" / "python")
+    session.run(
+        *("uv", "pip", "install", "--quiet", "--python", python, str(wheel), "-c", str(locked))
+    )
+    return python
+
+
 @nox.session(python=PYTHON)
 def hostile(session: nox.Session) -> None:
     """The client against misbehaving servers on 127.0.0.1, the served mock against malformed
@@ -180,7 +257,7 @@ def hostile(session: nox.Session) -> None:
     _install(session, "test")
     # tests/test_no_traceback.py: every script as a real process, under every condition.
     session.run(
-        *("pytest", "-m", "hostile", "tests/hostile", "tests/test_no_traceback.py"),
+        *("pytest", "-m", "hostile", "tests/hostile", "tests/test_no_traceback.py", "tests/live"),
         *session.posargs,
     )
 
@@ -217,8 +294,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def generate(session: nox.Session) -> None:
-    """Rewrite generated docs content (the error matrix) from its source in code."""
-    _install(session)
+    """Rewrite generated docs content (the error matrix, the contract's rules) from its source."""
+    _install(session, "test")  # pyyaml reads the OpenAPI document
     session.run("python", "-m", "snippets.generate")
 
 

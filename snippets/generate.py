@@ -8,7 +8,10 @@
   package name, the Pythons it supports, where to get it, its scripts and what each does);
 - `docs/includes/doctor-checks.md` and `mock-scenarios.md`, from the doctor's table of
   checks (`snippets.doctor.CHECKS`) and the `--mock` scenarios (`snippets.offline`);
-- `docs/includes/exit-codes.md`, from `snippets.checks.EXIT_CODES`.
+- `docs/includes/exit-codes.md`, from `snippets.checks.EXIT_CODES`;
+- the rules of `docs/reference/api-contract.md`, from the OpenAPI document's `x-promptops`
+  (what the schema language cannot say: the order of checks, each error's message, ids,
+  templates, the key, signing, read-only operations, the example prompts).
 
 A test runs the check, so a change to a source without a regeneration fails CI.
 """
@@ -22,6 +25,7 @@ import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from snippets.client.errors import error_matrix_markdown
 
@@ -126,6 +130,116 @@ def mock_scenarios_markdown() -> str:
     return "\n".join(["| Scenario | What goes wrong |", "|---|---|", *rows, ""])
 
 
+CONTRACT = ROOT / "docs/reference/openapi.yaml"
+
+
+def contract_rules() -> dict[str, Any]:
+    """The OpenAPI document's `x-promptops`: what the schema language cannot say."""
+    import yaml  # tooling only (the test group): readers' installs do not need it
+
+    rules: dict[str, Any] = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))["x-promptops"]
+    return rules
+
+
+def _cell(text: object) -> str:
+    """Text for one Markdown table cell: on one line, its pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    """`text` as inline code, whatever backticks it holds."""
+    fence = "``" if "`" in text else "`"
+    pad = " " if "`" in text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def contract_markdown() -> str:
+    """The contract's rules for its reference page, from the document's `x-promptops`."""
+    rules = contract_rules()
+    order, messages = rules["order"], rules["messages"]
+    lines = [
+        "### The order of checks {#order}",
+        "",
+        _cell(order["summary"]),
+        "",
+        "| # | Check | Refused with | What it checks |",
+        "|---|---|---|---|",
+        *(
+            f"| {n} | {step['check']} | `{step['refuses']}` | {_cell(step['rule'])} |"
+            for n, step in enumerate(order["steps"], start=1)
+        ),
+        "",
+        "### Error messages {#messages}",
+        "",
+        _cell(messages["summary"]),
+        "",
+        "| Situation | Status | Code | `message` |",
+        "|---|---|---|---|",
+    ]
+    for item in messages["items"]:
+        where = f" ({_cell(item['where'])})" if "where" in item else ""
+        lines.append(
+            f"| {_cell(item['situation'])} | {item['status']} | `{item['code']}` | "
+            f"{_cell(_code(' '.join(item['message'].split())))}{where} |"
+        )
+    templates = rules["templates"]
+    lines += [
+        "",
+        "### Prompt ids {#prompt-ids}",
+        "",
+        *(f"- {_cell(rule)}" for rule in rules["prompt-ids"]),
+        "",
+        "### Templates {#templates}",
+        "",
+        _cell(templates["syntax"]),
+        "",
+        "| Template | Variables | Renders |",
+        "|---|---|---|",
+        *(
+            f"| {_cell(_code(template))} | {_cell(_code(variables))} | {_cell(_code(shown))} |"
+            for template, variables, shown in templates["syntax-examples"]
+        ),
+        "",
+        "| A variable's JSON value | renders as | for example |",
+        "|---|---|---|",
+        *(
+            f"| {value['type']} | {_cell(value['renders'])} | "
+            + ", ".join(
+                f"{_cell(_code(sent))} renders {_cell(_code(shown))}"
+                for sent, shown in value["examples"]
+            )
+            + " |"
+            for value in templates["values"]
+        ),
+        "",
+        "### The API key {#key}",
+        "",
+        _cell(rules["key"]),
+        "",
+        "### Signing {#signing}",
+        "",
+        _cell(rules["signing"]),
+        "",
+        "### Read-only operations {#read-only}",
+        "",
+        _cell(rules["read-only"]),
+        "",
+        "### The example prompts {#example-prompts}",
+        "",
+        _cell(rules["example-prompts"]["summary"]),
+        "",
+        "| id | name | template | version |",
+        "|---|---|---|---|",
+        *(
+            f"| `{p['id']}` | {p['name']} | {_cell(_code(' '.join(p['template'].split())))} | "
+            f"{p['version']} |"
+            for p in rules["example-prompts"]["prompts"]
+        ),
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def _region(name: str, content: Callable[[], str]) -> Callable[[str], str]:
     """Rewrite what sits between `<!-- generated: name -->` and `<!-- end of generated -->`."""
     pattern = re.compile(rf"(<!-- generated: {name} -->\n).*?(<!-- end of generated -->)", re.S)
@@ -146,6 +260,7 @@ GENERATED: dict[Path, Callable[[str], str]] = {
     ROOT / "docs/includes/mock-scenarios.md": lambda _: mock_scenarios_markdown(),
     ROOT / "docs/includes/exit-codes.md": lambda _: exit_codes_markdown(),
     ROOT / "README.md": _region("install", install_markdown),
+    ROOT / "docs/reference/api-contract.md": _region("contract", contract_markdown),
 }
 
 

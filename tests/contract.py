@@ -6,8 +6,12 @@ from functools import cache
 from typing import Any
 
 import httpx
+import jsonschema
+import yaml
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
+from openapi_core.templating.paths.exceptions import PathNotFound
+from openapi_core.templating.responses.exceptions import ResponseNotFound
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from .docs_blocks import ROOT
@@ -80,3 +84,31 @@ def check_request(request: httpx.Request) -> None:
 
 def check_response(request: httpx.Request, response: httpx.Response) -> None:
     contract().validate_response(OpenAPIRequest(request), OpenAPIResponse(response))
+
+
+def check_unrouted(request: httpx.Request, response: httpx.Response) -> None:
+    """`check_response`, and for the answers no operation has (a path the document does not
+    have, a method its path does not answer: `x-promptops.order`), the document's response for
+    them: `NoEndpoint` (404) or `MethodNotAllowed` (405), headers included."""
+    name = {404: "NoEndpoint", 405: "MethodNotAllowed"}.get(response.status_code)
+    try:
+        check_response(request, response)
+        return
+    except (PathNotFound, ResponseNotFound):
+        if name is None:
+            raise
+    spec = spec_document()
+    documented = spec["components"]["responses"][name]
+    for header, definition in documented["headers"].items():
+        assert header in response.headers, f"{response.status_code} without {header}"
+        schema = spec["components"]["headers"][definition["$ref"].rsplit("/", 1)[1]]["schema"]
+        jsonschema.Draft202012Validator(schema).validate(response.headers[header])
+    body = documented["content"]["application/json"]["schema"]["$ref"]
+    jsonschema.Draft202012Validator({"$ref": body, **spec}).validate(response.json())
+
+
+@cache
+def spec_document() -> dict[str, Any]:
+    """The OpenAPI document as data."""
+    document: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    return document

@@ -181,13 +181,31 @@ def proof(symptom: Symptom) -> Block | None:
     return None
 
 
+def live_kind(block: Block) -> str:
+    """ "live" for a Python block that runs against any API keeping the contract (it names no
+    mock scenario: `nox -s live` runs it), "mock" for one that needs a state of the mock API
+    (`mock="..."`; `off`: it brings its own mock)."""
+    return "mock" if "mock" in block.settings else "live"
+
+
+def test_the_map_counts_live_blocks_and_blocks_that_need_the_mock() -> None:
+    page = ROOT / "docs/faq.md"
+    text = '```python\nprint(1)\n```\n\n```python {mock="rate-limited"}\nprint(2)\n```\n'
+    assert [live_kind(block) for block in blocks(page, text)] == ["live", "mock"]
+    header = map_report().splitlines()[0]
+    assert "Python: any API (live)" in header and "Python: needs the mock" in header
+
+
 def docs_map() -> list[tuple[str, str]]:
     return [(block.where, how_checked(block)[1]) for page in pages() for block in blocks(page)]
 
 
 def map_report() -> str:
     """The table `nox -s docs` prints: per page, how many blocks are checked in which way."""
-    kinds = ("run", "include", "json", "exempt", "UNCHECKED", "symptoms", "proved")
+    kinds = (
+        *("run", "include", "json", "exempt", "UNCHECKED", "symptoms", "proved"),
+        *("live", "mock"),
+    )
     counts: dict[str, dict[str, int]] = {}
     problems = []
     guide = set(guide_pages())
@@ -200,6 +218,8 @@ def map_report() -> str:
                 kind = "UNCHECKED"
                 problems.append(str(exc))
             row[kind] += 1
+            if block.lang in PYTHON_LANGS:
+                row[live_kind(block)] += 1
         for symptom in symptoms(page) if page in guide else []:
             row["symptoms"] += 1
             if proof(symptom) is None:
@@ -216,6 +236,8 @@ def map_report() -> str:
         "UNCHECKED",
         "symptom sections",
         "with a proof",
+        "Python: any API (live)",
+        "Python: needs the mock",
     )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, row in [*counts.items(), ("total", totals)]:

@@ -10,17 +10,25 @@ from typing import Any
 
 from .errors import ValidationError
 
+# The contract's PromptId (docs/reference/openapi.yaml): the pattern, less the reserved words.
 PROMPT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+RESERVED_PROMPT_IDS = frozenset({"batch-render"})
+"""Ids the pattern takes but no prompt has: `batch-render` is the batch endpoint's path."""
 # ASCII identifiers: Python also accepts `é` as a name, the API does not.
 VARIABLE_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def check_prompt_id(prompt_id: object) -> str:
-    """Return `prompt_id` if it is a well-formed id, else raise `ValidationError`."""
+    """Return `prompt_id` if the contract allows it as an id, else raise `ValidationError`."""
     if not isinstance(prompt_id, str) or not PROMPT_ID_PATTERN.fullmatch(prompt_id):
         raise ValidationError(
             f"Invalid prompt id {prompt_id!r}: use 1-128 letters, digits, '-' or '_', "
             "starting with a letter or digit"
+        )
+    if prompt_id in RESERVED_PROMPT_IDS:
+        raise ValidationError(
+            f"Invalid prompt id {prompt_id!r}: reserved (it is the batch endpoint's path, "
+            "never a prompt's id)"
         )
     return prompt_id
 

@@ -1,6 +1,6 @@
 """A debugging wrapper around `PromptOpsClient`: logs each call, its duration
-and outcome. Run as a script, it logs two calls: a render, and a misspelled
-prompt id.
+and outcome. Run as a script, it logs two calls: a render of the first prompt
+the key lists, with its variables, and a misspelled prompt id.
 
 Run it against the API the client would use (PROMPTOPS_BASE_URL, key from
 PROMPTOPS_API_KEY), or with --mock against the mock API this package bundles:
@@ -78,24 +78,28 @@ def _show(value: Any) -> str:
 
 
 async def demo() -> int:
-    """Log two calls through the wrapper, a render and a misspelled prompt id;
-    print the log, also when a call fails for another reason (then the error
-    follows it)."""
+    """Log two calls through the wrapper: a render of the first prompt the key
+    lists, with its variables, and a misspelled prompt id. Print the log, also
+    when a call fails for another reason (then the error follows it)."""
     log = io.StringIO()
-    setup_debug_logging("INFO", stream=log)
-    try:
-        async with PromptOpsClient() as client:
+    async with PromptOpsClient() as client:
+        ids = await client.list_prompts()  # before the logging: not shown
+        first = await client.get_prompt(ids[0]) if ids else None
+        setup_debug_logging("INFO", stream=log)
+        try:
             debug = DebugPromptOpsClient(client)
-            await debug.call(
-                "render_prompt", "hello-world", PromptVariables(name="Ada")
-            )
+            if first is not None:
+                names = dict.fromkeys(first.variables, "Ada")
+                await debug.call(
+                    "render_prompt", first.id, PromptVariables(names)
+                )
             with contextlib.suppress(
                 PromptNotFoundError
             ):  # logged by the wrapper, then raised
                 await debug.call("get_prompt", "hello-wrold")
-    finally:
-        for line in log.getvalue().splitlines():
-            print(line)
+        finally:
+            for line in log.getvalue().splitlines():
+                print(line)
     return 0
 
 

@@ -158,13 +158,17 @@ CHECKS = (
 
 
 async def run_health_checks(
-    environ: Mapping[str, str] | None = None, prompt_id: str | None = None
+    environ: Mapping[str, str] | None = None,
+    prompt_id: str | None = None,
+    *,
+    api_key: str | None = None,
 ) -> Report:
-    """Every check, with the settings in `environ` (`os.environ` if None)."""
-    ctx = CheckContext(
-        os.environ if environ is None else environ,
-        options={"prompt": prompt_id},
-    )
+    """Every check, with the settings in `environ` (`os.environ` if None);
+    `api_key` in place of the one they hold (the base URL and proxy kept)."""
+    settings = os.environ if environ is None else environ
+    if api_key is not None:
+        settings = {**settings, "PROMPTOPS_API_KEY": api_key}
+    ctx = CheckContext(settings, options={"prompt": prompt_id})
     return await run_checks("health-check", CHECKS, ctx)
 
 

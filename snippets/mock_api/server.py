@@ -15,11 +15,12 @@ import math
 import os
 import re
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final, Literal, Self
+from urllib.parse import unquote
 
 import httpx
 import respx
@@ -68,21 +69,48 @@ SEED_PROMPTS: Final[dict[str, dict[str, Any]]] = {
     },
 }
 
-_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# A placeholder: `{{`, spaces, an ASCII identifier, spaces, `}}` (the contract's
+# x-promptops.templates). Spaces only: a tab or a line break inside the braces is text.
+_VARIABLE = re.compile(r"\{\{ *([A-Za-z_][A-Za-z0-9_]*) *\}\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and other scripts' digits.
 _TIMESTAMP = re.compile(r"[0-9]+")
-_PROMPT_PATH = re.compile(r"/v1/client/prompts/([^/]+)")
-_RENDER_PATH = re.compile(r"/v1/client/prompts/([^/]+)/render")
-# The method each path answers (the batch path before the prompt path it also matches).
-_ENDPOINTS: Final = (
-    (re.compile(r"/v1/health"), "GET"),
-    (re.compile(r"/v1/client/health"), "GET"),
-    (re.compile(r"/v1/client/prompts"), "GET"),
-    (re.compile(r"/v1/client/prompts/batch-render"), "POST"),
-    (_RENDER_PATH, "POST"),
-    (_PROMPT_PATH, "GET"),
-)
+_PROMPTS: Final = ("", "v1", "client", "prompts")
+_BATCH: Final = "batch-render"
+"""The batch endpoint's segment: a reserved word, never a prompt id (x-promptops.prompt-ids)."""
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    """What a path names: an operation, the one method it answers, and its prompt id."""
+
+    operation: str
+    method: str
+    prompt_id: str | None = None
+
+
+def _endpoint(raw_path: bytes) -> _Endpoint | None:
+    """The endpoint a path (without its query) names, comparing its segments percent-decoded
+    (RFC 3986: `hello%2Dworld` is `hello-world`); an encoded `/` stays inside its segment.
+    None for a path the API does not have."""
+    segments = tuple(unquote(s) for s in raw_path.decode("ascii", "replace").split("/"))
+    if segments == ("", "v1", "health"):
+        return _Endpoint("getPublicHealth", "GET")
+    if segments == ("", "v1", "client", "health"):
+        return _Endpoint("getClientHealth", "GET")
+    if segments == _PROMPTS:
+        return _Endpoint("listPrompts", "GET")
+    if segments[:4] != _PROMPTS or not all(segments[4:]):
+        return None
+    rest = segments[4:]
+    if rest == (_BATCH,):
+        return _Endpoint("batchRender", "POST")
+    if len(rest) == 2 and rest[1] == "render":
+        return _Endpoint("renderPrompt", "POST", rest[0])
+    if len(rest) == 1:
+        return _Endpoint("getPrompt", "GET", rest[0])
+    return None
+
 
 Responder = Callable[[httpx.Request], httpx.Response]
 
@@ -147,7 +175,7 @@ class _Quota:
         while sent and sent[0] <= now - self.per:
             sent.popleft()
         if len(sent) >= self.limit:
-            wait = max(1, math.ceil(sent[0] + self.per - now))
+            wait = max(1, math.ceil(sent[0] + self.per - now if sent else self.per))
             fields = self._fields(0, wait)
             raise _Reject(
                 RateLimitError,
@@ -210,6 +238,8 @@ class MockPromptOpsAPI:
     history: int | None = None
     latency: float = 0.0
     skew: float = 0.0
+    version: str = API_VERSION
+    """What `GET /v1/client/health` says the API's version is."""
     _faults: list[_Fault] = field(default_factory=list, init=False)
     _answered: int = field(default=0, init=False)  # numbers the answers: X-Request-Id
     _router: respx.MockRouter | None = field(default=None, init=False)
@@ -469,14 +499,16 @@ class MockPromptOpsAPI:
         return self._answer_past_the_edge(request)
 
     def _answer_past_the_edge(self, request: httpx.Request) -> httpx.Response:
-        """The API's own answer: routing, authentication, then any fault of the app stage."""
+        """The API's own answer, its checks in the contract's order (x-promptops.order): size,
+        route, method, authentication, rate limit, then any fault of the app stage, then the
+        body, the prompt and its variables."""
         path = request.url.path
         try:
             if len(request.read()) > MAX_BODY_BYTES:  # the edge refuses it before routing
                 raise _too_large()
-            self._check_method(request)  # routing comes first, as in most web frameworks
+            endpoint = self._check_method(request)  # routing comes first, signed or not
             counted: dict[str, str] = {}
-            if path != "/v1/health":
+            if endpoint.operation != "getPublicHealth":
                 self._authenticate(request)
                 if self._quota is not None:
                     key = request.headers["Authorization"].partition(" ")[2]
@@ -484,27 +516,28 @@ class MockPromptOpsAPI:
             fault = self._next_fault(path, "app")
             if fault is not None:
                 return fault.apply(request)
-            response = self._ok(self._route(request))
+            response = self._ok(self._route(request, endpoint))
             response.headers.update(counted)
             return response
         except _Reject as rejection:
             return self._refusal(rejection)
 
     @staticmethod
-    def _check_method(request: httpx.Request) -> None:
-        """404 for a path the API does not have; 405 with `Allow` for a method it does not
-        answer there."""
-        path = request.url.path
-        allowed = next((method for pattern, method in _ENDPOINTS if pattern.fullmatch(path)), None)
-        if allowed is None:
-            raise _no_endpoint(path)
-        if request.method != allowed:
+    def _check_method(request: httpx.Request) -> _Endpoint:
+        """The endpoint; 404 for a path the API does not have; 405 with `Allow` for a method it
+        does not answer there."""
+        endpoint = _endpoint(request.url.raw_path.partition(b"?")[0])
+        if endpoint is None:
+            raise _no_endpoint(request.url.path)
+        if request.method != endpoint.method:
             raise _Reject(
                 ValidationError,
-                f"Method {request.method} not allowed for {path}; use {allowed}",
+                f"Method {request.method} not allowed for {request.url.path}; "
+                f"use {endpoint.method}",
                 status=405,
-                headers={"Allow": allowed},
+                headers={"Allow": endpoint.method},
             )
+        return endpoint
 
     def _next_fault(self, path: str, stage: Stage) -> _Fault | None:
         for fault in self._faults:
@@ -533,37 +566,32 @@ class MockPromptOpsAPI:
                 f"Request timestamp is more than {TIMESTAMP_TOLERANCE} s from server time; "
                 "check the client's clock",
             )
-        path = request.url.raw_path.decode("ascii")
         body = request.read()
         # hmac.compare_digest refuses text that is not ASCII (a header of latin-1 bytes).
-        if not signature.isascii() or not verify(
-            key, signature, int(digits), request.method, path, body
+        if not signature.isascii() or not any(
+            verify(key, signature, int(digits), request.method, path, body)
+            for path in _signed_paths(request.url.raw_path.decode("ascii"))
         ):
             raise _Reject(AuthenticationError, "Invalid API key or signature")
 
-    def _route(self, request: httpx.Request) -> Any:
-        method, path = request.method, request.url.path
-        if method == "GET" and path == "/v1/health":
+    def _route(self, request: httpx.Request, endpoint: _Endpoint) -> Any:
+        operation, prompt_id = endpoint.operation, endpoint.prompt_id
+        if operation == "getPublicHealth":
             return {"status": "healthy"}
-        if method == "GET" and path == "/v1/client/health":
-            return {"status": "healthy", "version": API_VERSION}
-        if method == "GET" and path == "/v1/client/prompts":
+        if operation == "getClientHealth":
+            return {"status": "healthy", "version": self.version}
+        if operation == "listPrompts":
             return {"prompts": [{"id": pid, **self._summary(pid)} for pid in self.prompts]}
-        if method == "POST" and path == "/v1/client/prompts/batch-render":
+        if operation == "batchRender":
             return self._batch_render(self._json_body(request))
-        if method == "POST" and (match := _RENDER_PATH.fullmatch(path)):
+        assert prompt_id is not None, endpoint
+        if operation == "renderPrompt":
             body = self._json_body(request)
             if "variables" not in body:
                 raise _Reject(ValidationError, "'variables' is required")
-            return self._render(match[1], body["variables"])
-        if method == "GET" and (match := _PROMPT_PATH.fullmatch(path)):
-            prompt = self._prompt(match[1])
-            return {
-                "id": match[1],
-                **prompt,
-                "variables": sorted(set(_VARIABLE.findall(prompt["template"]))),
-            }
-        raise AssertionError(f"{method} {path} passed _check_method but has no route")
+            return self._render(prompt_id, body["variables"])
+        prompt = self._prompt(prompt_id)
+        return {"id": prompt_id, **prompt, "variables": template_variables(prompt["template"])}
 
     def _prompt(self, prompt_id: str) -> dict[str, Any]:
         try:
@@ -585,11 +613,7 @@ class MockPromptOpsAPI:
                 f"Missing variable(s) for prompt '{prompt_id}': {', '.join(missing)}",
             )
 
-        def value(match: re.Match[str]) -> str:
-            item = variables[match[1]]
-            return item if isinstance(item, str) else json.dumps(item)
-
-        return {"prompt_id": prompt_id, "content": _VARIABLE.sub(value, template)}
+        return {"prompt_id": prompt_id, "content": render_template(template, variables)}
 
     def _batch_render(self, body: dict[str, Any]) -> dict[str, Any]:
         """A request that breaks the schema is refused whole (422); an unknown prompt or a
@@ -672,6 +696,31 @@ class MockPromptOpsAPI:
 
 _TOO_DEEP: Final = f"Request body is nested more than {MAX_JSON_DEPTH} levels deep"
 _LONE_SURROGATE: Final = "Request body has a lone surrogate (\\ud800 to \\udfff): not Unicode text"
+
+
+def template_variables(template: str) -> list[str]:
+    """The names a template's placeholders use, sorted, each once (`getPrompt`'s
+    `variables`)."""
+    return sorted(set(_VARIABLE.findall(template)))
+
+
+def render_template(template: str, variables: Mapping[str, Any]) -> str:
+    """`template` with each placeholder replaced by its variable's value, as the contract's
+    x-promptops.templates says: a string as is, any other JSON value as its JSON text (keys in
+    the order sent, non-ASCII characters as themselves). Every name must be in `variables`."""
+
+    def value(match: re.Match[str]) -> str:
+        item = variables[match[1]]
+        return item if isinstance(item, str) else json.dumps(item, ensure_ascii=False)
+
+    return _VARIABLE.sub(value, template)
+
+
+def _signed_paths(target: str) -> tuple[str, ...]:
+    """The paths a signature may cover: the target as sent; for an empty query, with and
+    without its `?` (x-promptops.signing: HTTP stacks differ in whether they keep it)."""
+    path, _, query = target.partition("?")
+    return (target,) if query else (path, f"{path}?")
 
 
 def _too_large() -> _Reject:

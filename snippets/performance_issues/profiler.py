@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from snippets.cli import run_script
-from snippets.client import PromptOpsClient, PromptVariables
+from snippets.client import PromptOpsClient
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 
 
@@ -127,20 +127,22 @@ async def performance_test(
     profiler: PerformanceProfiler,
     *,
     iterations: int = 10,
-    prompt_ids: Sequence[str] = (
-        "hello-world",
-        "welcome-message",
-        "customer-service",
-    ),
+    prompt_ids: Sequence[str] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Fetch and render each prompt `iterations` times, profiling each call."""
-    variables = PromptVariables({"name": "test_user", "company": "Test Corp"})
+    """Fetch and render each prompt `iterations` times, profiling each call.
+
+    The prompts are `prompt_ids`, else every prompt the key lists; each is
+    rendered with its own variables (their names, from the prompt).
+    """
+    if prompt_ids is None:
+        prompt_ids = await client.list_prompts()
     total, done = iterations * len(prompt_ids) * 2, 0
     for _ in range(iterations):
         for prompt_id in prompt_ids:
             async with profiler.profile("get_prompt", prompt_id=prompt_id):
-                await client.get_prompt(prompt_id)
+                prompt = await client.get_prompt(prompt_id)
+            variables = dict.fromkeys(prompt.variables, "profiler")
             async with profiler.profile("render_prompt", prompt_id=prompt_id):
                 await client.render_prompt(prompt_id, variables)
             done += 2
@@ -164,7 +166,8 @@ def show_progress(done: int, total: int, stream: TextIO | None = None) -> None:
 
 
 async def profile_prompts() -> int:
-    """Profile the default prompts through one client and print the report."""
+    """Profile every prompt the key lists, through one client, and print the
+    report."""
     profiler = PerformanceProfiler()
     async with PromptOpsClient() as client:
         await performance_test(client, profiler, on_progress=show_progress)

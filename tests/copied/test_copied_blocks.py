@@ -43,7 +43,7 @@ from ..local_server import serve
 from ..scenarios import SCENARIOS
 from ..site.built_site import built_site
 from ..site.rendered import CopyableBlock, copyable_blocks
-from ..test_docs import DOCS_RANDOM_SEED
+from .reader import SEEDED_RUN, reader_environment
 
 pytestmark = pytest.mark.copied
 
@@ -52,11 +52,6 @@ LIBFAKETIME = next(iter(sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.
 BLOCKS = copyable_blocks(built_site())
 DOCS_INSTANT = FakeClock()  # where the docs harness stops wall-clock time: 2026-01-01T00:00:00Z
 RUN_TIMEOUT = 60  # seconds; the slowest block waits out real retry backoffs (about 3 s)
-# `python block.py`, with `random` seeded first as the docs harness seeds it.
-SEEDED_RUN = (
-    f"import random, runpy, sys; random.seed({DOCS_RANDOM_SEED}); sys.argv = sys.argv[1:]; "
-    "runpy.run_path(sys.argv[0], run_name='__main__')"
-)
 
 
 def test_the_check_has_pythons_to_run_on() -> None:
@@ -137,20 +132,6 @@ def run_copied(
         timeout=RUN_TIMEOUT,
         check=False,
     )
-
-
-def reader_environment(home: Path, base_url: str | None, api_key: str) -> dict[str, str]:
-    """What a reader's shell has: a PATH, a home, a UTF-8 locale, and the PromptOps settings.
-    Nothing of this repository or of the test run."""
-    environment = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "PROMPTOPS_API_KEY": api_key,
-    }
-    if base_url:
-        environment["PROMPTOPS_BASE_URL"] = base_url
-    return environment
 
 
 def frozen_wall_clock() -> dict[str, str]:

@@ -76,16 +76,16 @@ def test_command_line_mock_run_logs_both_calls_with_their_durations(
 def test_the_demo_prints_its_log_also_when_a_call_fails(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """An unreachable API: the wrapper's lines come out before the error (on fake time: the
-    client's retries take none)."""
-    monkeypatch.setenv("PROMPTOPS_API_KEY", "po_test_key")
+    """The API unreachable once the demo has found its prompt: the wrapper's lines come out
+    before the error (on fake time: the client's retries take none)."""
+    monkeypatch.setenv("PROMPTOPS_API_KEY", MockPromptOpsAPI.api_key)
     clock = FakeClock()
     with (
-        MockPromptOpsAPI(clock=clock) as api,
+        MockPromptOpsAPI(clock=SYSTEM_CLOCK) as api,  # the demo's client signs on real time
         asyncio.Runner(loop_factory=clock.event_loop) as runner,
         pytest.raises(NetworkError),
     ):
-        api.connection_refused(times=99)
+        api.connection_refused(times=99, path="/v1/client/prompts/hello-world/render")
         runner.run(debug_client.demo())
     wrapper = [line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines()]
     wrapper = [line for line in wrapper if line.startswith(("->", "<-"))]
@@ -110,3 +110,22 @@ def test_the_demo_logs_the_wrapper_s_lines_not_httpcore_s_debug_chatter(
         assert asyncio.run(debug_client.demo()) == 0
     names = {line.split()[2].rstrip(":") for line in capsys.readouterr().out.splitlines()}
     assert names == {"promptops.debug", "httpx"}
+
+
+def test_the_demo_renders_the_first_prompt_the_key_lists_with_its_variables(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A workspace whose prompts are not the mock's: the demo assumes none of them."""
+    monkeypatch.setenv("PROMPTOPS_API_KEY", MockPromptOpsAPI.api_key)
+    clock = FakeClock()
+    with (
+        MockPromptOpsAPI(clock=SYSTEM_CLOCK) as api,  # the demo's client signs on real time
+        asyncio.Runner(loop_factory=clock.event_loop) as runner,
+    ):
+        api.prompts = {"onboarding": {"name": "O", "template": "{{a}} {{b}}", "version": 1}}
+        assert runner.run(debug_client.demo()) == 0
+    wrapper = [line.split(": ", 1)[1] for line in capsys.readouterr().out.splitlines()]
+    assert [line for line in wrapper if line.startswith(("->", "<-"))][:2] == [
+        "-> render_prompt('onboarding', <2 variables>)",
+        "<- render_prompt ok in 0 ms",
+    ]

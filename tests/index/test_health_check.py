@@ -330,3 +330,15 @@ def test_command_line_without_mock_uses_the_environment(
     output = capsys.readouterr().out
     assert output.splitlines()[0] == "PromptOps health check: https://api.promptops.com"
     assert "AUTHENTICATION_ERROR" in output and "po_wrong_key_0123456789" not in output
+
+
+def test_a_key_given_replaces_only_the_key(
+    mock_api: MockPromptOpsAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's wrong-key example keeps the reader's base URL (and proxy): it reaches their
+    API, not the default one."""
+    monkeypatch.setenv("PROMPTOPS_BASE_URL", "http://127.0.0.1:9")
+    report = asyncio.run(run_health_checks({"PROMPTOPS_BASE_URL": mock_api.base_url}, api_key="x"))
+    assert report.base_url == mock_api.base_url
+    assert lines(report)[0][:2] == ("auth", "failure")
+    assert mock_api.requests[0].headers["Authorization"] == "Bearer x"

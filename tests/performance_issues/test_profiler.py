@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import re
 import sys
 import tracemalloc
@@ -165,7 +166,7 @@ def test_command_line_mock_run_is_deterministic(
         "all",
         "60",
         "100%",
-        "19.3ms",  # 30 renders and the 3 first fetches at 35 ms, 27 fetches from the cache
+        "19.2ms",  # 30 renders and the 3 first fetches at 35 ms, 27 fetches from the cache
         "35.0ms",
         "35.0ms",
     ]
@@ -205,3 +206,36 @@ def test_each_measurement_names_its_prompt(mock_api: MockPromptOpsAPI) -> None:
         "welcome-message",
         "customer-service",
     }
+
+
+def test_without_ids_it_profiles_the_prompts_the_key_lists_each_with_its_variables(
+    mock_api: MockPromptOpsAPI,
+) -> None:
+    """A workspace whose prompts are not the mock's: the profiler assumes none of them."""
+    mock_api.prompts = {
+        "greeting": {"name": "Greeting", "template": "Hi {{first}} {{last}}", "version": 1},
+        "static": {"name": "Static", "template": "No variables", "version": 4},
+    }
+
+    async def main() -> PerformanceProfiler:
+        profiler = PerformanceProfiler(clock=mock_api.clock)
+        async with PromptOpsClient(clock=mock_api.clock) as client:
+            await performance_test(client, profiler, iterations=2)
+        return profiler
+
+    profiler = asyncio.run(main())
+    assert all(m.success for m in profiler.measurements)
+    assert [m.metadata["prompt_id"] for m in profiler.measurements[:4]] == [
+        "greeting",
+        "greeting",
+        "static",
+        "static",
+    ]
+    renders = [
+        json.loads(request.content)["variables"]
+        for request in mock_api.requests
+        if request.url.path.endswith("/render")
+    ]
+    assert renders == [{"first": "profiler", "last": "profiler"}, {}] * 2
+    listed = [r for r in mock_api.requests if r.url.path == "/v1/client/prompts"]
+    assert len(listed) == 1

@@ -198,6 +198,13 @@ class CopyableBlock:
         return self.source.settings.get("mock", "ok")
 
     @property
+    def live(self) -> bool:
+        """It runs against any API that keeps the contract (`nox -s live`): it names no mock
+        scenario. A block with `mock="..."` needs that state of the mock API (`off`: it brings
+        its own mock)."""
+        return "mock" not in self.source.settings
+
+    @property
     def printed(self) -> list[str]:
         """The output the page shows: the `#>` lines, in order."""
         return [m["text"] for m in OUTPUT_LINE.finditer(self.copied)]
