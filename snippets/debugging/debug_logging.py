@@ -3,17 +3,31 @@ every line."""
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
 import time
+from pathlib import Path
 from typing import TextIO
 
 from snippets.debugging.redaction import RedactingFilter
+from snippets.debugging.request_logger import open_private
 
 # The handlers the last call installed: a second call replaces them instead of
 # adding more.
 _installed: list[logging.Handler] = []
+
+
+class _PrivateFileHandler(logging.FileHandler):
+    """A log file opened as the request log is: see `open_private`."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path, encoding="utf-8")
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = open_private(Path(self.baseFilename))
+        return io.TextIOWrapper(open(fd, "ab"), encoding=self.encoding)
 
 
 def setup_debug_logging(
@@ -31,8 +45,8 @@ def setup_debug_logging(
     handlers: list[logging.Handler] = [
         logging.StreamHandler(stream or sys.stderr)
     ]
-    if log_file:
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    if log_file:  # a regular file, 0600, never through a link
+        handlers.append(_PrivateFileHandler(log_file))
     formatter = logging.Formatter(
         "%(asctime)s %(levelname)-5s %(name)s: %(message)s",
         datefmt="%Y-%m-%dT%H:%M:%SZ",
@@ -43,6 +57,7 @@ def setup_debug_logging(
     root = logging.getLogger()
     for old in _installed:
         root.removeHandler(old)
+        old.close()
     _installed[:] = handlers
     for handler in handlers:
         handler.setFormatter(formatter)

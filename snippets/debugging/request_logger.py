@@ -3,9 +3,11 @@ concurrency."""
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import stat
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
@@ -26,6 +28,45 @@ SENSITIVE_KEYS = {
 }
 
 warnings = logging.getLogger("promptops.request_logger")
+
+
+class NotALogFile(ValueError):
+    """A log path that is no regular file of ours: `reason` says what it is."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path} {reason}: refusing to log to it")
+        self.reason = reason
+
+
+def open_private(path: Path) -> int:
+    """Open `path` to append, as every log this guide writes is opened: a
+    regular file only, created 0600 (and made 0600 if it was not), never
+    through a symbolic link. A FIFO, a device or a folder is refused at once,
+    never opened blocking. Raises `NotALogFile` saying why, or `OSError`."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK
+    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        why = {
+            errno.ELOOP: "is a symbolic link (which could point anywhere)",
+            errno.ENXIO: "is a FIFO with no reader",
+            errno.EISDIR: "is a folder",
+        }.get(exc.errno or 0)
+        if why is None:
+            raise
+        raise NotALogFile(path, why) from None
+    try:
+        if not stat.S_ISREG(
+            os.fstat(fd).st_mode
+        ):  # checked on the file opened
+            raise NotALogFile(path, "is not a regular file (a FIFO, a device)")
+        os.fchmod(fd, 0o600)  # an existing file too: it will hold URLs
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 class RequestLogger:
@@ -52,15 +93,7 @@ class RequestLogger:
             s for s in (*secrets, os.environ.get("PROMPTOPS_API_KEY", "")) if s
         ]
         self._lock = threading.Lock()
-        if self.path.is_symlink():
-            raise ValueError(
-                f"{self.path} is a symbolic link: "
-                "refusing to log requests to it"
-            )
-        os.close(self._open())  # creates the file now, or fails now
-        os.chmod(
-            self.path, 0o600
-        )  # an existing file too: it will hold URLs and request ids
+        os.close(open_private(self.path))  # creates the file now, or fails now
 
     def log_request(self, data: dict[str, Any]) -> None:
         self._write("request", data)
@@ -105,24 +138,18 @@ class RequestLogger:
         try:
             with (
                 self._lock,
-                os.fdopen(self._open(), "a", encoding="utf-8") as log_file,
+                os.fdopen(
+                    open_private(self.path), "a", encoding="utf-8"
+                ) as log_file,
             ):
                 log_file.write(line)
-        except OSError as exc:
-            # A full disk must not fail the API call being logged.
+        except (OSError, NotALogFile) as exc:
+            # A full disk, or a file swapped for a link, must not fail the API
+            # call being logged.
+            reason = exc.strerror if isinstance(exc, OSError) else exc.reason
             warnings.warning(
-                "request log %s not written: %s", self.path, exc.strerror
+                "request log %s not written: %s", self.path, reason
             )
-
-    def _open(self) -> int:
-        """Open for appending, created 0600, never through a symbolic link."""
-        flags = (
-            os.O_WRONLY
-            | os.O_APPEND
-            | os.O_CREAT
-            | getattr(os, "O_NOFOLLOW", 0)
-        )
-        return os.open(self.path, flags, 0o600)
 
     def _redacted(self, value: Any, key: str = "") -> Any:
         if key.lower() in SENSITIVE_KEYS:

@@ -61,3 +61,15 @@ def test_the_key_in_promptops_api_key_is_redacted_whatever_its_shape(
     logging.getLogger("promptops").warning("sent plain-words-as-a-key")
     assert "plain-words-as-a-key" not in stream.getvalue()
     assert "sent ***" in stream.getvalue()
+
+
+def test_the_debug_log_file_is_made_0600_and_never_through_a_link(tmp_path: Path) -> None:
+    """The debug log holds URLs and request ids, as the request log does: one rule for both."""
+    log_file = tmp_path / "debug.log"
+    setup_debug_logging(stream=io.StringIO(), log_file=str(log_file))
+    assert log_file.stat().st_mode & 0o777 == 0o600
+    link = tmp_path / "link.log"
+    link.symlink_to(tmp_path / "elsewhere.log")
+    with pytest.raises(ValueError, match="is a symbolic link .*: refusing to log to it"):
+        setup_debug_logging(stream=io.StringIO(), log_file=str(link))
+    assert not (tmp_path / "elsewhere.log").exists()

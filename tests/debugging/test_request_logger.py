@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import stat
 import threading
 from datetime import UTC, datetime
@@ -132,7 +133,7 @@ def test_a_symbolic_link_is_refused_when_the_logger_is_made(tmp_path: Path) -> N
     target = tmp_path / "elsewhere"
     target.write_text("precious\n")
     (tmp_path / "requests.jsonl").symlink_to(target)
-    with pytest.raises(ValueError, match="is a symbolic link: refusing to log requests to it"):
+    with pytest.raises(ValueError, match="is a symbolic link .*: refusing to log to it"):
         RequestLogger(tmp_path / "requests.jsonl")
     assert target.read_text() == "precious\n"
 
@@ -148,7 +149,7 @@ def test_a_link_planted_after_the_logger_is_made_is_not_followed(
     log.log_request({"method": "GET"})
     assert target.read_text() == "precious\n"
     assert [r.getMessage() for r in caplog.records] == [
-        f"request log {path} not written: Too many levels of symbolic links"
+        f"request log {path} not written: is a symbolic link (which could point anywhere)"
     ]
 
 
@@ -184,7 +185,7 @@ def test_a_write_error_is_logged_and_the_api_call_still_succeeds(
 
     assert asyncio.run(main()) == "healthy"
     assert [r.getMessage() for r in caplog.records if r.name == "promptops.request_logger"] == [
-        f"request log {path} not written: Is a directory"
+        f"request log {path} not written: is a folder"
     ] * 2
 
 
@@ -198,3 +199,20 @@ def test_timestamps_come_from_the_clock_in_utc(tmp_path: Path) -> None:
         "2026-01-01T00:00:00.000+00:00",
         "2026-01-01T00:00:01.500+00:00",
     ]
+
+
+def test_a_fifo_is_refused_at_once_not_opened_blocking(tmp_path: Path) -> None:
+    """A FIFO with no reader once blocked the constructor forever."""
+    fifo = tmp_path / "requests.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError) as caught:
+        RequestLogger(fifo)
+    assert str(caught.value) == f"{fifo} is a FIFO with no reader: refusing to log to it"
+
+
+def test_a_device_is_refused() -> None:
+    with pytest.raises(ValueError) as caught:
+        RequestLogger("/dev/null")
+    assert str(caught.value) == (
+        "/dev/null is not a regular file (a FIFO, a device): refusing to log to it"
+    )
