@@ -99,6 +99,18 @@ MOCK_SCENARIOS: Final[dict[str, MockScenario]] = {
         "the API sends its answers one byte a second: only the deadline ends a call",
         lambda api: api.trickle(times=LASTING, interval=1.0),
     ),
+    "hanging": MockScenario(
+        "the API accepts every request and never answers it",
+        lambda api: api.timeout(times=LASTING),
+    ),
+    "hangs-once": MockScenario(
+        "the API leaves the first request unanswered, then answers",
+        lambda api: api.timeout(times=1),
+    ),
+    "busy-key": MockScenario(
+        "other workers share the key: 4 requests in any 3 s, then HTTP 429",
+        lambda api: api.quota(4, per=3.0),
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from snippets.performance_issues import profiler as profiler_module
 from snippets.performance_issues.profiler import (
     Measurement,
     PerformanceProfiler,
+    duration,
     percentile,
     performance_test,
     show_progress,
@@ -161,7 +162,8 @@ def test_command_line_mock_run_is_deterministic(
     monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
     assert profiler_module.main(["--mock"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.splitlines()[-1].split() == [
+    *_, total, requests, retries = captured.out.splitlines()
+    assert total.split() == [
         "all",
         "60",
         "100%",
@@ -169,6 +171,8 @@ def test_command_line_mock_run_is_deterministic(
         "35.0ms",
         "35.0ms",
     ]
+    assert requests == "requests: 33 for 60 calls (cache hit rate 90%)"
+    assert retries == "retries: none"
     assert captured.err == ""  # not a terminal: no progress fragments in the log
 
 
@@ -205,3 +209,109 @@ def test_each_measurement_names_its_prompt(mock_api: MockPromptOpsAPI) -> None:
         "welcome-message",
         "customer-service",
     }
+
+
+def mock_run(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, dict[str, str], str]:
+    """`promptops-profiler ARGS`: its exit code, its lines by first word, and stderr."""
+    monkeypatch.delenv("PROMPTOPS_API_KEY", raising=False)
+    code = profiler_module.main(args)
+    captured = capsys.readouterr()
+    lines = {line.split()[0].rstrip(":"): line for line in captured.out.splitlines()}
+    return code, lines, captured.err
+
+
+def p95_seconds(line: str) -> float:
+    value = line.split()[4]
+    return float(value[:-2]) / 1000 if value.endswith("ms") else float(value[:-1])
+
+
+def test_429s_the_client_absorbs_show_as_a_slow_p95_and_as_retries(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The performance page's proof: a key other workers share (4 requests in any 3 s)."""
+    code, lines, _ = mock_run(["--mock", "busy-key"], monkeypatch, capsys)
+    assert code == 0
+    assert lines["all"].split()[2] == "100%"  # no error: every 429 was waited out
+    assert p95_seconds(lines["all"]) > 3.0
+    assert lines["retries"].startswith("retries: 8 after RATE_LIMIT_ERROR, ")
+    assert lines["requests"] == "requests: 41 for 60 calls (cache hit rate 90%)"
+
+
+def test_a_shared_limiter_at_the_quota_removes_the_429s_and_the_slow_p95(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines, _ = mock_run(["--mock", "busy-key", "--rate-limit", "4/3"], monkeypatch, capsys)
+    assert code == 0
+    assert lines["retries"] == "retries: none"
+    assert p95_seconds(lines["all"]) <= 1.1
+    assert lines["requests"] == "requests: 33 for 60 calls (cache hit rate 90%)"
+
+
+def test_an_attempt_that_hangs_is_retried_and_shows_in_the_p99(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines, _ = mock_run(["--mock", "hangs-once"], monkeypatch, capsys)
+    assert code == 0
+    assert lines["all"].split()[-1] == "10.5s"  # its share of the deadline, then a retry
+    assert lines["retries"] == "retries: 1 after TIMEOUT_ERROR, 0.4 s waiting"
+
+
+def test_calls_that_fail_with_an_outage_are_counted_and_the_run_goes_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines, _ = mock_run(["--mock", "hanging", "--iterations", "1"], monkeypatch, capsys)
+    assert code == 2
+    assert lines["all"].split() == ["all", "6", "0%", "30.0s", "30.0s", "30.0s"]
+    assert lines["failed"] == (
+        "failed: 6 TIMEOUT_ERROR; the first: TIMEOUT_ERROR: GET /v1/client/prompts/hello-world: "
+        "no answer within the 30 s deadline (3 attempts; the last timed out waiting for the "
+        "answer)"
+    )
+    assert lines["requests"] == "requests: 18 for 6 calls (cache hit rate 0%)"
+
+
+def test_a_mistake_ends_the_run_at_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, lines, err = mock_run(["--mock", "wrong-key"], monkeypatch, capsys)
+    assert (code, lines) == (2, {})
+    assert err == "promptops-profiler: AUTHENTICATION_ERROR: Invalid API key or signature\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--iterations", "0"], "--iterations must be at least 1, got 0"),
+        (["--rate-limit", "fast"], "not N/SECONDS, such as 600/60: 'fast'"),
+        (["--rate-limit", "0/60"], "not N/SECONDS, such as 600/60: '0/60'"),
+    ],
+)
+def test_a_bad_option_is_a_usage_error(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        profiler_module.main(["--mock", *args])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_profiler_records_what_a_failed_call_raised(clock: FakeClock) -> None:
+    profiler = PerformanceProfiler(clock=clock)
+
+    async def main() -> None:
+        async with profiler.profile("call"):
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(main())
+    (measurement,) = profiler.measurements
+    assert (measurement.success, measurement.error) == (False, "boom")
+
+
+@pytest.mark.parametrize(
+    ("ms", "shown"), [(35.0, "35.0ms"), (999.94, "999.9ms"), (1000.0, "1.0s"), (30000, "30.0s")]
+)
+def test_durations_from_a_second_up_are_in_seconds(ms: float, shown: str) -> None:
+    assert duration(ms) == shown
