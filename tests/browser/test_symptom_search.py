@@ -38,7 +38,14 @@ SYMPTOMS = [
     ),
     ("SERVER_ERROR: The server is temporarily unavailable", "api-errors/"),
     ("TIMEOUT_ERROR: Request timeout after 30 seconds", "api-errors/"),
-    ("no answer within the 30 s deadline", "api-errors/"),
+    # The client's own deadline, and what tells it from the other timeouts.
+    ("no answer within the 30 s deadline", "performance-issues/"),
+    (
+        "TIMEOUT_ERROR: GET /v1/client/prompts/hello-world: no answer within the 30 s deadline "
+        "(3 attempts; the last timed out waiting for the answer)",
+        "performance-issues/",
+    ),
+    ("waiting for a free connection", "performance-issues/"),
     ("answered HTTP 502 with a body that is not a PromptOps JSON envelope", "api-errors/"),
     ("circuit open: PromptOps failing, next probe in 30 s", "api-errors/"),
     # httpx, ssl and socket exception text.
@@ -53,7 +60,13 @@ SYMPTOMS = [
         "common-issues/",
     ),
     ("self-signed certificate in certificate chain", "common-issues/"),
-    ("httpx.ReadTimeout", "api-errors/"),
+    ("httpx.ReadTimeout", "performance-issues/"),
+    ("httpx.PoolTimeout", "performance-issues/"),
+    ("OSError: [Errno 24] Too many open files", "performance-issues/"),
+    (
+        "httpx.RemoteProtocolError: Server disconnected without sending a response.",
+        "performance-issues/",
+    ),
     # HTTP status lines.
     ("HTTP/1.1 401 Unauthorized", "authentication/"),
     ("HTTP/1.1 429 Too Many Requests", "common-issues/"),
@@ -64,6 +77,7 @@ SYMPTOMS = [
     ("p95 is 3 s", "performance-issues/"),
     ("memory keeps growing", "performance-issues/"),
     ("calls are slow", "performance-issues/"),
+    ("AWS Lambda first call after a pause fails", "performance-issues/"),
     ("prompt not found right after a deploy", "common-issues/"),
     ("many workers share one key", "common-issues/"),
     ("quota used up", "common-issues/"),
