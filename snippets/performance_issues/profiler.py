@@ -23,7 +23,7 @@ import statistics
 import sys
 import tracemalloc
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -155,6 +155,10 @@ class PerformanceProfiler:
             print(f"failed: {counts}; the first: {failed[0]}")
 
 
+FAILURES_IN_A_ROW = 3
+"""Calls that may fail in a row before a run stops: the API is down."""
+
+
 async def performance_test(
     client: PromptOpsClient,
     profiler: PerformanceProfiler,
@@ -166,31 +170,43 @@ async def performance_test(
         "customer-service",
     ),
     on_progress: Callable[[int, int], None] | None = None,
-) -> None:
+) -> bool:
     """Fetch and render each prompt `iterations` times, profiling each call.
+    True if every call ran; False if the run stopped early.
 
     A call that fails with an outage (an error the client retried, that
-    lasted) is recorded and the run goes on; a mistake (a wrong key or prompt
-    id, a certificate that does not verify) ends it: every call would fail."""
+    lasted) is recorded and the run goes on, until `FAILURES_IN_A_ROW` calls
+    in a row have failed. A mistake (a wrong key or prompt id, a certificate
+    that does not verify) ends it at once: every call would fail."""
     variables = PromptVariables({"name": "test_user", "company": "Test Corp"})
-    total, done = iterations * len(prompt_ids) * 2, 0
+
+    async def one_call(operation: str, prompt_id: str) -> bool:
+        """Profile one call; True if it succeeded."""
+        with outages_recorded():
+            async with profiler.profile(operation, prompt_id=prompt_id):
+                if operation == "get_prompt":
+                    await client.get_prompt(prompt_id)
+                else:
+                    await client.render_prompt(prompt_id, variables)
+            return True
+        return False
+
+    total, done, failed_in_a_row = iterations * len(prompt_ids) * 2, 0, 0
     for _ in range(iterations):
         for prompt_id in prompt_ids:
-            with outages_recorded():
-                async with profiler.profile("get_prompt", prompt_id=prompt_id):
-                    await client.get_prompt(prompt_id)
-            with outages_recorded():
-                async with profiler.profile(
-                    "render_prompt", prompt_id=prompt_id
-                ):
-                    await client.render_prompt(prompt_id, variables)
+            for operation in ("get_prompt", "render_prompt"):
+                succeeded = await one_call(operation, prompt_id)
+                failed_in_a_row = 0 if succeeded else failed_in_a_row + 1
+                if failed_in_a_row >= FAILURES_IN_A_ROW:
+                    return False
             done += 2
             if on_progress:
                 on_progress(done, total)
+    return True
 
 
 @contextlib.contextmanager
-def outages_recorded() -> Any:
+def outages_recorded() -> Iterator[None]:
     """Let an outage pass (the profiler recorded it); raise anything else."""
     try:
         yield
@@ -230,13 +246,15 @@ async def profile_prompts(
     client = PromptOpsClient(rate_limiter=rate_limiter, event_hooks=hooks)
     with watch_retries() as retries:
         async with client:
-            await performance_test(
+            finished = await performance_test(
                 client,
                 profiler,
                 iterations=iterations,
                 on_progress=show_progress,
             )
     profiler.print_report()
+    if not finished:
+        print(f"stopped: {FAILURES_IN_A_ROW} calls in a row failed")
     calls = len(profiler.measurements)
     hit_rate = client.get_cache_stats()["hit_rate"]
     print(

@@ -8,9 +8,10 @@ import re
 import sys
 import tracemalloc
 
+import httpx
 import pytest
 
-from snippets.client import PromptOpsClient
+from snippets.client import NetworkError, PromptOpsClient
 from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.performance_issues import profiler as profiler_module
@@ -254,22 +255,58 @@ def test_an_attempt_that_hangs_is_retried_and_shows_in_the_p99(
 ) -> None:
     code, lines, _ = mock_run(["--mock", "hangs-once"], monkeypatch, capsys)
     assert code == 0
-    assert lines["all"].split()[-1] == "10.5s"  # its share of the deadline, then a retry
-    assert lines["retries"] == "retries: 1 after TIMEOUT_ERROR, 0.4 s waiting"
+    p99 = lines["all"].split()[-1]  # its share of the deadline, a backoff, then a retry
+    assert p99.endswith("s") and 10.3 <= float(p99[:-1]) <= 10.6, p99
+    assert lines["retries"].startswith("retries: 1 after TIMEOUT_ERROR, ")
 
 
-def test_calls_that_fail_with_an_outage_are_counted_and_the_run_goes_on(
+def test_after_three_calls_in_a_row_fail_the_run_stops(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, lines, _ = mock_run(["--mock", "hanging", "--iterations", "1"], monkeypatch, capsys)
+    code, lines, _ = mock_run(["--mock", "hanging"], monkeypatch, capsys)
     assert code == 2
-    assert lines["all"].split() == ["all", "6", "0%", "30.0s", "30.0s", "30.0s"]
+    assert lines["all"].split() == ["all", "3", "0%", "30.0s", "30.0s", "30.0s"]
     assert lines["failed"] == (
-        "failed: 6 TIMEOUT_ERROR; the first: TIMEOUT_ERROR: GET /v1/client/prompts/hello-world: "
+        "failed: 3 TIMEOUT_ERROR; the first: TIMEOUT_ERROR: GET /v1/client/prompts/hello-world: "
         "no answer within the 30 s deadline (3 attempts; the last timed out waiting for the "
         "answer)"
     )
-    assert lines["requests"] == "requests: 18 for 6 calls (cache hit rate 0%)"
+    assert lines["stopped"] == "stopped: 3 calls in a row failed"
+    assert lines["requests"] == "requests: 9 for 3 calls (cache hit rate 0%)"
+
+
+def test_calls_that_fail_now_and_then_are_counted_and_the_run_goes_on(
+    mock_api: MockPromptOpsAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An outage on one prompt's renders only: two calls in a row fail at most."""
+    mock_api.server_error(times=99, path="/v1/client/prompts/welcome-message/render")
+    profiler = PerformanceProfiler(clock=mock_api.clock)
+
+    async def main() -> bool:
+        async with PromptOpsClient(clock=mock_api.clock, max_retries=0) as client:
+            return await performance_test(client, profiler, iterations=3)
+
+    assert asyncio.run(main()) is True
+    assert len(profiler.measurements) == 18
+    failed = [m for m in profiler.measurements if not m.success]
+    assert [m.metadata["prompt_id"] for m in failed] == ["welcome-message"] * 3
+    profiler.print_report()
+    assert "failed: 3 SERVER_ERROR; the first: SERVER_ERROR: The server is temporarily " in (
+        capsys.readouterr().out
+    )
+
+
+def test_a_permanent_network_error_ends_the_run_as_a_mistake() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise NetworkError("certificate verify failed", permanent=True)
+
+    async def main() -> None:
+        transport = httpx.MockTransport(refuse)
+        async with PromptOpsClient("po_x", transport=transport, clock=FakeClock()) as client:
+            await performance_test(client, PerformanceProfiler(clock=FakeClock()))
+
+    with pytest.raises(NetworkError):
+        asyncio.run(main())
 
 
 def test_a_mistake_ends_the_run_at_once(
