@@ -37,14 +37,9 @@ SYMPTOMS = [
         "authentication/",
     ),
     ("SERVER_ERROR: The server is temporarily unavailable", "api-errors/"),
-    ("TIMEOUT_ERROR: Request timeout after 30 seconds", "api-errors/"),
-    # The client's own deadline, and what tells it from the other timeouts.
+    # The API's 504 and the client's own deadline: the performance page tells them apart.
+    ("TIMEOUT_ERROR: Request timeout after 30 seconds", "performance-issues/"),
     ("no answer within the 30 s deadline", "performance-issues/"),
-    (
-        "TIMEOUT_ERROR: GET /v1/client/prompts/hello-world: no answer within the 30 s deadline "
-        "(3 attempts; the last timed out waiting for the answer)",
-        "performance-issues/",
-    ),
     ("waiting for a free connection", "performance-issues/"),
     ("answered HTTP 502 with a body that is not a PromptOps JSON envelope", "api-errors/"),
     ("circuit open: PromptOps failing, next probe in 30 s", "api-errors/"),
