@@ -240,4 +240,4 @@ def test_the_server_ends_with_the_block_even_with_connections_left_open() -> Non
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
         writer.close()
 
-    asyncio.run(asyncio.wait_for(main(), 5))
+    run(lambda: asyncio.wait_for(main(), 5))
