@@ -117,6 +117,18 @@ MOCK_SCENARIOS: Final[dict[str, MockScenario]] = {
         "the API sends its answers one byte a second: only the deadline ends a call",
         lambda api: api.trickle(times=LASTING, interval=1.0),
     ),
+    "hanging": MockScenario(
+        "the API lists the prompts, but never answers a request for one",
+        lambda api: api.timeout(times=LASTING, path="/v1/client/prompts/"),
+    ),
+    "hangs-once": MockScenario(
+        "the API leaves the first request for a prompt unanswered, then answers",
+        lambda api: api.timeout(times=1, path="/v1/client/prompts/"),
+    ),
+    "busy-key": MockScenario(
+        "other workers share the key: 4 requests in any 3 s, then HTTP 429",
+        lambda api: api.quota(4, per=3.0),
+    ),
 }
 
 

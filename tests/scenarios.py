@@ -102,6 +102,12 @@ def _swap_keys(api: MockPromptOpsAPI, *, revoked: str, accepted: str) -> None:
     api.add_key(accepted)
 
 
+def _outage_then_maintenance(api: MockPromptOpsAPI) -> None:
+    """503 for every attempt of one call, then one 503 that says when to come back."""
+    api.server_error(times=ALL_ATTEMPTS, status=503)
+    api.server_error(times=1, status=503, retry_after=2)
+
+
 def at_once(error: type[PromptOpsError]) -> Outcome:
     """Raised after one request, without waiting: not worth retrying, or no time to."""
     return Outcome(error, 1, 0)
@@ -145,6 +151,9 @@ SCENARIOS: dict[str, Scenario] = {
         lambda api: api.server_error(times=LASTING, status=503),
         Outcome(ServerError, ALL_ATTEMPTS, sum(BACKOFF)),
     ),
+    # The api-errors page's proof: a call that meets an outage fails after its retries; the next
+    # one meets a 503 with Retry-After: 2, waits it out and succeeds.
+    "api-errors-503-then-retry-after": Scenario(_outage_then_maintenance, None),
     "server-error-500": Scenario(
         lambda api: api.server_error(times=LASTING, status=500),
         Outcome(ServerError, ALL_ATTEMPTS, sum(BACKOFF)),

@@ -131,6 +131,8 @@ def test_every_measurement_a_check_reports_is_named_in_the_schema(
     assert {name for _, name in names} == {
         "offset_seconds",
         "retry_after_seconds",
+        "remaining",  # the busy-key scenario's API sends the RateLimit fields
+        "limit",
         "uncached_p50_ms",
         "uncached_max_ms",
         "cached_p50_ms",

@@ -7,7 +7,7 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
-from snippets.client import RETRYABLE_ERRORS, PromptOpsError
+from snippets.client import RETRYABLE_ERRORS, NetworkError, PromptOpsError
 from snippets.client.clock import SYSTEM_CLOCK, Clock
 
 T = TypeVar("T")
@@ -29,14 +29,14 @@ class CircuitBreaker:
     API answers the probe.
 
     Only outages count, the errors the client retries (network, timeout, rate
-    limit, 5xx): a wrong key or prompt id is your bug, not the API being down,
-    so it passes through without tripping the breaker. A probe that gets no
-    answer (cancelled, or failed before a request was sent) leaves it open. The
-    probe is a client call, so the client's deadline bounds it: the breaker is
-    never stuck.
+    limit, 5xx). A mistake passes through without tripping the breaker: a
+    wrong key or prompt id, or a permanent NETWORK_ERROR (a certificate that
+    does not verify, a host that does not exist, a client used from another
+    event loop), which is your bug or your network's, not the API being down.
+    A probe that gets no answer (cancelled, or failed before a request was
+    sent) leaves it open. The probe is a client call, so the client's deadline
+    bounds it: the breaker is never stuck.
     """
-
-    OUTAGES = RETRYABLE_ERRORS
 
     def __init__(
         self,
@@ -85,14 +85,13 @@ class CircuitBreaker:
         probing = self.state == "half-open"
         try:
             result = await operation()
-        except self.OUTAGES:
-            self.failures += 1
-            if probing or self.failures >= self.failure_threshold:
-                self.state, self.opened_at = "open", self.clock.monotonic()
-            raise
         except PromptOpsError as exc:
-            # The API answered (401, 404, 422): it is up. No answer: open.
-            if probing:
+            if is_outage(exc):
+                self.failures += 1
+                if probing or self.failures >= self.failure_threshold:
+                    self.state, self.opened_at = "open", self.clock.monotonic()
+            elif probing:
+                # The API answered (401, 404, 422): it is up. No answer: open.
                 self.state = (
                     "closed" if exc.status_code is not None else "open"
                 )
@@ -105,3 +104,10 @@ class CircuitBreaker:
             raise
         self.state, self.failures = "closed", 0
         return result
+
+
+def is_outage(error: PromptOpsError) -> bool:
+    """An error the client retries, that lasted: not a permanent one."""
+    if isinstance(error, NetworkError) and error.permanent:
+        return False
+    return isinstance(error, RETRYABLE_ERRORS)

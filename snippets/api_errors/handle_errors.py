@@ -1,5 +1,5 @@
-"""Handling PromptOps errors in application code: degrade on transient
-failures, fail loudly on mistakes that a retry cannot fix."""
+"""Handling PromptOps errors in application code: degrade on an outage, fail
+loudly on a mistake that no retry can fix."""
 
 from __future__ import annotations
 
@@ -9,13 +9,25 @@ from typing import Any
 
 from snippets.client import (
     RETRYABLE_ERRORS,
-    AuthenticationError,
-    PromptNotFoundError,
+    NetworkError,
     PromptOpsClient,
-    ValidationError,
+    PromptOpsError,
 )
 
 logger = logging.getLogger(__name__)
+
+
+def is_outage(error: PromptOpsError) -> bool:
+    """Whether `error` is an outage: a failure the client retries (network,
+    timeout, rate limit, 5xx) that lasted through its retries.
+
+    Not a permanent NETWORK_ERROR: a certificate that does not verify, a host
+    name that does not exist, a client used from another event loop. Those
+    are mistakes, like a wrong key, id or variable: the same call fails every
+    time, so a fallback would hide them."""
+    if isinstance(error, NetworkError) and error.permanent:
+        return False
+    return isinstance(error, RETRYABLE_ERRORS)
 
 
 async def render_or_fallback(
@@ -24,20 +36,17 @@ async def render_or_fallback(
     variables: Mapping[str, Any],
     fallback: str,
 ) -> str:
-    """Render a prompt; on a lasting outage return `fallback` instead of
-    failing the request."""
+    """Render a prompt; during an outage return `fallback` instead of failing
+    the request. A mistake is raised."""
     try:
         rendered = await client.render_prompt(prompt_id, variables)
-    except RETRYABLE_ERRORS as exc:
-        # The client has already retried these (with backoff, within its
-        # deadline): a failure that reaches your code lasted. Serve the
-        # fallback and keep going.
+    except PromptOpsError as exc:
+        if not is_outage(exc):
+            raise  # the same call will fail every time: surface it
+        # The client has already retried (with backoff, within its deadline):
+        # the failure lasted. Serve the fallback and keep going.
         logger.warning(
             "PromptOps unavailable, using fallback for %s: %s", prompt_id, exc
         )
         return fallback
-    except (AuthenticationError, PromptNotFoundError, ValidationError):
-        # A wrong key, id or variable: the same call will fail every time.
-        # Surface it.
-        raise
     return rendered.content

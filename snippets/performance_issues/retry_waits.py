@@ -18,7 +18,8 @@ RETRY_MESSAGE = "%s %s failed with %s; retry %d of %d in %.1f s"
 class Endpoint:
     retries: int = 0
     waited: float = 0.0
-    causes: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)  # each retry's error code
+    waits: list[float] = field(default_factory=list)  # and the wait before it
 
 
 class RetryWaits(logging.Handler):
@@ -37,10 +38,23 @@ class RetryWaits(logging.Handler):
         endpoint.retries += 1
         endpoint.waited += float(str(wait))
         endpoint.causes.append(str(code))
+        endpoint.waits.append(float(str(wait)))
 
     @property
     def total_wait(self) -> float:
         return sum(e.waited for e in self.endpoints.values())
+
+    def by_cause(self) -> dict[str, tuple[int, float]]:
+        """Per error code: the retries it caused and the seconds waited before
+        them, every endpoint together."""
+        found: dict[str, tuple[int, float]] = {}
+        for endpoint in self.endpoints.values():
+            for code, wait in zip(
+                endpoint.causes, endpoint.waits, strict=True
+            ):
+                retries, waited = found.get(code, (0, 0.0))
+                found[code] = (retries + 1, waited + wait)
+        return found
 
     def report(self) -> str:
         if not self.endpoints:

@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 
 from snippets.api_errors.circuit_breaker import CircuitBreaker, CircuitOpenError
-from snippets.client import PromptNotFoundError, PromptOpsClient, ServerError, ValidationError
+from snippets.client import (
+    NetworkError,
+    PromptNotFoundError,
+    PromptOpsClient,
+    ServerError,
+    ValidationError,
+)
 from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.tls import local_tls_server
 
 
 def attempt(breaker: CircuitBreaker, prompt_id: str = "hello-world") -> str:
@@ -227,4 +234,72 @@ def test_a_probe_the_api_answered_with_a_client_error_closes_it(clock: FakeClock
 
     with pytest.raises(PromptNotFoundError):
         asyncio.run(breaker.call(not_found))
+    assert breaker.state == "closed"
+
+
+def _permanent() -> NetworkError:
+    return NetworkError(
+        "Could not reach https://api.promptops.com: [SSL: CERTIFICATE_VERIFY_FAILED]",
+        permanent=True,
+    )
+
+
+def test_a_permanent_network_error_is_a_mistake_it_lets_through_without_counting(
+    clock: FakeClock,
+) -> None:
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock)
+
+    async def misconfigured() -> None:
+        raise _permanent()
+
+    for _ in range(3):
+        with pytest.raises(NetworkError):
+            asyncio.run(breaker.call(misconfigured))
+    assert (breaker.state, breaker.failures) == ("closed", 0)
+
+
+def test_a_passing_network_error_is_an_outage_it_counts(clock: FakeClock) -> None:
+    breaker = CircuitBreaker(failure_threshold=2, clock=clock)
+
+    async def refused() -> None:
+        raise NetworkError("Could not reach https://api.promptops.com: [Errno 111] refused")
+
+    for _ in range(2):
+        with pytest.raises(NetworkError):
+            asyncio.run(breaker.call(refused))
+    assert breaker.state == "open"
+
+
+def test_a_probe_that_fails_with_a_permanent_network_error_leaves_it_open(
+    clock: FakeClock,
+) -> None:
+    """No answer came: nothing was learnt about the API."""
+    breaker = half_open(clock)
+
+    async def misconfigured() -> None:
+        raise _permanent()
+
+    with pytest.raises(NetworkError):
+        asyncio.run(breaker.call(misconfigured))
+    assert breaker.state == "open"
+
+
+def test_a_real_certificate_failure_passes_through_a_closed_breaker(clock: FakeClock) -> None:
+    """The page's proof: a server whose certificate this machine does not trust (a proxy that
+    re-signs HTTPS) fails every call the same way; the breaker stays closed."""
+    breaker = CircuitBreaker(failure_threshold=2, clock=clock)
+
+    async def main() -> list[str]:
+        seen = []
+        async with local_tls_server() as server:
+            url = f"https://{server.host}:{server.port}"
+            async with PromptOpsClient("po_x", base_url=url, clock=clock) as client:
+                for _ in range(3):
+                    try:
+                        await breaker.call(client.health_check)
+                    except NetworkError as exc:
+                        seen.append(f"{exc.code} permanent={exc.permanent}")
+        return seen
+
+    assert asyncio.run(main()) == ["NETWORK_ERROR permanent=True"] * 3
     assert breaker.state == "closed"

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import ssl
 from collections.abc import Callable
 
+import httpx
 import pytest
 
-from snippets.api_errors.handle_errors import render_or_fallback
+from snippets.api_errors.handle_errors import is_outage, render_or_fallback
 from snippets.client import (
     AuthenticationError,
+    NetworkError,
     PromptNotFoundError,
     PromptOpsClient,
     PromptOpsError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
     ValidationError,
 )
+from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
+from snippets.mock_api.local import local_api_server_thread
 
 
 def render(
@@ -85,3 +94,80 @@ def test_mistakes_are_raised_not_hidden(
 ) -> None:
     with pytest.raises(error):
         render(mock_api, prompt_id, api_key)
+
+
+def _failing_transport(error: Callable[[], BaseException]) -> httpx.MockTransport:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise error()
+
+    return httpx.MockTransport(fail)
+
+
+def _certificate_error() -> BaseException:
+    wrapped = httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    wrapped.__cause__ = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    return wrapped
+
+
+def _no_such_host() -> BaseException:
+    wrapped = httpx.ConnectError("[Errno -2] Name or service not known")
+    wrapped.__cause__ = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return wrapped
+
+
+@pytest.mark.parametrize("error", [_certificate_error, _no_such_host], ids=["tls", "dns"])
+def test_a_permanent_network_error_is_raised_not_hidden_by_the_fallback(
+    error: Callable[[], BaseException], caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> str:
+        transport = _failing_transport(error)
+        async with PromptOpsClient("po_x", transport=transport, clock=FakeClock()) as client:
+            return await render_or_fallback(client, "hello-world", {"name": "Ada"}, "Hello!")
+
+    with pytest.raises(NetworkError) as caught:
+        asyncio.run(main())
+    assert caught.value.permanent
+    assert "using fallback" not in caplog.text
+
+
+def test_a_passing_network_failure_still_gets_the_fallback() -> None:
+    """Not every NETWORK_ERROR is a mistake: a refused connection or a busy resolver is an
+    outage, retried and then served the fallback."""
+
+    async def main() -> str:
+        transport = _failing_transport(lambda: httpx.ConnectError("[Errno 111] refused"))
+        async with PromptOpsClient("po_x", transport=transport, clock=FakeClock()) as client:
+            return await render_or_fallback(client, "hello-world", {"name": "Ada"}, "Hello!")
+
+    assert asyncio.run(main()) == "Hello!"
+
+
+def test_a_client_shared_between_event_loops_is_raised_on_its_second_loop() -> None:
+    """The page's proof over a real connection: `Event loop is closed` is permanent."""
+    with local_api_server_thread() as server:
+        client = PromptOpsClient(server.api_key, base_url=server.url)
+        first = asyncio.run(render_or_fallback(client, "hello-world", {"name": "A"}, "Hi"))
+        with pytest.raises(NetworkError, match="Event loop is closed") as caught:
+            asyncio.run(render_or_fallback(client, "hello-world", {"name": "B"}, "Hi"))
+    assert first == "Hello, A!"
+    assert caught.value.permanent
+
+
+@pytest.mark.parametrize(
+    ("error", "outage"),
+    [
+        (ServerError("down", status_code=503), True),
+        (RateLimitError("slow down", status_code=429, retry_after=1), True),
+        (RequestTimeoutError("no answer"), True),
+        (NetworkError("refused"), True),
+        (NetworkError("certificate verify failed", permanent=True), False),
+        (AuthenticationError("wrong key", status_code=401), False),
+        (PromptNotFoundError("no such prompt", status_code=404), False),
+        (ValidationError("bad variable"), False),
+    ],
+    ids=lambda value: getattr(value, "message", value),
+)
+def test_an_outage_is_what_the_client_retries_and_is_not_permanent(
+    error: PromptOpsError, outage: bool
+) -> None:
+    assert is_outage(error) is outage

@@ -52,6 +52,11 @@ EXPECTED: dict[str, tuple[dict[str, str], int]] = {
     "slow-api": ({"latency": "warning"}, 1),
     "server-errors": ({"public-health": "failure", **SKIPPED_AFTER["public-health"]}, 2),
     "trickling": ({"public-health": "failure", **SKIPPED_AFTER["public-health"]}, 2),
+    # The public health probe is one attempt, never retried: its request is the one that hangs.
+    "hanging": ({"public-health": "failure", **SKIPPED_AFTER["public-health"]}, 2),
+    "hangs-once": ({"public-health": "failure", **SKIPPED_AFTER["public-health"]}, 2),
+    # The latency check's calls go past the key's quota, without retries.
+    "busy-key": ({"latency": "failure"}, 2),
 }
 
 

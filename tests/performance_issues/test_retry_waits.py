@@ -97,3 +97,25 @@ def test_other_log_records_are_not_counted() -> None:
     with watch_retries() as retries:
         logging.getLogger("promptops").info("%s %s answered %d", "GET", "/v1/health", 200)
     assert retries.endpoints == {}
+
+
+def test_retries_add_up_by_cause_across_endpoints(
+    mock_api: MockPromptOpsAPI, clock: FakeClock
+) -> None:
+    async def main() -> None:
+        async with PromptOpsClient(clock=clock) as client:
+            await client.list_prompts()
+            await client.get_prompt("hello-world")
+
+    mock_api.rate_limit(times=1, retry_after=3, path="/v1/client/prompts")
+    mock_api.server_error(times=1, status=503, path="/v1/client/prompts/hello-world")
+    mock_api.rate_limit(times=1, retry_after=2, path="/v1/client/prompts/hello-world")
+    with watch_retries() as retries:
+        asyncio.run(main())
+    rate_limited, server_error = clock.sleeps[0] + clock.sleeps[2], clock.sleeps[1]
+    found = retries.by_cause()
+    assert list(found) == ["RATE_LIMIT_ERROR", "SERVER_ERROR"]
+    assert found["RATE_LIMIT_ERROR"][0] == 2
+    assert found["RATE_LIMIT_ERROR"][1] == pytest.approx(rate_limited, abs=0.1)
+    assert found["SERVER_ERROR"][0] == 1
+    assert found["SERVER_ERROR"][1] == pytest.approx(server_error, abs=0.05)

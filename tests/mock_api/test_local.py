@@ -1,0 +1,243 @@
+"""The mock API over real connections on 127.0.0.1 (snippets/mock_api/local.py): kept-alive
+connections, answers that overlap, a load balancer's idle timeout, and faults that never answer
+or refuse. Real sockets; the waits are tenths of a second, on a `FakeClock` loop (which waits
+for real while a socket is watched)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import httpx
+import pytest
+
+from snippets.client import (
+    NetworkError,
+    PromptNotFoundError,
+    PromptOpsClient,
+    RequestTimeoutError,
+)
+from snippets.client.clock import FakeClock
+from snippets.mock_api.local import (
+    MAX_HEAD_BYTES,
+    LocalAPIServer,
+    local_api_server,
+    local_api_server_thread,
+)
+
+
+def run[T](main: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    with asyncio.Runner(loop_factory=FakeClock().event_loop) as runner:
+        return runner.run(main())
+
+
+def client(server: LocalAPIServer, **settings: Any) -> PromptOpsClient:
+    return PromptOpsClient(server.api_key, base_url=server.url, **settings)
+
+
+def test_one_kept_alive_connection_serves_every_call_with_the_mock_s_answers() -> None:
+    async def main() -> tuple[list[Any], int]:
+        async with local_api_server() as server, client(server) as c:
+            results = [
+                (await c.health_check()).status,
+                (await c.render_prompt("hello-world", {"name": "Ada"})).content,
+                await c.list_prompts(),
+            ]
+            with pytest.raises(PromptNotFoundError):
+                await c.get_prompt("hello-wrold")
+            return results, server.opened
+
+    results, opened = run(main)
+    assert results == [
+        "healthy",
+        "Hello, Ada!",
+        ["hello-world", "welcome-message", "customer-service"],
+    ]
+    assert opened == 1
+
+
+def test_answers_on_different_connections_overlap() -> None:
+    """Five calls at once, 0.2 s each: five connections, all answered well within the 0.6 s
+    that two of them one after the other would take."""
+
+    async def main() -> tuple[float, int]:
+        loop = asyncio.get_running_loop()
+        async with local_api_server(latency=0.2) as server, client(server) as c:
+            started = loop.time()
+            await asyncio.gather(*(c.health_check() for _ in range(5)))
+            return loop.time() - started, server.opened
+
+    elapsed, opened = run(main)
+    assert opened == 5
+    assert elapsed < 0.4
+
+
+def test_more_calls_than_connections_wait_for_one_and_the_timeout_says_so() -> None:
+    """The performance page's proof: one connection, ten calls, 50 ms each, a 0.25 s deadline."""
+
+    async def main(limits: httpx.Limits) -> list[Any]:
+        async with (
+            local_api_server(latency=0.05) as server,
+            client(server, timeout=0.25, max_retries=0, limits=limits) as c,
+        ):
+            calls = [c.list_prompts() for _ in range(10)]
+            return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    *_, last = run(lambda: main(httpx.Limits(max_connections=1)))
+    assert isinstance(last, RequestTimeoutError)
+    assert last.message == (
+        "GET /v1/client/prompts: no answer within the 0.25 s deadline (1 attempt; it timed "
+        "out waiting for a free connection (all 1 of the client's connections were in use))"
+    )
+    results = run(lambda: main(httpx.Limits(max_connections=10)))
+    assert not [r for r in results if isinstance(r, Exception)]
+
+
+def test_a_connection_idle_past_the_balancer_s_timeout_is_closed_unanswered() -> None:
+    async def main(expiry: float | None) -> tuple[list[str], int, int]:
+        seen = []
+        limits = httpx.Limits(keepalive_expiry=expiry)
+        async with (
+            local_api_server(idle_timeout=0.2) as server,
+            httpx.AsyncClient(base_url=server.url, limits=limits) as http,
+        ):
+            for _ in range(2):
+                try:
+                    seen.append(str((await http.get("/v1/health")).status_code))
+                except httpx.RemoteProtocolError as exc:
+                    seen.append(f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(0.3)
+            return seen, server.opened, server.dropped
+
+    assert run(lambda: main(None)) == (
+        ["200", "RemoteProtocolError: Server disconnected without sending a response."],
+        1,
+        1,
+    )
+    # The client closes idle connections first: a new one for the second request.
+    assert run(lambda: main(0.1)) == (["200", "200"], 2, 0)
+
+
+def test_the_client_retries_a_dropped_connection_on_a_new_one() -> None:
+    async def main(retries: int) -> str:
+        async with (
+            local_api_server(idle_timeout=0.1) as server,
+            client(server, max_retries=retries) as c,
+        ):
+            await c.health_check()
+            await asyncio.sleep(0.2)
+            try:
+                return (await c.health_check()).status
+            except NetworkError as exc:
+                assert not exc.permanent
+                return exc.message.replace(server.url, "URL")
+
+    assert run(lambda: main(0)) == (
+        "Could not reach URL: Server disconnected without sending a response."
+    )
+    assert run(lambda: main(2)) == "healthy"
+
+
+def test_a_fault_that_never_answers_keeps_the_connection_silent_until_the_client_leaves() -> None:
+    async def main() -> tuple[str, int, int]:
+        async with local_api_server() as server:
+            server.api.timeout(times=1)
+            async with client(server, timeout=2, attempt_timeout=0.2, max_retries=1) as c:
+                status = (await c.health_check()).status
+            return status, server.opened, len(server.api.requests)
+
+    assert run(main) == ("healthy", 2, 2)  # the hung attempt's connection is given up
+
+
+def test_a_refusing_fault_closes_the_connection() -> None:
+    async def main() -> NetworkError:
+        async with local_api_server() as server, client(server, max_retries=0) as c:
+            server.api.connection_refused(times=99)
+            with pytest.raises(NetworkError) as caught:
+                await c.health_check()
+            return caught.value
+
+    assert "Server disconnected without sending a response" in run(main).message
+
+
+def test_the_default_mock_s_simulated_waits_do_not_block_the_server() -> None:
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        async with local_api_server() as server:
+            server.api.simulate_latency(5.0)
+            started = loop.time()
+            async with client(server) as c:
+                await c.health_check()
+            return loop.time() - started
+
+    assert run(main) < 1.0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"POST /v1/client/health HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"GET /v1/health HTTP/1.1\r\nX-Big: " + b"x" * MAX_HEAD_BYTES + b"\r\n\r\n",
+        b"GET http://elsewhere/ HTTP/1.1\r\n\r\n",
+        b"NONSENSE\r\n\r\n",
+        b"POST /v1/client/health HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc",
+    ],
+    ids=["chunked", "head too large", "absolute form", "no request line", "body cut short"],
+)
+def test_what_this_small_server_does_not_read_closes_the_connection(raw: bytes) -> None:
+    async def main() -> bytes:
+        async with local_api_server() as server:
+            port = int(server.url.rsplit(":", 1)[1])
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(raw)
+            if raw.endswith(b"abc"):
+                writer.write_eof()
+            await writer.drain()
+            answer = await reader.read()
+            writer.close()
+            return answer
+
+    assert run(main) == b""
+
+
+def test_an_answer_is_http_1_1_kept_alive_with_its_length() -> None:
+    async def main() -> bytes:
+        async with local_api_server() as server:
+            port = int(server.url.rsplit(":", 1)[1])
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            head = await reader.readuntil(b"\r\n\r\n")
+            writer.close()
+            return head
+
+    head = run(main).decode()
+    assert head.startswith("HTTP/1.1 200 OK\r\n")
+    assert "Connection: keep-alive\r\n" in head
+    body = b'{"success":true,"data":{"status":"healthy"}}'  # httpx's compact JSON
+    assert f"Content-Length: {len(body)}\r\n" in head
+
+
+def test_the_thread_server_outlives_event_loops_and_shows_a_client_shared_between_them() -> None:
+    with local_api_server_thread() as server:
+        shared = client(server)
+        assert asyncio.run(shared.health_check()).status == "healthy"
+        with pytest.raises(NetworkError) as caught:
+            asyncio.run(shared.health_check())
+    assert caught.value.permanent
+    assert "Event loop is closed" in caught.value.message
+
+
+def test_the_server_ends_with_the_block_even_with_connections_left_open() -> None:
+    async def main() -> None:
+        async with local_api_server() as server:
+            port = int(server.url.rsplit(":", 1)[1])
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            await asyncio.sleep(0.05)
+            assert server.open == 1
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        writer.close()
+
+    run(lambda: asyncio.wait_for(main(), 5))
