@@ -29,6 +29,7 @@ from snippets.mock_api.asgi import MockASGIApp
 from snippets.mock_api.server import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 from ..contract import SPEC_PATH, check_response, check_unrouted
+from ..docs_blocks import ROOT
 from ..test_docs_map import guide_pages, symptoms
 from .test_asgi_http import call
 
@@ -213,14 +214,38 @@ API_CODES = set(SPEC["components"]["schemas"]["ErrorCode"]["enum"])
 _QUOTED = re.compile(r"`(?P<code>[A-Z_]+): (?P<text>[^`]+)`")
 
 
+# Messages the client itself writes, not the API: no contract pins them, the client's tests do.
+# Each is a regular expression of the message, and a piece of the client's source that writes
+# it (a test below holds the two together).
+CLIENTS_OWN: dict[str, tuple[str, str]] = {
+    "a deadline passed": (
+        r"(GET|POST) \S+: no answer within the \d+ s deadline.*",
+        "no answer within the",
+    ),
+    "not the API's answer": (
+        r"(GET|POST) \S+ answered HTTP \d+ with a body that is not a PromptOps JSON envelope.*",
+        "with a body that is not a PromptOps JSON ",
+    ),
+    "checked before sending": (r"Invalid variable name '[^']*'.*", "Invalid variable name"),
+}
+
+
 def quoted_messages(text: str) -> list[tuple[str, str]]:
     """(code, message) of every `CODE: message` code span of an API error code in `text`; a
-    message cut short with `...` keeps what precedes it."""
+    message cut short with `...` keeps what precedes it. Messages the client writes itself
+    (`CLIENTS_OWN`) are left out."""
     return [
         (m["code"], m["text"].removesuffix("...").removesuffix("…").rstrip())
         for m in _QUOTED.finditer(text)
         if m["code"] in API_CODES
+        and not any(re.fullmatch(own, m["text"]) for own, _ in CLIENTS_OWN.values())
     ]
+
+
+@pytest.mark.parametrize("kind", CLIENTS_OWN)
+def test_the_messages_left_out_are_the_client_s_own(kind: str) -> None:
+    source = "\n".join(p.read_text("utf-8") for p in (ROOT / "snippets/client").glob("*.py"))
+    assert CLIENTS_OWN[kind][1] in source
 
 
 def is_pinned(code: str, text: str) -> bool:
