@@ -9,7 +9,6 @@ import json
 import logging
 import math
 import re
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from snippets.client.errors import describe_transport_error
 from snippets.client.models import check_prompt_id
 from snippets.mock_api import MockPromptOpsAPI
 
-from ..local_server import serve
+from ..local_server import refused_port, serve
 
 
 def test_missing_api_key_names_the_environment_variable(
@@ -366,16 +365,15 @@ def test_auth_repr_hides_the_key() -> None:
 
 def test_a_refused_connection_on_a_real_socket_says_connection_refused() -> None:
     """httpx on asyncio says "All connection attempts failed"; the client digs out the OSError."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}"
 
-    async def main() -> None:
-        async with PromptOpsClient("po_test", base_url=nowhere, max_retries=0) as client:
+    async def main(base_url: str) -> None:
+        async with PromptOpsClient("po_test", base_url=base_url, max_retries=0) as client:
             await client.health_check()
 
-    with pytest.raises(NetworkError) as caught:
-        asyncio.run(main())
+    with refused_port() as port:
+        nowhere = f"http://127.0.0.1:{port}"
+        with pytest.raises(NetworkError) as caught:
+            asyncio.run(main(nowhere))
     assert caught.value.message == f"Could not reach {nowhere}: [Errno 111] Connection refused"
 
 
