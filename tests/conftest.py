@@ -1,7 +1,9 @@
 """Suite-wide rules, on top of the fixtures a reader gets (`clock`, `mock_api`):
 
 - the mock API's key is a canary: no test may print it or log it (at any level, any logger);
-- no test connects anywhere but loopback (pytest-socket, `--allow-hosts` in pyproject.toml).
+- no test connects anywhere but loopback (pytest-socket, `--allow-hosts` in pyproject.toml);
+- no test sleeps for real: time is faked (the `clock` fixture); a test that asks for a real
+  sleep fails, however fast or busy the machine.
 """
 
 from __future__ import annotations
@@ -112,80 +114,70 @@ def pytest_runtest_makereport(
     return report
 
 
-class _SleepMeter:
-    """Adds up the real time the suite's own thread spends sleeping (servers' threads may
-    sleep). A sleep on an event loop that runs on a `FakeClock` takes no real time."""
+class RealSleeps:
+    """The real sleeps a test asks for on the main thread (servers' threads may sleep):
+    `time.sleep`, and `asyncio.sleep` on an event loop that runs on real time (on a `FakeClock`
+    it takes no real time). What counts is the seconds asked for, not what the wall clock saw:
+    a busy machine changes nothing."""
 
     def __init__(self) -> None:
-        self.seconds = 0.0
-        self.calls = 0
+        self.asked: list[float] = []
 
-    def wrap_time(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
-        def metered(seconds: float) -> None:
-            started = time.perf_counter()
-            try:
-                sleep(seconds)
-            finally:
-                self._count(seconds, time.perf_counter() - started)
+    def counting_time_sleep(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
+        def counted(seconds: float) -> None:
+            self._count(seconds)
+            sleep(seconds)
 
-        return metered
+        return counted
 
-    def wrap_asyncio(self, sleep: Callable[..., Any]) -> Callable[..., Any]:
-        async def metered(delay: float, *args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
-            try:
-                return await sleep(delay, *args, **kwargs)
-            finally:
-                self._count(delay, time.perf_counter() - started)
+    def counting_asyncio_sleep(self, sleep: Callable[..., Any]) -> Callable[..., Any]:
+        async def counted(delay: float, *args: Any, **kwargs: Any) -> Any:
+            if _on_real_time(asyncio.get_running_loop()):
+                self._count(delay)
+            return await sleep(delay, *args, **kwargs)
 
-        return metered
+        return counted
 
-    def _count(self, asked: float, spent: float) -> None:
-        if asked > 0 and threading.current_thread() is threading.main_thread():
-            self.seconds += spent
-            self.calls += 1
+    def _count(self, seconds: float) -> None:
+        if seconds > 0 and threading.current_thread() is threading.main_thread():
+            self.asked.append(seconds)
 
-
-SLEEP = _SleepMeter()
-MAX_REAL_SLEEP = 0.05  # seconds, for the whole suite
+    def problem(self) -> str | None:
+        if not self.asked:
+            return None
+        return (
+            f"this test asked for {sum(self.asked):.3g} s of real sleep in {len(self.asked)} "
+            f"call(s): fake time instead (the clock fixture, FakeClock.event_loop())"
+        )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    time.sleep = SLEEP.wrap_time(time.sleep)  # type: ignore[assignment]  # same call signature
-    asyncio.sleep = SLEEP.wrap_asyncio(asyncio.sleep)
+def _on_real_time(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether `loop` keeps asyncio's own time, the system's monotonic clock (a loop on a
+    `FakeClock` has a `time()` of its own)."""
+    return getattr(loop.time, "__func__", None) is asyncio.BaseEventLoop.time
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    worker_output = getattr(session.config, "workeroutput", None)
-    if worker_output is not None:  # an xdist worker: hand the total to the controller
-        worker_output["real_sleep"] = (SLEEP.seconds, SLEEP.calls)
+@pytest.fixture(autouse=True)
+def no_real_sleep(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Fail a test that asks for real sleep (its own, and its fixtures' that start after this
+    one). Not the copy check's tests: they wait for the processes they run, and `Popen.wait`
+    polls with short sleeps."""
+    if request.node.get_closest_marker("copied"):
+        yield
         return
-    if _sleep_limit_applies(session.config) and SLEEP.seconds > MAX_REAL_SLEEP and exitstatus == 0:
-        session.exitstatus = 1
-
-
-def _sleep_limit_applies(config: pytest.Config) -> bool:
-    """Not to the copy check: its tests wait for real on the processes they run (the standard
-    library's `Popen.wait` polls with short sleeps)."""
-    return bool(config.option.markexpr != "copied")
-
-
-def pytest_testnodedown(node: Any, error: object) -> None:
-    """xdist controller: add up what each worker slept."""
-    seconds, calls = node.workeroutput.get("real_sleep", (0.0, 0))
-    SLEEP.seconds += seconds
-    SLEEP.calls += calls
+    sleeps = RealSleeps()
+    monkeypatch.setattr(time, "sleep", sleeps.counting_time_sleep(time.sleep))
+    monkeypatch.setattr(asyncio, "sleep", sleeps.counting_asyncio_sleep(asyncio.sleep))
+    yield
+    problem = sleeps.problem()
+    if problem:
+        pytest.fail(problem, pytrace=False)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the real sleep total, and the docs map: every block, and how it is checked."""
-    if not _sleep_limit_applies(terminalreporter.config):
-        return
-    verdict = "FAIL: " if SLEEP.seconds > MAX_REAL_SLEEP else ""
-    terminalreporter.write_line(
-        f"{verdict}real sleep in tests: {SLEEP.seconds:.3f} s in {SLEEP.calls} call(s) "
-        f"(the limit is {MAX_REAL_SLEEP} s: fake time with the clock fixture)"
-    )
+    """Print the docs map: every block, and how it is checked."""
     if terminalreporter.config.getoption("update_examples"):
         return  # the pages were just rewritten: their blocks moved since collection
     if terminalreporter.config.option.markexpr in OWN_SESSIONS:

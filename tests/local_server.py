@@ -1,4 +1,5 @@
-"""The mock API served by uvicorn on 127.0.0.1, in a background thread, for a `with` block."""
+"""Ports of 127.0.0.1 for a `with` block: the mock API served by uvicorn in a background
+thread, or a port that refuses every connection."""
 
 from __future__ import annotations
 
@@ -40,3 +41,13 @@ def serve(app: MockASGIApp) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+
+
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A port of 127.0.0.1 that refuses connections until the block ends: bound, never
+    listening, so no other process can take it meanwhile. (A port that was merely free a
+    moment ago can be, on a busy machine: a check then met a reset, not a refusal.)"""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]

@@ -1,16 +1,19 @@
-"""The suite's own guards work: no network beyond loopback, and the key canary."""
+"""The suite's own guards work: no network beyond loopback, the key canary, no real sleep."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
+import threading
 
 import pytest
 from pytest_socket import SocketConnectBlockedError
 
+from snippets.client.clock import FakeClock
 from snippets.mock_api import MOCK_API_KEY
 
-from .conftest import _Collector, pytest_runtest_makereport
+from .conftest import RealSleeps, _Collector, pytest_runtest_makereport
 
 
 @pytest.mark.filterwarnings("ignore:A test tried to use socket")
@@ -56,3 +59,30 @@ def test_the_collector_would_see_a_logged_key() -> None:
     finally:
         logger.removeHandler(collector)
     assert any(secret in text for text in collector.texts)
+
+
+def test_real_sleeps_counts_what_was_asked_on_the_main_thread_on_real_time() -> None:
+    """Counted: `time.sleep`, and `asyncio.sleep` on a loop on real time. Not counted: sleeps of
+    0, on a `FakeClock`'s loop (no real time passes), or on another thread (a server's). The
+    sleeps counted here are stand-ins that return at once: the test sleeps for nothing."""
+    sleeps = RealSleeps()
+    time_sleep = sleeps.counting_time_sleep(lambda seconds: None)
+
+    async def no_wait(delay: float) -> None:
+        pass
+
+    asyncio_sleep = sleeps.counting_asyncio_sleep(no_wait)
+    time_sleep(0)
+    assert sleeps.problem() is None
+    time_sleep(0.25)
+    asyncio.run(asyncio_sleep(0.5))
+    with asyncio.Runner(loop_factory=FakeClock().event_loop) as on_fake_time:
+        on_fake_time.run(asyncio_sleep(100))
+    server = threading.Thread(target=time_sleep, args=(7,))
+    server.start()
+    server.join()
+    assert sleeps.asked == [0.25, 0.5]
+    assert sleeps.problem() == (
+        "this test asked for 0.75 s of real sleep in 2 call(s): "
+        "fake time instead (the clock fixture, FakeClock.event_loop())"
+    )

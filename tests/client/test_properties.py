@@ -29,7 +29,13 @@ from ..contract import check_request, check_response
 settings.register_profile("suite", max_examples=150)
 settings.register_profile("mutation", max_examples=25)
 settings.load_profile("mutation" if os.environ.get("MUTANT_UNDER_TEST") else "suite")
-FIXTURES_OK = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# The mock is a function-scoped fixture, shared by the examples of a test (each call reads only
+# the requests it sent). And nothing timed: no deadline per example, no health check of how long
+# generating the data took, so a busy machine fails nothing.
+FIXTURES_OK_AT_ANY_SPEED = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
@@ -56,7 +62,7 @@ def sent_during(api: MockPromptOpsAPI, call: Any) -> tuple[Any, list[Any]]:
     return outcome, api.requests[before:]
 
 
-@FIXTURES_OK
+@FIXTURES_OK_AT_ANY_SPEED
 @given(prompt_id=st.one_of(st.text(max_size=140), st.from_regex(PROMPT_ID_PATTERN, fullmatch=True)))
 def test_any_prompt_id(mock_api: MockPromptOpsAPI, prompt_id: str) -> None:
     outcome, sent = sent_during(mock_api, lambda c: c.get_prompt(prompt_id))
@@ -73,7 +79,7 @@ def test_any_prompt_id(mock_api: MockPromptOpsAPI, prompt_id: str) -> None:
         assert isinstance(outcome, PromptNotFoundError)
 
 
-@FIXTURES_OK
+@FIXTURES_OK_AT_ANY_SPEED
 @given(variables=st.dictionaries(st.text(max_size=12), any_values, max_size=4))
 def test_any_variables(mock_api: MockPromptOpsAPI, variables: dict[str, Any]) -> None:
     outcome, sent = sent_during(mock_api, lambda c: c.render_prompt("hello-world", variables))
@@ -99,7 +105,7 @@ settings_values = st.one_of(
 )
 
 
-@FIXTURES_OK
+@FIXTURES_OK_AT_ANY_SPEED
 @given(
     timeout=settings_values,
     max_retries=settings_values,

@@ -4,7 +4,6 @@ against real TLS servers on 127.0.0.1 whose certificates throwaway CAs signed.""
 from __future__ import annotations
 
 import asyncio
-import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,8 @@ from snippets.client.settings import read_trust
 from snippets.common_issues.ca_bundle import build_ca_bundle, check_tls
 from snippets.common_issues.config_doctor import check_configuration
 from snippets.mock_api.tls import local_tls_server
+
+from ..local_server import refused_port
 
 EXPORT_PREAMBLE = "\ufeffsubject=CN = Société Générale Proxy CA\n".encode()
 """A byte order mark (Windows) and the certificate's names as text, accents and all."""
@@ -135,10 +136,8 @@ def test_text_around_the_certificates_is_left_out_of_the_bundle(
 
 
 def test_a_closed_port_is_reported_not_raised() -> None:
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    result = asyncio.run(check_tls("127.0.0.1", port, ca_file=None, server_hostname="x"))
+    with refused_port() as port:
+        result = asyncio.run(check_tls("127.0.0.1", port, ca_file=None, server_hostname="x"))
     assert result == "FAIL: [Errno 111] Connection refused"
 
 

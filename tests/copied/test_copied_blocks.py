@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -39,7 +38,7 @@ from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
 
-from ..local_server import serve
+from ..local_server import refused_port, serve
 from ..scenarios import SCENARIOS
 from ..site.built_site import built_site
 from ..site.rendered import CopyableBlock, copyable_blocks
@@ -109,8 +108,9 @@ def test_copied_block_with_its_own_mock_works_whatever_promptops_base_url_says(
 ) -> None:
     """Its mock answers where the client points: with `PROMPTOPS_BASE_URL` set to a port where
     nothing listens, nothing may reach that port (it would be refused)."""
-    nowhere = f"http://127.0.0.1:{_closed_port()}"
-    run = run_copied(block, python, tmp_path, nowhere, MockPromptOpsAPI.api_key)
+    with refused_port() as port:
+        nowhere = f"http://127.0.0.1:{port}"
+        run = run_copied(block, python, tmp_path, nowhere, MockPromptOpsAPI.api_key)
     where = f"{block.where} (copied, Python {python}, PROMPTOPS_BASE_URL={nowhere})"
     assert run.returncode == 0, f"{where}: exited {run.returncode}\n{run.stderr[-3000:]}"
     assert "refused" not in run.stdout + run.stderr, f"{where}: a request escaped its mock"
@@ -173,7 +173,8 @@ def api_for(scenario: str) -> Iterator[tuple[str | None, str]]:
         yield None, key
         return
     if _refuses_connections(scenario):
-        yield f"http://127.0.0.1:{_closed_port()}", key
+        with refused_port() as port:
+            yield f"http://127.0.0.1:{port}", key
         return
     SCENARIOS[scenario].setup(api)
     with serve(MockASGIApp(api)) as base_url:
@@ -188,10 +189,3 @@ def _refuses_connections(scenario: str) -> bool:
     except httpx.ConnectError:
         return True
     return False
-
-
-def _closed_port() -> int:
-    """A port of 127.0.0.1 that was just free: connecting to it is refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

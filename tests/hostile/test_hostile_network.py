@@ -1,9 +1,10 @@
 """The client against servers that misbehave on purpose, over real sockets on 127.0.0.1, in real
 time: every client method against every server ends in its documented `PromptOpsError`, within
-the deadline (plus a small margin), with no secret in any text it raises, logs or prints.
+the deadline, with no secret in any text it raises, logs or prints.
 
-Real time, so in its own session (`nox -s hostile`), not in `nox -s docs`. All cases run at
-once on one event loop: the whole file takes about as long as its slowest case (~1 s).
+Real time, so in its own session (`nox -s hostile`), not in `nox -s docs`. The cases run at
+once on one event loop, in two rounds: those that end in their own error, then those cut at
+their deadline: the whole file takes about two seconds.
 Waits between retries use a `FakeClock`, so they take no time; the deadline is enforced on the
 event loop's real clock, which is what a trickling or silent server tests.
 """
@@ -49,9 +50,16 @@ from .servers import TRICKLE, Exchange, Handler, Running, hostile_servers
 pytestmark = pytest.mark.hostile
 
 KEY = "po_live_hostile_1f5b9c3e7d"
-DEADLINE = 1.0  # the client's timeout in every case, seconds
-MARGIN = 0.5  # what the deadline may be overrun by (event loop, a busy 2-core machine)
-RETRIES = 1  # the first backoff (at most 0.5 s of fake time) fits in the deadline; two would not
+DEADLINE = 1.0  # the client's timeout against the servers that never finish an answer, seconds
+# The timeout against the others: they end in their own error long before it, however busy the
+# machine (with six CPU-bound processes beside them, the 115 calls at once took up to 9 s: a
+# 1 s deadline cut many short).
+NO_HURRY = 30.0
+# What a deadline may be overrun by: the event loop of a busy machine runs its timers late (by
+# up to 0.9 s with six CPU-bound processes beside it). A deadline not kept would last until
+# the server gives up: LIFETIME, 20 s.
+MARGIN = 2.0
+RETRIES = 1  # one retry: its backoff (at most 0.5 s) is waited on a FakeClock, in no real time
 FLOOR = INITIAL_BACKOFF * (1 - JITTER)  # the shortest backoff the client may wait
 # A smaller size limit than the default for the 125 concurrent cases, so that the huge bodies
 # do not starve the rest of the 2 cores; test_peak_memory_... holds the default 10 MiB.
@@ -198,6 +206,10 @@ class Behaviour:
     def attempts(self) -> int:
         return 1 + RETRIES if self.retried else 1
 
+    @property
+    def deadline(self) -> float:
+        return DEADLINE if self.slow else NO_HURRY
+
 
 BEHAVIOURS: dict[str, Behaviour] = {
     "trickles headers": Behaviour(trickle_headers, RequestTimeoutError, slow=True),
@@ -288,16 +300,16 @@ async def _timed(call: Callable[[], Awaitable[Any]]) -> tuple[BaseException | No
     return None, time.monotonic() - start
 
 
-async def _case(url: str, method: str) -> Outcome:
+async def _case(url: str, method: str, deadline: float) -> Outcome:
     clock = FakeClock()
     async with PromptOpsClient(
         KEY,
         base_url=url,
-        timeout=DEADLINE,
+        timeout=deadline,
         # Each attempt has the whole deadline here: with every case at once on a busy machine,
         # an answer of 300 MB must meet the size limit, not the attempt's share of the time.
         # tests/hostile/test_attempts.py checks the shares.
-        attempt_timeout=DEADLINE,
+        attempt_timeout=deadline,
         max_retries=RETRIES,
         max_response_bytes=LIMIT,
         clock=clock,
@@ -361,6 +373,11 @@ async def _timed_value(work: Awaitable[Any]) -> tuple[Any, float]:
     return value, time.monotonic() - start
 
 
+CASES = [(b, m) for b in BEHAVIOURS for m in METHODS]
+TIMED = [(b, m) for b, m in CASES if BEHAVIOURS[b].slow]
+UNTIMED = [(b, m) for b, m in CASES if not BEHAVIOURS[b].slow]
+
+
 @pytest.fixture(scope="module")
 def results() -> Iterator[Results]:
     keep = _Keep()
@@ -374,25 +391,29 @@ def results() -> Iterator[Results]:
     try:
         with hostile_servers(handlers) as running:
 
-            async def everything() -> tuple[list[Outcome], dict[str, Any], dict[str, Any]]:
-                cases = [_case(running.urls[b], m) for b in BEHAVIOURS for m in METHODS]
-                outcomes = await asyncio.gather(*cases)
-                # Then the breaker and the diagnostics, whose time limits are shorter than the
-                # client's deadline: on a machine busy with 125 calls they would be unfair.
-                breaker, diagnostics = await asyncio.gather(
-                    _breaker_probe(running.urls["never answers"]), _diagnostics(running)
+            async def calls(keys: list[tuple[str, str]]) -> list[Outcome]:
+                return await asyncio.gather(
+                    *(_case(running.urls[b], m, BEHAVIOURS[b].deadline) for b, m in keys)
                 )
-                return outcomes, breaker, diagnostics
 
-            start = time.monotonic()
-            outcomes, breaker, diagnostics = asyncio.run(everything())
-            total = time.monotonic() - start
-            keys = [(b, m) for b in BEHAVIOURS for m in METHODS]
+            async def everything() -> tuple[list[Outcome], dict[str, Any]]:
+                # First, at once, the calls that end in their own error: a few cost seconds of
+                # CPU on a busy machine (300 MB, a gzip bomb), and none is timed. Then, at once,
+                # those timed against their deadline, with the breaker and the diagnostics: they
+                # only wait, so their deadlines fire on time on a busy machine too.
+                ended = await calls(UNTIMED)
+                start = time.monotonic()
+                cut, breaker, diagnostics = await asyncio.gather(
+                    calls(TIMED),
+                    _breaker_probe(running.urls["never answers"]),
+                    _diagnostics(running),
+                )
+                timed = time.monotonic() - start
+                return ended + cut, {"breaker": breaker, "diagnostics": diagnostics, "timed": timed}
+
+            outcomes, extra = asyncio.run(everything())
             yield Results(
-                dict(zip(keys, outcomes, strict=True)),
-                running,
-                keep.lines,
-                {"breaker": breaker, "diagnostics": diagnostics, "total": total},
+                dict(zip(UNTIMED + TIMED, outcomes, strict=True)), running, keep.lines, extra
             )
     finally:
         root.removeHandler(keep)
@@ -401,8 +422,6 @@ def results() -> Iterator[Results]:
 
 
 # -- what every case must show --------------------------------------------------------------
-
-CASES = [(b, m) for b in BEHAVIOURS for m in METHODS]
 
 
 def _all_text(error: BaseException) -> str:
@@ -418,7 +437,7 @@ def test_every_method_ends_in_the_documented_error_within_the_deadline(
     assert type(outcome.error) is expected.error, (
         _all_text(outcome.error) if outcome.error else None
     )
-    assert outcome.seconds <= DEADLINE + MARGIN
+    assert outcome.seconds <= expected.deadline + MARGIN
     if expected.slow:
         assert outcome.seconds >= DEADLINE * 0.9
         assert "no answer within the 1 s deadline" in str(outcome.error)
@@ -508,10 +527,10 @@ def test_each_network_diagnostic_check_ends_within_the_run_s_deadline(results: R
         assert seconds <= limit + MARGIN
 
 
-def test_the_whole_run_is_bounded(results: Results) -> None:
-    """Every case ran at once: the run lasts about two deadlines (the client's cases, then the
-    breaker and diagnostics), not one per case."""
-    assert results.extra["total"] <= 2 * DEADLINE + 2 * MARGIN
+def test_the_timed_calls_ran_at_once(results: Results) -> None:
+    """The calls cut at their deadline, the breaker's probe and the diagnostics ran at once:
+    together they last one deadline, not one each (15 s and more)."""
+    assert results.extra["timed"] <= DEADLINE + MARGIN
 
 
 def test_the_health_check_shows_no_secret_when_the_server_echoes_it(results: Results) -> None:

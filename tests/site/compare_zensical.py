@@ -10,40 +10,30 @@ page, what a move would change: missing pages, headings (anchors readers link to
 from __future__ import annotations
 
 import sys
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from pathlib import Path
 
+from bs4 import BeautifulSoup
 
-class _Summary(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.anchors: set[str] = set()
-        self.code_blocks = 0
-        self.text: list[str] = []
-        self._in_article = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag in ("h1", "h2", "h3") and attributes.get("id"):
-            self.anchors.add(str(attributes["id"]))
-        if tag == "pre":
-            self.code_blocks += 1
-        if tag == "article":
-            self._in_article += 1
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "article":
-            self._in_article -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._in_article:
-            self.text.append(data)
+@dataclass(frozen=True)
+class _Summary:
+    anchors: set[str]  # the ids of h1, h2 and h3
+    code_blocks: int
+    text: str  # the article's
 
 
 def summarize(path: Path) -> _Summary:
-    summary = _Summary()
-    summary.feed(path.read_text("utf-8"))
-    return summary
+    soup = BeautifulSoup(path.read_text("utf-8"), "html.parser")
+    return _Summary(
+        anchors={
+            anchor
+            for heading in soup.find_all(("h1", "h2", "h3"))
+            if isinstance(anchor := heading.get("id"), str) and anchor
+        },
+        code_blocks=len(soup.find_all("pre")),
+        text="".join(article.get_text() for article in soup.find_all("article")),
+    )
 
 
 def compare(mkdocs_site: Path, zensical_site: Path) -> list[str]:
@@ -63,9 +53,7 @@ def compare(mkdocs_site: Path, zensical_site: Path) -> list[str]:
             report.append(f"{page}: heading anchors differ (lost {lost}, new {added})")
         if ours.code_blocks != theirs.code_blocks:
             report.append(f"{page}: {ours.code_blocks} code blocks, Zensical {theirs.code_blocks}")
-        if "run_health_checks" in "".join(ours.text) and "run_health_checks" not in "".join(
-            theirs.text
-        ):
+        if "run_health_checks" in ours.text and "run_health_checks" not in theirs.text:
             report.append(f"{page}: included snippet missing in the Zensical build")
     extra = sorted(
         str(p.relative_to(zensical_site))

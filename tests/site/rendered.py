@@ -1,17 +1,19 @@
-"""A built page as a reader meets it: its code boxes (with what their copy button copies), its
-headings and the text around them, read from the HTML that MkDocs wrote.
+"""A built page as a reader meets it, read from the HTML that MkDocs wrote: its code boxes (with
+what their copy button copies), its headings and the text around them; and what it links to.
 
-Only the page's own Markdown is read: the theme's navigation and the API reference that
-mkdocstrings renders from docstrings (`div.doc`) are left out.
+The code boxes, headings and text are the page's own Markdown only: the theme's navigation and
+the API reference that mkdocstrings renders from docstrings (`div.doc`) are left out.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import cache
-from html.parser import HTMLParser
 from pathlib import Path
+
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, Tag
 
 from ..docs_blocks import DOCS, OUTPUT_LINE, PYTHON_LANGS, Block, pages, shown_blocks
 
@@ -35,10 +37,10 @@ class Heading:
 
 @dataclass(frozen=True)
 class RenderedPage:
-    code_boxes: list[CodeBox]
-    headings: list[Heading]
-    prose: list[str]  # text a reader sees outside code boxes and inline code, per element
-    inline_code: list[str]  # the text of each inline `code` element
+    code_boxes: list[CodeBox] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    prose: list[str] = field(default_factory=list)  # text a reader sees outside code, per node
+    inline_code: list[str] = field(default_factory=list)  # the text of each inline `code`
 
 
 def html_file(site: Path, page: Path) -> Path:
@@ -47,139 +49,149 @@ def html_file(site: Path, page: Path) -> Path:
     return site / ("index.html" if relative.name == "index" else relative / "index.html")
 
 
+@dataclass(frozen=True)
+class PageLinks:
+    """A built page's ids, and its links in order, with where each heading falls among them."""
+
+    links: list[str] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    headings: list[tuple[int, str, int]] = field(default_factory=list)  # level, id, links before
+
+    def section_links(self, anchor: str) -> list[str] | None:
+        """The links from the heading with id `anchor` to the next heading of its level or
+        above; None without such a heading."""
+        for n, (level, heading_id, first) in enumerate(self.headings):
+            if heading_id == anchor:
+                after = (start for lvl, _, start in self.headings[n + 1 :] if lvl <= level)
+                return self.links[first : next(after, len(self.links))]
+        return None
+
+
+@dataclass(frozen=True)
+class BuiltPage:
+    rendered: RenderedPage
+    links: PageLinks
+
+
 @cache
+def built_page(path: Path) -> BuiltPage:
+    """A built page, parsed once for every test that reads it. Only what is read from it is
+    kept, in plain strings: its tree, thousands of elements, is garbage once read."""
+    soup = _soup(path.read_text(encoding="utf-8"))
+    return BuiltPage(_read(soup), _links(soup))
+
+
 def rendered_file(path: Path) -> RenderedPage:
-    return rendered(path.read_text(encoding="utf-8"))
+    return built_page(path).rendered
 
 
 def rendered(html: str) -> RenderedPage:
-    """Read a built page's HTML: the `<article>` (the whole text if it has none)."""
-    reader = _PageReader(whole=bool("<article" not in html))
-    reader.feed(html)
-    reader.close()
-    return RenderedPage(reader.code_boxes, reader.headings, reader.prose, reader.inline_code)
+    """Read a built page's HTML."""
+    return _read(_soup(html))
 
 
-# Elements without an end tag: never on the stack of open elements.
-_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "wbr"}
+# Pygments wraps each token of a code block in a span that only colours it: more than half of a
+# page's elements. Read as their text, which is all they hold, the page parses in under half
+# the time, and no test reads them.
+_TOKEN = re.compile(r'<span class="[a-z0-9]{1,3}">([^<]*)</span>')
 
 
-# The classes `_inside` is asked about.
-_LOOKED_UP = {("div", "doc"), ("span", "md-annotation")}
+def _soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(_TOKEN.sub(r"\1", html), "html.parser")
 
 
-def _keys(tag: str, classes: list[str]) -> list[str]:
-    return [tag] + [f"{tag}.{c}" for c in classes if (tag, c) in _LOOKED_UP]
+def _read(page: BeautifulSoup) -> RenderedPage:
+    """The `<article>` (the whole page if it has none)."""
+    found = RenderedPage()
+    _read_into(found, page.find("article") or page)
+    return found
 
 
-class _PageReader(HTMLParser):
-    """One pass over the page, keeping the stack of open elements (a tree, with lookups of
-    each text's parents, costs seconds per page in pure Python).
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
-    A code box's copy text is what Material's copy button copies: the code element's
-    `innerText` with its annotations hidden (`.md-annotation`), trailing whitespace trimmed. The
-    browser session checks this against the real button.
-    """
 
-    def __init__(self, *, whole: bool) -> None:
-        super().__init__(convert_charrefs=True)
-        self.code_boxes: list[CodeBox] = []
-        self.headings: list[Heading] = []
-        self.prose: list[str] = []
-        self.inline_code: list[str] = []
-        self._open: list[tuple[str, list[str]]] = []
-        # How many of each are open: `tag`, and `tag.class` for the classes looked up below.
-        self._count: Counter[str] = Counter()
-        if whole:
-            self._push("article", [])
-        self._box: tuple[int, str] | None = None  # (depth, language) of the open code box
-        self._title: list[str] | None = None  # text of the box's file name bar, being read
-        self._code: list[str] | None = None  # text of the box's code element, being read
-        self._boxed: dict[str, str] = {}  # what was read of the open box
-        self._heading: tuple[int, str | None, list[str]] | None = None
-        self._permalink = False
-        self._inline: list[str] | None = None
+def _read_into(found: RenderedPage, element: Tag) -> None:
+    """Add what `element` shows a reader, in order: its text, code boxes, inline code and
+    headings."""
+    for child in element.children:
+        if type(child) is NavigableString:  # not a comment, not a script's text
+            if child.strip():
+                found.prose.append(str(child))
+            continue
+        if not isinstance(child, Tag) or child.name in ("pre", "script", "style"):
+            continue
+        classes = child.get_attribute_list("class")
+        if child.name == "div" and "doc" in classes:
+            continue  # the API reference, rendered from docstrings
+        if child.name == "div" and "highlight" in classes:
+            box = _code_box(child, classes)
+            if box is not None:
+                found.code_boxes.append(box)
+        elif child.name == "code":
+            found.inline_code.append(child.get_text())
+        else:
+            if child.name in HEADINGS:
+                found.headings.append(_heading(child))
+            _read_into(found, child)  # a heading's words are prose too
 
-    def _push(self, tag: str, classes: list[str]) -> None:
-        self._open.append((tag, classes))
-        self._count.update(_keys(tag, classes))
 
-    def _pop(self) -> tuple[str, list[str]]:
-        tag, classes = self._open.pop()
-        self._count.subtract(_keys(tag, classes))
-        return tag, classes
+def _code_box(box: Tag, classes: list[str]) -> CodeBox | None:
+    """A code box, and what Material's copy button copies from it: the code element's
+    `innerText` with its annotations hidden (`.md-annotation`), trailing whitespace trimmed.
+    The browser session checks this against the real button."""
+    code = box.find("code")
+    if code is None:
+        return None
+    lang = next((c.removeprefix("language-") for c in classes if "language-" in c), "")
+    title = box.find("span", class_="filename")
+    return CodeBox(
+        lang,
+        None if title is None else title.get_text(),
+        _text(code, hidden="md-annotation").rstrip(),
+    )
 
-    def _inside(self, tag: str, css_class: str | None = None) -> bool:
-        return self._count[f"{tag}.{css_class}" if css_class else tag] > 0
 
-    def _reading(self) -> bool:
-        """In the page's own content: the article, but not the API reference (`div.doc`)."""
-        return self._inside("article") and not self._inside("div", "doc")
+def _text(element: Tag, *, hidden: str) -> str:
+    """The text of `element`, without that of its descendants of class `hidden`."""
+    return "".join(
+        _text(child, hidden=hidden) if isinstance(child, Tag) else str(child)
+        for child in element.children
+        if type(child) is NavigableString
+        or (isinstance(child, Tag) and hidden not in child.get_attribute_list("class"))
+    )
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _VOID:
-            return
-        attributes = {name: value or "" for name, value in attrs}
-        classes = attributes.get("class", "").split()
-        self._push(tag, classes)
-        if not self._reading():
-            return
-        if self._box is None and tag == "div" and "highlight" in classes:
-            lang = next((c.removeprefix("language-") for c in classes if "language-" in c), "")
-            self._box, self._boxed = (len(self._open), lang), {}
-        elif self._box is not None and tag == "span" and "filename" in classes:
-            self._title = []
-        elif self._box is not None and tag == "code":
-            self._code = []
-        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-            self._heading, self._permalink = (int(tag[1]), attributes.get("id"), []), False
-        elif self._heading and tag == "a" and "headerlink" in classes:
-            self._permalink = attributes.get("href") == f"#{self._heading[1]}"
-        elif tag == "code" and not self._inside("pre"):
-            self._inline = []
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID or not self._inside(tag):
-            return
-        while self._open:  # close what was left open inside it, as browsers do
-            closed, classes = self._pop()
-            if closed == tag:
-                break
-        if self._box is not None:
-            if closed == "span" and self._title is not None and "filename" in classes:
-                self._boxed["title"], self._title = "".join(self._title), None
-            elif closed == "code" and self._code is not None:
-                self._boxed["copied"], self._code = "".join(self._code).rstrip(), None
-            elif closed == "div" and len(self._open) < self._box[0]:
-                if "copied" in self._boxed:
-                    title = self._boxed.get("title")
-                    self.code_boxes.append(CodeBox(self._box[1], title, self._boxed["copied"]))
-                self._box = None
-        elif self._heading and closed == f"h{self._heading[0]}":
-            level, anchor, texts = self._heading
-            text = "".join(texts).removesuffix("¶").strip()
-            self.headings.append(Heading(level, text, anchor, self._permalink))
-            self._heading = None
-        elif closed == "code" and self._inline is not None:
-            self.inline_code.append("".join(self._inline))
-            self._inline = None
+def _heading(heading: Tag) -> Heading:
+    anchor = heading.get("id")
+    permalinks = heading.find_all("a", class_="headerlink")
+    return Heading(
+        level=int(str(heading.name)[1]),
+        text=heading.get_text().removesuffix("¶").strip(),
+        id=None if anchor is None else str(anchor),
+        has_permalink=bool(permalinks) and permalinks[-1].get("href") == f"#{anchor}",
+    )
 
-    def handle_data(self, data: str) -> None:
-        if not self._reading():
-            return
-        if self._title is not None:
-            self._title.append(data)
-        if self._code is not None and not self._inside("span", "md-annotation"):
-            self._code.append(data)  # annotations are hidden while copying
-        if self._heading is not None:
-            self._heading[2].append(data)
-        if self._inline is not None:
-            self._inline.append(data)
-        elif self._box is None and data.strip() and not self._in_code_or_script():
-            self.prose.append(data)
 
-    def _in_code_or_script(self) -> bool:
-        return any(self._inside(tag) for tag in ("pre", "code", "script", "style"))
+# Where each element that loads or links something names it.
+_LINKED = {"a": "href", "link": "href", "img": "src", "script": "src"}
+
+
+def _links(soup: BeautifulSoup) -> PageLinks:
+    page = PageLinks()
+    for tag in soup.find_all(True):
+        page.ids.update(value for name in ("id", "name") if (value := _attribute(tag, name)))
+        if tag.name in HEADINGS:
+            page.headings.append((int(tag.name[1]), _attribute(tag, "id"), len(page.links)))
+        link = _attribute(tag, _LINKED.get(tag.name, ""))
+        if link:
+            page.links.append(link)
+    return page
+
+
+def _attribute(tag: Tag, name: str) -> str:
+    """The value of a single-valued attribute; "" without one."""
+    value = tag.get(name)
+    return str(value) if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)

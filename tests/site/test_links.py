@@ -3,8 +3,6 @@ checks what the reader clicks, theme navigation and generated pages included).""
 
 from __future__ import annotations
 
-from functools import cache
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -12,49 +10,13 @@ import pytest
 
 from ..docs_blocks import pages
 from .built_site import built_site
-from .rendered import html_file
+from .rendered import PageLinks, built_page, html_file
 
 pytestmark = pytest.mark.built_site
 
 
-class _Page(HTMLParser):
-    """A built page's ids, and its links in order, with where each heading falls among them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-        self.ids: set[str] = set()
-        self.headings: list[tuple[int, str, int]] = []  # level, id, number of links before it
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value for name, value in attrs if value}
-        self.ids.update(attributes[name] for name in ("id", "name") if name in attributes)
-        if tag in _HEADINGS:
-            self.headings.append((int(tag[1]), attributes.get("id", ""), len(self.links)))
-        link = attributes.get(
-            {"a": "href", "link": "href", "img": "src", "script": "src"}.get(tag, "")
-        )
-        if link:
-            self.links.append(link)
-
-    def section_links(self, anchor: str) -> list[str] | None:
-        """The links from the heading with id `anchor` to the next heading of its level or
-        above; None without such a heading."""
-        for n, (level, heading_id, first) in enumerate(self.headings):
-            if heading_id == anchor:
-                after = (start for lvl, _, start in self.headings[n + 1 :] if lvl <= level)
-                return self.links[first : next(after, len(self.links))]
-        return None
-
-
-_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-
-
-@cache
-def parse(path: Path) -> _Page:
-    page = _Page()
-    page.feed(path.read_text("utf-8"))
-    return page
+def parse(path: Path) -> PageLinks:
+    return built_page(path).links
 
 
 def target_file(site: Path, page: Path, href: str) -> Path | None:
