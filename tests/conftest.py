@@ -114,6 +114,9 @@ def pytest_runtest_makereport(
     return report
 
 
+REAL_TIME_SESSIONS = ("copied", "hostile", "schemathesis", "browser")
+
+
 class RealSleeps:
     """The real sleeps a test asks for on the main thread (servers' threads may sleep):
     `time.sleep`, and `asyncio.sleep` on an event loop that runs on real time (on a `FakeClock`
@@ -162,9 +165,10 @@ def no_real_sleep(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     """Fail a test that asks for real sleep (its own, and its fixtures' that start after this
-    one). Not the copy check's tests: they wait for the processes they run, and `Popen.wait`
-    polls with short sleeps."""
-    if request.node.get_closest_marker("copied"):
+    one). Not the sessions on real sockets and processes (copy check, hostile network,
+    Schemathesis, browser): they wait for servers and processes on real time, and
+    `Popen.wait` polls with short sleeps."""
+    if any(request.node.get_closest_marker(m) for m in REAL_TIME_SESSIONS):
         yield
         return
     sleeps = RealSleeps()
