@@ -9,6 +9,8 @@ import json
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -368,8 +370,13 @@ def test_command_line_mock_run(
 
 
 def test_command_line_mock_clock_skew_scenario(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    time_machine: Any,
 ) -> None:
+    """The wall clock held still mid-second: the Date header counts whole seconds, so a run
+    that crossed a second boundary once read 419 s."""
+    time_machine.move_to(datetime(2026, 1, 1, 12, 0, 0, 500_000, tzinfo=UTC), tick=False)
     clean_environment(monkeypatch)
     assert clock_skew.main(["--mock", "clock-skew"]) == 2
     lines = capsys.readouterr().out.splitlines()
