@@ -59,6 +59,16 @@ def json_blocks() -> list[Block]:
     ]
 
 
+def _in_real_time(example: CodeExample) -> bool:
+    """Whether an example waits in real time on real connections: it starts a server on
+    127.0.0.1 itself, or its scenario serves the mock over HTTP. `nox -s hostile` runs these,
+    so that `nox -s docs` stays quick; the copy check runs every block in real time anyway."""
+    scenario = example.prefix_settings().get("mock", "ok")
+    return "local_api_server(" in example.source or (
+        scenario in SCENARIOS and SCENARIOS[scenario].served
+    )
+
+
 RUNNABLE = _runnable_examples()
 
 
@@ -104,7 +114,10 @@ def _where(example: CodeExample, line_in_example: int) -> str:
     return f"{example.path.relative_to(ROOT)}:{example.start_line + line_in_example}"
 
 
-@pytest.mark.parametrize("example", RUNNABLE, ids=str)
+@pytest.mark.parametrize(
+    "example",
+    [pytest.param(ex, marks=[pytest.mark.real_time] * _in_real_time(ex), id=str(ex)) for ex in RUNNABLE],
+)
 @pytest.mark.usefixtures("docs_env")
 def test_docs_example(
     example: CodeExample, eval_example: EvalExample, request: pytest.FixtureRequest

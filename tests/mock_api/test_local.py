@@ -1,7 +1,8 @@
 """The mock API over real connections on 127.0.0.1 (snippets/mock_api/local.py): kept-alive
 connections, answers that overlap, a load balancer's idle timeout, and faults that never answer
 or refuse. Real sockets; the waits are tenths of a second, on a `FakeClock` loop (which waits
-for real while a socket is watched)."""
+for real while a socket is watched). Tests that wait that long carry `real_time`: they run in
+`nox -s hostile`."""
 
 from __future__ import annotations
 
@@ -58,6 +59,7 @@ def test_one_kept_alive_connection_serves_every_call_with_the_mock_s_answers() -
     assert opened == 1
 
 
+@pytest.mark.real_time  # tenths of a second, several times
 def test_answers_on_different_connections_overlap() -> None:
     """Five calls at once, 0.2 s each: five connections, all answered well within the 0.6 s
     that two of them one after the other would take."""
@@ -74,6 +76,7 @@ def test_answers_on_different_connections_overlap() -> None:
     assert elapsed < 0.4
 
 
+@pytest.mark.real_time  # tenths of a second, several times
 def test_more_calls_than_connections_wait_for_one_and_the_timeout_says_so() -> None:
     """The performance page's proof: one connection, ten calls, 50 ms each, a 0.25 s deadline."""
 
@@ -95,6 +98,7 @@ def test_more_calls_than_connections_wait_for_one_and_the_timeout_says_so() -> N
     assert not [r for r in results if isinstance(r, Exception)]
 
 
+@pytest.mark.real_time  # tenths of a second, several times
 def test_a_connection_idle_past_the_balancer_s_timeout_is_closed_unanswered() -> None:
     async def main(expiry: float | None) -> tuple[list[str], int, int]:
         seen = []
@@ -120,6 +124,7 @@ def test_a_connection_idle_past_the_balancer_s_timeout_is_closed_unanswered() ->
     assert run(lambda: main(0.1)) == (["200", "200"], 2, 0)
 
 
+@pytest.mark.real_time  # tenths of a second, several times
 def test_the_client_retries_a_dropped_connection_on_a_new_one() -> None:
     async def main(retries: int) -> str:
         async with (
@@ -140,6 +145,7 @@ def test_the_client_retries_a_dropped_connection_on_a_new_one() -> None:
     assert run(lambda: main(2)) == "healthy"
 
 
+@pytest.mark.real_time  # tenths of a second, several times
 def test_a_fault_that_never_answers_keeps_the_connection_silent_until_the_client_leaves() -> None:
     async def main() -> tuple[str, int, int]:
         async with local_api_server() as server:
