@@ -258,7 +258,10 @@ def hostile(session: nox.Session) -> None:
     # tests/test_no_traceback.py: every script as a real process, under every condition; and
     # every test that waits in real time on a real connection (`real_time`: the pages' proofs
     # that only a real connection shows, the served mock's connection handling).
-    session.run("pytest", "-m", "hostile or real_time", *session.posargs)
+    session.run(
+        *("pytest", "-m", "hostile or real_time", "tests/hostile", "tests/test_no_traceback.py"),
+        *("tests/live", "tests/test_docs.py", "tests/mock_api/test_local.py", *session.posargs),
+    )
 
 
 @nox.session(python=PYTHON)

@@ -116,7 +116,10 @@ def _where(example: CodeExample, line_in_example: int) -> str:
 
 @pytest.mark.parametrize(
     "example",
-    [pytest.param(ex, marks=[pytest.mark.real_time] * _in_real_time(ex), id=str(ex)) for ex in RUNNABLE],
+    [
+        pytest.param(ex, marks=[pytest.mark.real_time] * _in_real_time(ex), id=str(ex))
+        for ex in RUNNABLE
+    ],
 )
 @pytest.mark.usefixtures("docs_env")
 def test_docs_example(

@@ -51,3 +51,26 @@ def test_a_page_is_described_by_its_front_matter_or_its_first_sentence(tmp_path:
     description = hook("llms_txt_from_nav").description
     assert description(described) == "What it is for"
     assert description(plain) == "Fix the thing first"
+
+
+def test_an_unchanged_page_s_markdown_comes_from_the_cache_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hooks/llms_txt_cache.py: the second conversion of the same HTML is read back, and is
+    what the plugin itself writes; other HTML is converted again."""
+    cache = hook("llms_txt_cache")
+    monkeypatch.setattr(cache, "CACHE", tmp_path)
+    settings = {
+        "should_autoclean": True,
+        "preprocess": None,
+        "path": "x/index.md",
+        "base_uri": "https://example.com/",
+        "page_uri": "x/index.html",
+    }
+    html = "<article><h1>Rate limits</h1><p>Wait <code>Retry-After</code> seconds.</p></article>"
+    direct = cache._convert(html, **settings)
+    assert cache.cached_page_markdown(html, **settings) == direct
+    (kept,) = tmp_path.iterdir()
+    kept.write_text("read from the cache")
+    assert cache.cached_page_markdown(html, **settings) == "read from the cache"
+    assert cache.cached_page_markdown(html + "<p>More.</p>", **settings) != "read from the cache"
