@@ -65,6 +65,26 @@ def test_copy_buttons_copy_what_the_copy_check_runs(page: Page, path: str) -> No
         assert page.evaluate("navigator.clipboard.readText()") == expected[index]
 
 
+def console_commands(text: str) -> list[str]:
+    """The commands of a terminal session shown as `$ command` lines and their output."""
+    return [line.removeprefix("$ ") for line in text.splitlines() if line.startswith("$ ")]
+
+
+@pytest.mark.parametrize("path", ["common-issues/", "authentication/"])
+def test_a_terminal_session_s_copy_button_copies_its_commands_only(page: Page, path: str) -> None:
+    page.goto(path, wait_until="networkidle")
+    boxes = page.locator("article div.language-console.highlight")
+    assert boxes.count() > 0
+    for index in range(boxes.count()):
+        box = boxes.nth(index)
+        box.evaluate(SHOW_IT)
+        shown = box.locator("code").inner_text()
+        box.hover()
+        box.locator("button[data-md-type='copy']").click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert [line for line in copied.splitlines() if line] == console_commands(shown), shown
+
+
 def test_dark_and_light_toggle(page: Page) -> None:
     page.emulate_media(color_scheme="light")
     page.goto("", wait_until="networkidle")
