@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from snippets.client import (
+    INITIAL_BACKOFF,
+    JITTER,
+    MAX_BACKOFF,
     AuthenticationError,
     NetworkError,
     PromptOpsError,
@@ -30,7 +33,6 @@ from snippets.client import (
     RequestTimeoutError,
     ServerError,
 )
-from snippets.client._client import INITIAL_BACKOFF, JITTER, MAX_BACKOFF
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.offline import LASTING, MOCK_SCENARIOS
 
