@@ -121,7 +121,7 @@ def exit_codes_markdown() -> str:
 
 def mock_scenarios_markdown() -> str:
     """What `--mock SCENARIO` reproduces, one row per scenario."""
-    from snippets.offline import MOCK_SCENARIOS
+    from snippets.scenarios import MOCK_SCENARIOS
 
     rows = [
         f"| `{name}` | {s.summary[:1].upper()}{s.summary[1:]} |"
