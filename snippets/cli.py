@@ -39,6 +39,7 @@ from snippets.checks import (
 from snippets.client import ConfigurationError, PromptOpsError
 from snippets.client.redaction import printable, scrub
 from snippets.client.settings import secrets_in
+from snippets.scenarios import HEALTHY, MOCK_SCENARIOS
 
 ScriptMain = Callable[[], Coroutine[Any, Any, int]]
 
@@ -156,11 +157,11 @@ def script_parser(
     parser.add_argument(
         "--mock",
         nargs="?",
-        const="healthy",
+        const=HEALTHY,
         type=_mock_scenario,
         metavar="SCENARIO",
         help="run against the mock API bundled with this package (no account, no network); "
-        "SCENARIO is what goes wrong there (default: healthy; an unknown name lists them)",
+        f"SCENARIO is what goes wrong there (default: {HEALTHY}; an unknown name lists them)",
     )
     if check_tool:
         parser.add_argument(
@@ -183,10 +184,7 @@ def script_parser(
 
 
 def _mock_scenario(name: str) -> str:
-    """`name`, if `--mock` can reproduce it (the table is in `snippets.offline`, loaded only
-    when `--mock` is given)."""
-    from snippets.offline import MOCK_SCENARIOS
-
+    """`name`, if `--mock` can reproduce it: a row of the one table of scenarios."""
     if name not in MOCK_SCENARIOS:
         raise argparse.ArgumentTypeError(
             f"unknown scenario {name!r}: choose from {', '.join(MOCK_SCENARIOS)}"

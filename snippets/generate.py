@@ -7,7 +7,7 @@
 - `docs/includes/install.md` and the README's install section, from `pyproject.toml` (the
   package name, the Pythons it supports, where to get it, its scripts and what each does);
 - `docs/includes/doctor-checks.md` and `mock-scenarios.md`, from the doctor's table of
-  checks (`snippets.doctor.CHECKS`) and the `--mock` scenarios (`snippets.offline`);
+  checks (`snippets.doctor.CHECKS`) and the scenarios (`snippets.scenarios`);
 - `docs/includes/exit-codes.md`, from `snippets.checks.EXIT_CODES`;
 - the rules of `docs/reference/api-contract.md`, from the OpenAPI document's `x-promptops`
   (what the schema language cannot say: the order of checks, each error's message, ids,
@@ -121,7 +121,7 @@ def exit_codes_markdown() -> str:
 
 def mock_scenarios_markdown() -> str:
     """What `--mock SCENARIO` reproduces, one row per scenario."""
-    from snippets.offline import MOCK_SCENARIOS
+    from snippets.scenarios import MOCK_SCENARIOS
 
     rows = [
         f"| `{name}` | {s.summary[:1].upper()}{s.summary[1:]} |"

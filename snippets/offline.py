@@ -1,6 +1,7 @@
 """What `--mock SCENARIO` does, for every script, in one place: the scripts know only the client.
 
-A simulation is the mock API in one of `MOCK_SCENARIOS`, answering where clients point, on fake
+A simulation is the mock API in one of the scenarios (`MOCK_SCENARIOS`, in `snippets.scenarios`:
+the one table, which docs blocks' `mock="..."` name too), answering where clients point, on fake
 time (`OfflineClock`: the mock's latency and every wait take no real time), with its key as the
 only PromptOps setting: the machine's key, proxy and CA variables are set aside while it runs,
 so a simulated report is the same everywhere. Below HTTP, DNS is simulated and a real TLS server
@@ -16,26 +17,20 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 import certifi
 import httpx
 
-from snippets.checks import Network, Resolver
+from snippets.checks import Network
 from snippets.client import API_KEY_ENV, BASE_URL_ENV, ConfigurationError, read_settings
 from snippets.client.clock import FakeClock
 from snippets.mock_api.server import MockPromptOpsAPI
 from snippets.mock_api.tls import VALID_FROM, VALID_UNTIL, LocalTLSServer, local_tls_server
-
-HEALTHY: Final = "healthy"
-"""The scenario `--mock` alone runs: everything works."""
-
-LASTING: Final = 99
-"""Times a fault repeats: every request of a run meets it, retries included."""
+from snippets.scenarios import HEALTHY, MOCK_SCENARIOS
 
 
 async def simulated_resolver(host: str) -> list[str]:
@@ -50,86 +45,9 @@ async def simulated_resolver(host: str) -> list[str]:
     return ["203.0.113.10"]
 
 
-async def no_dns(host: str) -> list[str]:
-    """A resolver that resolves nothing, as on a machine without working DNS."""
-    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-
-
-PROXY_403_PAGE: Final = (
-    b"<html><head><title>403 Forbidden</title></head><body><h1>Access denied</h1>"
-    b"<p>This site is blocked by your organization's web policy.</p></body></html>"
-)
-"""What a corporate proxy's URL filter answers instead of the API (`--mock proxy-403`)."""
-
-
-def _nothing(api: MockPromptOpsAPI) -> None:
-    pass
-
-
-@dataclass(frozen=True)
-class MockScenario:
-    """What goes wrong in one `--mock SCENARIO` run."""
-
-    summary: str
-    api: Callable[[MockPromptOpsAPI], None] = _nothing
-    """The mock API's state: a fault switched on, a key revoked, a clock skewed."""
-    latency: float = 0.035
-    """Seconds the mock spends on each request (simulated: no real wait)."""
-    resolve: Resolver = simulated_resolver
-    trusted: bool = True
-    """Whether TLS checks trust the CA of the server standing in for the API."""
-
-
-MOCK_SCENARIOS: Final[dict[str, MockScenario]] = {
-    HEALTHY: MockScenario("everything works"),
-    "wrong-key": MockScenario(
-        "the API no longer accepts the key: revoked", lambda api: api.revoke_key(api.api_key)
-    ),
-    "clock-skew": MockScenario(
-        "this machine's clock is 7 minutes fast", lambda api: api.clock_skew(-420)
-    ),
-    # The key's calls only: the public health endpoint takes no key, so is not counted.
-    "rate-limited": MockScenario(
-        "the key's rate limit is spent: the API asks to wait 60 s",
-        lambda api: api.rate_limit(times=LASTING, retry_after=60, path="/v1/client"),
-    ),
-    # The public health endpoint passes; every path under /v1/client/ gets the proxy's page.
-    "proxy-403": MockScenario(
-        "a proxy answers the API's paths with its own HTTP 403 page, not the API's envelope",
-        lambda api: api.malformed_body(
-            times=LASTING,
-            status=403,
-            body=PROXY_403_PAGE,
-            content_type="text/html",
-            path="/v1/client",
-        ),
-    ),
-    "dns-failure": MockScenario("the API's host name does not resolve", resolve=no_dns),
-    "tls-failure": MockScenario(
-        "a proxy re-signs HTTPS with a CA this machine does not trust", trusted=False
-    ),
-    "slow-api": MockScenario("the API takes 1.2 s to answer each request", latency=1.2),
-    "server-errors": MockScenario(
-        "the API answers every request with HTTP 503",
-        lambda api: api.server_error(times=LASTING, status=503),
-    ),
-    "trickling": MockScenario(
-        "the API sends its answers one byte a second: only the deadline ends a call",
-        lambda api: api.trickle(times=LASTING, interval=1.0),
-    ),
-    "hanging": MockScenario(
-        "the API lists the prompts, but never answers a request for one",
-        lambda api: api.timeout(times=LASTING, path="/v1/client/prompts/"),
-    ),
-    "hangs-once": MockScenario(
-        "the API leaves the first request for a prompt unanswered, then answers",
-        lambda api: api.timeout(times=1, path="/v1/client/prompts/"),
-    ),
-    "busy-key": MockScenario(
-        "other workers share the key: 4 requests in any 3 s, then HTTP 429",
-        lambda api: api.quota(4, per=3.0),
-    ),
-}
+SIMULATED_LATENCY: Final = 0.035
+"""Seconds the mock spends on each request under `--mock` (simulated: no real wait), unless the
+scenario sets its own: timings print as a real API's would, not as 0 ms."""
 
 
 class OfflineClock(FakeClock):
@@ -187,7 +105,8 @@ class Simulation:
                 if self.setup.trusted
                 else ssl.create_default_context(cafile=certifi.where())  # the client's default
             )
-            self._network = Network(self.setup.resolve, (stand_in.host, stand_in.port), trusted)
+            resolve = self.setup.resolve or simulated_resolver
+            self._network = Network(resolve, (stand_in.host, stand_in.port), trusted)
         return self._network
 
 
@@ -211,8 +130,8 @@ def simulation(scenario: str = HEALTHY) -> Iterator[Simulation]:
             sim = Simulation(scenario, base_url, stack)
             os.environ[API_KEY_ENV] = sim.api.api_key
             stack.enter_context(sim.api)
-            sim.setup.api(sim.api)
-            sim.api.simulate_latency(sim.setup.latency)
+            sim.api.simulate_latency(SIMULATED_LATENCY)
+            sim.setup.api(sim.api)  # after: a scenario may set its own latency
             yield sim
         finally:
             stack.close()

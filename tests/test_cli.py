@@ -18,7 +18,8 @@ from snippets.checks import Check, CheckContext, Outcome
 from snippets.cli import Option, Progress, run_check_tool, run_script, wants_colour
 from snippets.client import PromptOpsClient
 from snippets.mock_api import MOCK_API_KEY
-from snippets.offline import MOCK_SCENARIOS, simulated_resolver, simulation
+from snippets.offline import simulated_resolver, simulation
+from snippets.scenarios import MOCK_SCENARIOS
 
 from .docs_blocks import ROOT
 

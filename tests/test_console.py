@@ -27,7 +27,7 @@ from snippets.offline import CLIENT_VARIABLES
 
 from .console import Session, commands, run
 from .docs_blocks import ROOT, Block, blocks, pages
-from .scenarios import SCENARIOS
+from .scenarios import scenario_of_block
 from .test_docs import DOCS_RANDOM_SEED, on_the_docs_clock
 
 
@@ -76,10 +76,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_terminal_session_prints_what_the_page_shows(
     block: Block, clock: FakeClock, request: pytest.FixtureRequest
 ) -> None:
-    scenario = block.settings.get("mock", "off")
-    if scenario != "off":
-        assert scenario in SCENARIOS, f"{block.where}: unknown mock scenario {scenario!r}"
-        SCENARIOS[scenario].setup(request.getfixturevalue("mock_api"))
+    name = block.settings.get("mock", "off")
+    if name != "off":
+        scenario_of_block(name, block.where).api(request.getfixturevalue("mock_api"))
     session = Session()
     body: list[str] = []
     with on_the_docs_clock(clock), _seeded():

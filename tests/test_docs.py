@@ -5,6 +5,11 @@
 - A `#>` line under a line that printed nothing is stale, and fails.
 - A ```json {mock="..."} block must be exactly the body the mock answers in that scenario.
 
+A block runs against the mock API in the scenario it names, a row of the one table,
+`MOCK_SCENARIOS` in snippets/scenarios.py (`mock="healthy"` when it names none, `mock="off"`
+when it brings its own mock); mounted in the process (respx), or, with `served="true"`, served
+over HTTP on 127.0.0.1.
+
 Each example runs on the docs' `FakeClock`: the mock API spends its time on it, and the event
 loop that `asyncio.run` makes in the example runs on it (`FakeClock.event_loop`), so retries
 take no time and durations print the same everywhere. Wall-clock time stands still at the
@@ -36,9 +41,10 @@ from snippets.client import PromptOpsAuth
 from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
+from snippets.scenarios import HEALTHY, MockScenario
 
 from .docs_blocks import DOCS, OUTPUT_LINE, ROOT, SNIPPETS, Block, blocks, is_include_only, pages
-from .scenarios import SCENARIOS, Scenario
+from .scenarios import scenario_of_block, shown_request
 
 
 def _runnable_examples() -> list[CodeExample]:
@@ -133,27 +139,31 @@ def check_example(
 ) -> None:
     """Run one docs example in its mock scenario; fail, naming its Markdown line, if what it
     prints differs from its `#>` lines or a `#>` line sits under a line that printed nothing."""
-    scenario = example.prefix_settings().get("mock", "ok")
-    if scenario != "off":  # "off": the example brings its own mock (a script's --mock mode)
-        assert scenario in SCENARIOS, f"{_where(example, 0)}: unknown mock scenario {scenario!r}"
-        if SCENARIOS[scenario].served:
-            with served(SCENARIOS[scenario], request):
+    settings = example.prefix_settings()
+    name = settings.get("mock", HEALTHY)
+    if name != "off":  # "off": the example brings its own mock (a script's --mock mode)
+        scenario = scenario_of_block(name, _where(example, 0))
+        if "served" in settings:
+            assert settings["served"] == "true", f'{_where(example, 0)}: served="true" or none'
+            with served(scenario, request):
                 _run_and_check(example, eval_example)
             return
-        SCENARIOS[scenario].setup(request.getfixturevalue("mock_api"))
+        scenario.api(request.getfixturevalue("mock_api"))
     _run_and_check(example, eval_example)
 
 
 @contextmanager
-def served(scenario: Scenario, request: pytest.FixtureRequest) -> Iterator[None]:
+def served(scenario: MockScenario, request: pytest.FixtureRequest) -> Iterator[None]:
     """The mock in `scenario`, served over real HTTP on 127.0.0.1 as the copy check serves it,
-    with `PROMPTOPS_BASE_URL` and `PROMPTOPS_API_KEY` pointing at it: for what happens only on
-    a real connection (a kept-alive connection of an event loop that has closed)."""
+    with `PROMPTOPS_BASE_URL` and `PROMPTOPS_API_KEY` pointing at it: for a block that says
+    `served="true"`, about what happens only on a real connection (a kept-alive connection of
+    an event loop that has closed). Such a block must print nothing of the base URL, which
+    names a port."""
     from .local_server import serve  # uvicorn: imported by the few examples that need it
 
     monkeypatch: pytest.MonkeyPatch = request.getfixturevalue("monkeypatch")
     api = MockPromptOpsAPI(clock=request.getfixturevalue("clock"))
-    scenario.setup(api)
+    scenario.api(api)
     with serve(MockASGIApp(api)) as base_url:
         monkeypatch.setenv("PROMPTOPS_BASE_URL", base_url)
         monkeypatch.setenv("PROMPTOPS_API_KEY", api.api_key)
@@ -255,11 +265,10 @@ def test_docs_json_body_is_what_the_mock_answers(
 def check_json_block(block: Block, mock_api: MockPromptOpsAPI, clock: FakeClock) -> None:
     """The block's JSON (and the status in its title) is what the mock answers."""
     name = block.settings.get("mock")
-    assert name in SCENARIOS, f"{block.where}: a json block must name a mock scenario (mock=...)"
-    scenario = SCENARIOS[name]
-    scenario.setup(mock_api)
+    assert name, f"{block.where}: a json block must name a mock scenario (mock=...)"
+    scenario_of_block(name, block.where).api(mock_api)
 
-    shown = scenario.request
+    shown = shown_request(name)
 
     async def fetch() -> httpx.Response:
         auth = PromptOpsAuth(shown.api_key, clock)

@@ -21,7 +21,7 @@ import pytest
 
 from snippets.checks import SCHEMA_VERSION, Check, CheckContext, Outcome, run_checks
 from snippets.client.clock import FakeClock
-from snippets.offline import MOCK_SCENARIOS
+from snippets.scenarios import MOCK_SCENARIOS
 
 from .docs_blocks import ROOT
 

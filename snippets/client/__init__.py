@@ -6,7 +6,14 @@ async with PromptOpsClient() as client:  # key from PROMPTOPS_API_KEY
 ```
 """
 
-from ._client import MAX_BATCH, PromptOpsAuth, PromptOpsClient
+from ._client import (
+    INITIAL_BACKOFF,
+    JITTER,
+    MAX_BACKOFF,
+    MAX_BATCH,
+    PromptOpsAuth,
+    PromptOpsClient,
+)
 from .errors import (
     ERROR_CATALOG,
     RETRYABLE_ERRORS,
@@ -39,6 +46,9 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "ERROR_CATALOG",
+    "INITIAL_BACKOFF",
+    "JITTER",
+    "MAX_BACKOFF",
     "MAX_BATCH",
     "RETRYABLE_ERRORS",
     "AuthenticationError",

@@ -35,9 +35,9 @@ from snippets.client import PromptOpsAuth, PromptOpsClient
 from snippets.client.clock import SYSTEM_CLOCK, FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.performance_issues.render_many import render_many
+from snippets.scenarios import HEALTHY, MOCK_SCENARIOS
 
 from ..docs_blocks import ROOT
-from ..scenarios import SCENARIOS
 
 ROUNDS = 7
 
@@ -79,7 +79,7 @@ def _exec_example(source: str, filename: str, scenario: str, workdir: str) -> No
         stack.enter_context(on_the_docs_clock(clock))
         stack.enter_context(contextlib.chdir(workdir))
         if scenario != "off":
-            SCENARIOS[scenario].setup(stack.enter_context(MockPromptOpsAPI(clock=clock)))
+            MOCK_SCENARIOS[scenario].api(stack.enter_context(MockPromptOpsAPI(clock=clock)))
         exec(compile(source, filename, "exec"), {"__name__": "__main__"})
 
 
@@ -98,7 +98,7 @@ def harness_vs_exec() -> dict[str, float]:
 
         def exec_all() -> None:
             for example in RUNNABLE:
-                scenario = example.prefix_settings().get("mock", "ok")
+                scenario = example.prefix_settings().get("mock", HEALTHY)
                 _exec_example(example.source, str(example.path), scenario, workdir)
 
         plain = median_seconds(exec_all, rounds=3) / len(RUNNABLE)

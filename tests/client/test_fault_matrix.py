@@ -1,6 +1,6 @@
-"""Every fault of the scenario table (tests/scenarios.py) x every public client method: the
-documented exception and code, the documented number of attempts, and a bounded (fake) time.
-Nothing hangs."""
+"""Every fault of the scenario table (`snippets.scenarios`; the rows tests/scenarios.py gives an
+error `Outcome`) x every public client method: the documented exception and code, the
+documented number of attempts, and a bounded (fake) time. Nothing hangs."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from snippets.debugging.network_diagnostics import CHECKS as NETWORK_CHECKS
 from snippets.index.health_check import CHECKS as HEALTH_CHECKS
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.offline import simulated_resolver, tls_stand_in
+from snippets.scenarios import MOCK_SCENARIOS
 
-from ..scenarios import FAULTS, TIMEOUT
+from ..scenarios import FAULTS, OUTCOMES, TIMEOUT
 
 METHODS: dict[str, Callable[[PromptOpsClient], Awaitable[Any]]] = {
     "health_check": lambda c: c.health_check(),
@@ -38,9 +39,9 @@ METHODS: dict[str, Callable[[PromptOpsClient], Awaitable[Any]]] = {
 def test_fault_gives_documented_error_attempts_and_time(
     mock_api: MockPromptOpsAPI, clock: FakeClock, name: str, method: str
 ) -> None:
-    outcome = FAULTS[name].outcome
-    assert outcome is not None and outcome.error is not None
-    FAULTS[name].setup(mock_api)
+    outcome = OUTCOMES[name]
+    assert outcome.error is not None
+    MOCK_SCENARIOS[name].api(mock_api)
     start = clock.monotonic()
 
     async def main() -> None:
@@ -83,7 +84,7 @@ def test_a_bad_signature_is_an_authentication_error_not_retried(
 def test_health_check_fails_the_first_call_and_skips_what_needs_it(
     mock_api: MockPromptOpsAPI, clock: FakeClock, name: str
 ) -> None:
-    FAULTS[name].setup(mock_api)
+    MOCK_SCENARIOS[name].api(mock_api)
     ctx = CheckContext({"PROMPTOPS_API_KEY": MOCK_API_KEY}, clock=clock)
     with asyncio.Runner(loop_factory=clock.event_loop) as runner:
         report = runner.run(run_checks("health-check", HEALTH_CHECKS, ctx))
@@ -116,7 +117,7 @@ def test_network_diagnostics_fail_http_alone(
 ) -> None:
     """DNS (simulated), TCP and TLS (a real local TLS server) pass; the public health GET
     fails, and the API paths, which need it, are skipped."""
-    FAULTS[name].setup(mock_api)
+    MOCK_SCENARIOS[name].api(mock_api)
     with tls_stand_in("api.promptops.com") as tls:
         network = Network(simulated_resolver, (tls.host, tls.port), tls.client_context)
         ctx = CheckContext({}, clock=clock, network=network)

@@ -37,9 +37,9 @@ from snippets.client import DEFAULT_BASE_URL
 from snippets.client.clock import FakeClock
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
+from snippets.scenarios import MOCK_SCENARIOS
 
 from ..local_server import refused_port, serve
-from ..scenarios import SCENARIOS
 from ..site.built_site import built_site
 from ..site.rendered import CopyableBlock, copyable_blocks
 from .reader import SEEDED_RUN, reader_environment
@@ -176,14 +176,14 @@ def api_for(scenario: str) -> Iterator[tuple[str | None, str]]:
         with refused_port() as port:
             yield f"http://127.0.0.1:{port}", key
         return
-    SCENARIOS[scenario].setup(api)
+    MOCK_SCENARIOS[scenario].api(api)
     with serve(MockASGIApp(api)) as base_url:
         yield base_url, key
 
 
 def _refuses_connections(scenario: str) -> bool:
     probe = MockPromptOpsAPI(clock=FakeClock())
-    SCENARIOS[scenario].setup(probe)
+    MOCK_SCENARIOS[scenario].api(probe)
     try:
         probe.handle(httpx.Request("GET", f"{probe.base_url}/v1/health"))
     except httpx.ConnectError:

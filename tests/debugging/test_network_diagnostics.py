@@ -798,7 +798,7 @@ def test_command_line_mock_run(
     [
         ("dns-failure", ["failure", "skipped", "skipped", "skipped", "skipped"]),
         ("tls-failure", ["ok", "ok", "failure", "skipped", "skipped"]),
-        ("server-errors", ["ok", "ok", "ok", "failure", "skipped"]),
+        ("server-error", ["ok", "ok", "ok", "failure", "skipped"]),
         ("wrong-key", ["ok"] * 5),  # no key is sent
     ],
 )

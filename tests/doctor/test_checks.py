@@ -33,7 +33,8 @@ from snippets.debugging.network_diagnostics import route
 from snippets.doctor import CHECKS
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.mock_api.tls import LocalTLSServer
-from snippets.offline import LASTING, no_dns, tls_stand_in
+from snippets.offline import tls_stand_in
+from snippets.scenarios import LASTING, no_dns
 
 from .helpers import HOST, SETTINGS, by_id, connect_proxy, diagnose
 

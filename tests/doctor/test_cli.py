@@ -19,7 +19,7 @@ from snippets.client import ConfigurationError
 from snippets.client.clock import SYSTEM_CLOCK
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
-from snippets.offline import MOCK_SCENARIOS
+from snippets.scenarios import MOCK_SCENARIOS
 
 from ..docs_blocks import ROOT
 from ..local_server import serve

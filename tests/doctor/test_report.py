@@ -1,4 +1,4 @@
-"""The doctor's report for every `--mock` scenario (`snippets.offline.MOCK_SCENARIOS`), as the
+"""The doctor's report for every `--mock` scenario (`snippets.scenarios.MOCK_SCENARIOS`), as the
 command prints it: what each scenario finds, the layout a reader gets, colour, and the numbers
 for monitoring. (Every check tool's `--json`, the doctor's included, is validated against its
 schema in tests/test_report_schema.py.)"""
@@ -20,7 +20,7 @@ from snippets import cli, doctor
 from snippets.checks import MARKS, TITLE_WIDTH, Report, run_checks
 from snippets.client.clock import FakeClock
 from snippets.doctor import CHECKS
-from snippets.offline import MOCK_SCENARIOS
+from snippets.scenarios import HEALTHY, MOCK_SCENARIOS
 
 from .helpers import by_id, statuses
 
@@ -28,15 +28,46 @@ SKIPPED_AFTER = {  # every check after this one, skipped
     check.id: {later.id: "skipped" for later in CHECKS[n + 1 :]} for n, check in enumerate(CHECKS)
 }
 
+AUTH_FAILS = {"auth": "failure", "prompt": "skipped", "render": "skipped", "latency": "skipped"}
+PUBLIC_HEALTH_FAILS = {"public-health": "failure", **SKIPPED_AFTER["public-health"]}
+
 # What each scenario finds: the checks that do not end ok, and the exit code.
 EXPECTED: dict[str, tuple[dict[str, str], int]] = {
     "healthy": ({}, 0),
-    "wrong-key": (
-        {"auth": "failure", "prompt": "skipped", "render": "skipped", "latency": "skipped"},
-        2,
-    ),
+    "wrong-key": (AUTH_FAILS, 2),
+    "auth-key-revoked": (AUTH_FAILS, 2),
+    "key-rotation": ({}, 0),  # the current key still works
+    "deployed-with-the-staging-key": (AUTH_FAILS, 2),
     "clock-skew": ({"clock": "failure", **SKIPPED_AFTER["clock"]}, 2),
     "rate-limited": ({"rate-limit": "failure", **SKIPPED_AFTER["rate-limit"]}, 2),
+    # The doctor does not retry: what fails once fails its first call, the public health GET.
+    "rate-limited-once": (PUBLIC_HEALTH_FAILS, 2),
+    "rate-limited-2s": (PUBLIC_HEALTH_FAILS, 2),
+    "rate-limited-in-the-body-only": (PUBLIC_HEALTH_FAILS, 2),
+    "rate-limited-without-retry-after": (PUBLIC_HEALTH_FAILS, 2),
+    "quota-10-a-second": ({}, 0),  # the doctor's calls fit in it
+    # The latency check's calls go past the key's quota, without retries.
+    "busy-key": ({"latency": "failure"}, 2),
+    "quota-exhausted": (PUBLIC_HEALTH_FAILS, 2),
+    "server-error": (PUBLIC_HEALTH_FAILS, 2),
+    "server-error-once": (PUBLIC_HEALTH_FAILS, 2),
+    "server-error-500": (PUBLIC_HEALTH_FAILS, 2),
+    "server-error-502": (PUBLIC_HEALTH_FAILS, 2),
+    "api-errors-503-then-retry-after": (PUBLIC_HEALTH_FAILS, 2),
+    "gateway-timeout": (PUBLIC_HEALTH_FAILS, 2),
+    "slow-api": ({"latency": "warning"}, 1),
+    "latency-50ms": ({}, 0),
+    "trickling": (PUBLIC_HEALTH_FAILS, 2),
+    # Only the prompts' own paths hang: the doctor, which does not retry, runs out of time on
+    # the first fetch of one, once or for good.
+    "hanging": ({"prompt": "failure", "render": "skipped", "latency": "skipped"}, 2),
+    "hangs-once": ({"prompt": "failure", "render": "skipped", "latency": "skipped"}, 2),
+    "read-timeout": (PUBLIC_HEALTH_FAILS, 2),
+    "dns-failure": ({"dns": "failure", **SKIPPED_AFTER["dns"]}, 2),
+    "tls-failure": ({"tls": "failure", **SKIPPED_AFTER["tls"]}, 2),
+    "connection-refused": (PUBLIC_HEALTH_FAILS, 2),
+    "connect-timeout": (PUBLIC_HEALTH_FAILS, 2),
+    "localhost-in-a-container": ({}, 0),  # the doctor asks the API, not localhost:8080
     "proxy-403": (
         {
             "api-paths": "failure",
@@ -47,17 +78,13 @@ EXPECTED: dict[str, tuple[dict[str, str], int]] = {
         },
         2,
     ),
-    "dns-failure": ({"dns": "failure", **SKIPPED_AFTER["dns"]}, 2),
-    "tls-failure": ({"tls": "failure", **SKIPPED_AFTER["tls"]}, 2),
-    "slow-api": ({"latency": "warning"}, 1),
-    "server-errors": ({"public-health": "failure", **SKIPPED_AFTER["public-health"]}, 2),
-    "trickling": ({"public-health": "failure", **SKIPPED_AFTER["public-health"]}, 2),
-    # Only the prompts' own paths hang: the doctor, which does not retry, runs out of time on
-    # the first fetch of one, once or for good.
-    "hanging": ({"prompt": "failure", "render": "skipped", "latency": "skipped"}, 2),
-    "hangs-once": ({"prompt": "failure", "render": "skipped", "latency": "skipped"}, 2),
-    # The latency check's calls go past the key's quota, without retries.
-    "busy-key": ({"latency": "failure"}, 2),
+    "proxy-error-page": (PUBLIC_HEALTH_FAILS, 2),
+    "truncated-json": (PUBLIC_HEALTH_FAILS, 2),
+    "malformed-json": (PUBLIC_HEALTH_FAILS, 2),
+    "json-as-text-plain": (PUBLIC_HEALTH_FAILS, 2),
+    # The API works: the mistake is a call's, which the doctor does not make.
+    "unknown-prompt": ({}, 0),
+    "missing-variable": ({}, 0),
 }
 
 
@@ -112,8 +139,10 @@ def mock_run() -> Iterator[Callable[[str], Run]]:
 
 
 def test_every_scenario_has_its_expectations() -> None:
-    assert list(EXPECTED) == list(MOCK_SCENARIOS)
-    assert "healthy" in MOCK_SCENARIOS  # what --mock alone runs
+    missing = [name for name in MOCK_SCENARIOS if name not in EXPECTED]
+    assert not missing, f"rows of MOCK_SCENARIOS without their doctor report in EXPECTED: {missing}"
+    assert list(EXPECTED) == list(MOCK_SCENARIOS)  # in the table's order, none left over
+    assert HEALTHY in MOCK_SCENARIOS  # what --mock alone runs
 
 
 @pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
@@ -221,7 +250,7 @@ def test_each_scenario_s_finding_word_for_word(mock_run: Callable[[str], Run]) -
             ("dns-failure", "dns"),
             ("tls-failure", "tls"),
             ("slow-api", "latency"),
-            ("server-errors", "public-health"),
+            ("server-error", "public-health"),
             ("trickling", "public-health"),
         ]
     }
@@ -236,7 +265,7 @@ def test_each_scenario_s_finding_word_for_word(mock_run: Callable[[str], Run]) -
         "tls-failure": "CERTIFICATE_VERIFY_FAILED: unable to get local issuer certificate",
         "slow-api": "median 1200 ms, slowest 1200 ms uncached; median 0 ms cached (5 calls "
         "each): the median is over 1000 ms",
-        "server-errors": "GET /v1/health: HTTP 503 in 35 ms: the API failed (SERVER_ERROR)",
+        "server-error": "GET /v1/health: HTTP 503 in 35 ms: the API failed (SERVER_ERROR)",
         "trickling": "ran out of time: no result within the 30 s deadline",
     }
     tls = by_id(mock_run("healthy").report)["tls"]

@@ -16,7 +16,8 @@ from snippets.client import PromptOpsClient
 from snippets.client.clock import FakeClock
 from snippets.doctor import CHECKS, run_doctor
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
-from snippets.offline import LASTING, simulated_resolver
+from snippets.offline import simulated_resolver
+from snippets.scenarios import LASTING
 
 from .helpers import SETTINGS, by_id, diagnose, statuses
 

@@ -299,7 +299,7 @@ def test_command_line_prompt_option(
     [
         ("healthy", 0, ["ok", "ok", "ok", "ok"]),
         ("wrong-key", 2, ["failure", "skipped", "skipped", "skipped"]),
-        ("server-errors", 2, ["failure", "skipped", "skipped", "skipped"]),
+        ("server-error", 2, ["failure", "skipped", "skipped", "skipped"]),
         ("rate-limited", 2, ["failure", "skipped", "skipped", "skipped"]),
         ("proxy-403", 2, ["failure", "skipped", "skipped", "skipped"]),
     ],

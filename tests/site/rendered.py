@@ -15,6 +15,8 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
+from snippets.scenarios import HEALTHY
+
 from ..docs_blocks import DOCS, OUTPUT_LINE, PYTHON_LANGS, Block, pages, shown_blocks
 
 
@@ -207,7 +209,7 @@ class CopyableBlock:
 
     @property
     def scenario(self) -> str:
-        return self.source.settings.get("mock", "ok")
+        return self.source.settings.get("mock", HEALTHY)
 
     @property
     def live(self) -> bool:
