@@ -67,12 +67,10 @@ def json_blocks() -> list[Block]:
 
 def _in_real_time(example: CodeExample) -> bool:
     """Whether an example waits in real time on real connections: it starts a server on
-    127.0.0.1 itself, or its scenario serves the mock over HTTP. `nox -s hostile` runs these,
-    so that `nox -s docs` stays quick; the copy check runs every block in real time anyway."""
-    scenario = example.prefix_settings().get("mock", "ok")
-    return "local_api_server(" in example.source or (
-        scenario in SCENARIOS and SCENARIOS[scenario].served
-    )
+    127.0.0.1 itself, or it meets the mock served over HTTP (`served="true"`). `nox -s hostile`
+    runs these, so that `nox -s docs` stays quick; the copy check runs every block in real time
+    anyway."""
+    return "local_api_server(" in example.source or "served" in example.prefix_settings()
 
 
 RUNNABLE = _runnable_examples()
