@@ -2,10 +2,11 @@
 
 A simulation is the mock API in one of the scenarios (`MOCK_SCENARIOS`, in `snippets.scenarios`:
 the one table, which docs blocks' `mock="..."` name too), answering where clients point, on fake
-time (`OfflineClock`: the mock's latency and every wait take no real time), with its key as the
-only PromptOps setting: the machine's key, proxy and CA variables are set aside while it runs,
-so a simulated report is the same everywhere. Below HTTP, DNS is simulated and a real TLS server
-on 127.0.0.1 stands in for the API's host (`Simulation.network`).
+time (a `FakeClock` started at the real time: the mock's latency and every wait take no real
+time), with its key as the only PromptOps setting: the machine's key, proxy and CA variables
+are set aside while it runs, so a simulated report is the same everywhere. Below HTTP, DNS is
+simulated and a real TLS server on 127.0.0.1 stands in for the API's host
+(`Simulation.network`).
 """
 
 from __future__ import annotations
@@ -50,16 +51,6 @@ SIMULATED_LATENCY: Final = 0.035
 scenario sets its own: timings print as a real API's would, not as 0 ms."""
 
 
-class OfflineClock(FakeClock):
-    """Fake time for a simulation: the mock spends its latency on it and the script's event
-    loop runs on it, so waits take no time and durations are exactly the simulated ones. Its
-    wall-clock time is the real one (plus any simulated wait), as the script's own: the script
-    signs its requests and reads the server's `Date` with the real clock."""
-
-    def time(self) -> float:
-        return time.time() + self.monotonic()
-
-
 # Every variable the client reads, even only to note it: set aside during a simulation.
 CLIENT_VARIABLES: Final = (
     API_KEY_ENV,
@@ -82,7 +73,9 @@ class Simulation:
     def __init__(self, scenario: str, base_url: str | None, stack: ExitStack) -> None:
         self.scenario = scenario
         self.setup = MOCK_SCENARIOS[scenario]
-        self.clock = OfflineClock()
+        # The script signs with the real clock and reads the server's `Date` against it: the
+        # mock's clock starts there, and moves only by the simulated waits.
+        self.clock = FakeClock(start=time.time())
         self.api = MockPromptOpsAPI(clock=self.clock)
         self.environ = {API_KEY_ENV: self.api.api_key}
         """The settings a check tool reads: the mock's key, and the base URL if one is set."""
