@@ -1,7 +1,8 @@
 """The API's endpoints, read from its OpenAPI document: the one table the mock routes by.
 
 Each operation under the document's `paths` is an `Endpoint`: its method, its path template,
-its `operationId`, and whether it needs the key (an operation with `security: []` does not).
+its `operationId`, whether it needs the key (an operation with `security: []` does not) and
+whether it changes anything on the server.
 `MockPromptOpsAPI` answers each with its method marked `@operation("<operationId>")`; the
 tests iterate `ENDPOINTS` (the contract test, the fault matrix), so a path added to the
 document is routed, and a test names the `operationId` still to implement.
@@ -23,6 +24,7 @@ import yaml
 _PACKAGED: Final = Path(__file__).with_name("openapi.yaml")  # the wheel's (pyproject.toml)
 _CHECKOUT: Final = Path(__file__).resolve().parents[2] / "docs" / "reference" / "openapi.yaml"
 _METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 _PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -36,6 +38,9 @@ class Endpoint:
     operation_id: str
     authenticated: bool
     """False for an operation whose `security` is empty: no key, no signature, no quota."""
+    read_only: bool
+    """True if it changes nothing on the server: a GET (HEAD, OPTIONS), or an operation the
+    document marks `x-read-only: true` (`nox -s live` calls only these)."""
 
     def target(self, **parameters: str) -> str:
         """The path with each `{name}` filled in, percent-encoded: `target(prompt_id="a b")`."""
@@ -59,6 +64,7 @@ def endpoints_of(document: dict[str, Any]) -> tuple[Endpoint, ...]:
             path=path,
             operation_id=operation["operationId"],
             authenticated=operation.get("security", default_security) != [],
+            read_only=method.upper() in _SAFE_METHODS or operation.get("x-read-only") is True,
         )
         for path, item in document["paths"].items()
         for method, operation in item.items()
