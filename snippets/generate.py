@@ -130,14 +130,11 @@ def mock_scenarios_markdown() -> str:
     return "\n".join(["| Scenario | What goes wrong |", "|---|---|", *rows, ""])
 
 
-CONTRACT = ROOT / "docs/reference/openapi.yaml"
-
-
 def contract_rules() -> dict[str, Any]:
     """The OpenAPI document's `x-promptops`: what the schema language cannot say."""
-    import yaml  # tooling only (the test group): readers' installs do not need it
+    from snippets.mock_api.endpoints import contract  # the one reader of the document
 
-    rules: dict[str, Any] = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))["x-promptops"]
+    rules: dict[str, Any] = contract()["x-promptops"]
     return rules
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
 
@@ -14,9 +15,36 @@ from openapi_core.templating.paths.exceptions import PathNotFound
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from snippets.client import PromptOpsClient
+
 from .docs_blocks import ROOT
 
 SPEC_PATH = ROOT / "docs/reference/openapi.yaml"
+
+Call = Callable[[PromptOpsClient], Awaitable[Any]]
+
+CLIENT_CALLS: dict[str, Call] = {
+    "getPublicHealth": lambda c: c.probe(),
+    "getClientHealth": lambda c: c.health_check(),
+    "listPrompts": lambda c: c.list_prompts(),
+    "getPrompt": lambda c: c.get_prompt("hello-world"),
+    "renderPrompt": lambda c: c.render_prompt("hello-world", {"name": "Ada"}),
+    "batchRender": lambda c: c.batch_render([("hello-world", {"name": "Ada"})]),
+}
+"""How the client calls each endpoint (by `operationId`), as a reader would. The contract test
+and the fault matrix iterate the mock's table, `ENDPOINTS` (snippets/mock_api/endpoints.py),
+and call each endpoint this way: a test fails while one has no call here."""
+
+
+def client_call(operation_id: str) -> Call:
+    """`CLIENT_CALLS[operation_id]`, or an error that says where to add it."""
+    try:
+        return CLIENT_CALLS[operation_id]
+    except KeyError:
+        raise LookupError(
+            f"the OpenAPI document's {operation_id} has no client call: add the client method "
+            "that calls it to CLIENT_CALLS in tests/contract.py"
+        ) from None
 
 
 @cache

@@ -19,8 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Final, Literal, Self
-from urllib.parse import unquote
+from typing import Any, Final, Literal, Self, TypeVar
 
 import httpx
 import respx
@@ -44,6 +43,7 @@ from snippets.client.signing import (
     TIMESTAMP_TOLERANCE,
     verify,
 )
+from snippets.mock_api.endpoints import Endpoint, route
 
 # Distinctive on purpose: the test suite fails if this string shows up in any output or log.
 MOCK_API_KEY: Final = "po_test_canary_7d1f3b9e5a2c"
@@ -75,41 +75,24 @@ _VARIABLE = re.compile(r"\{\{ *([A-Za-z_][A-Za-z0-9_]*) *\}\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and other scripts' digits.
 _TIMESTAMP = re.compile(r"[0-9]+")
-_PROMPTS: Final = ("", "v1", "client", "prompts")
-_BATCH: Final = "batch-render"
-"""The batch endpoint's segment: a reserved word, never a prompt id (x-promptops.prompt-ids)."""
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+OPERATIONS: Final[dict[str, Callable[..., Any]]] = {}
+"""Each `operationId` of the OpenAPI document the mock answers, and the `MockPromptOpsAPI`
+method that answers it (marked `@operation`): it takes the request and the path's parameters,
+and returns the `data` of the success envelope, or raises `_Reject`."""
 
 
-@dataclass(frozen=True)
-class _Endpoint:
-    """What a path names: an operation, the one method it answers, and its prompt id."""
+def operation(operation_id: str) -> Callable[[_Handler], _Handler]:
+    """Mark a method as the one answering `operation_id` (an `operationId` of the document's
+    `paths`, which `snippets.mock_api.endpoints.ENDPOINTS` lists)."""
 
-    operation: str
-    method: str
-    prompt_id: str | None = None
+    def register(handler: _Handler) -> _Handler:
+        if operation_id in OPERATIONS:
+            raise ValueError(f"{operation_id} has a method already: {OPERATIONS[operation_id]}")
+        OPERATIONS[operation_id] = handler
+        return handler
 
-
-def _endpoint(raw_path: bytes) -> _Endpoint | None:
-    """The endpoint a path (without its query) names, comparing its segments percent-decoded
-    (RFC 3986: `hello%2Dworld` is `hello-world`); an encoded `/` stays inside its segment.
-    None for a path the API does not have."""
-    segments = tuple(unquote(s) for s in raw_path.decode("ascii", "replace").split("/"))
-    if segments == ("", "v1", "health"):
-        return _Endpoint("getPublicHealth", "GET")
-    if segments == ("", "v1", "client", "health"):
-        return _Endpoint("getClientHealth", "GET")
-    if segments == _PROMPTS:
-        return _Endpoint("listPrompts", "GET")
-    if segments[:4] != _PROMPTS or not all(segments[4:]):
-        return None
-    rest = segments[4:]
-    if rest == (_BATCH,):
-        return _Endpoint("batchRender", "POST")
-    if len(rest) == 2 and rest[1] == "render":
-        return _Endpoint("renderPrompt", "POST", rest[0])
-    if len(rest) == 1:
-        return _Endpoint("getPrompt", "GET", rest[0])
-    return None
+    return register
 
 
 Responder = Callable[[httpx.Request], httpx.Response]
@@ -506,9 +489,9 @@ class MockPromptOpsAPI:
         try:
             if len(request.read()) > MAX_BODY_BYTES:  # the edge refuses it before routing
                 raise _too_large()
-            endpoint = self._check_method(request)  # routing comes first, signed or not
+            endpoint, parameters = self._check_method(request)  # first, signed or not
             counted: dict[str, str] = {}
-            if endpoint.operation != "getPublicHealth":
+            if endpoint.authenticated:
                 self._authenticate(request)
                 if self._quota is not None:
                     key = request.headers["Authorization"].partition(" ")[2]
@@ -516,28 +499,28 @@ class MockPromptOpsAPI:
             fault = self._next_fault(path, "app")
             if fault is not None:
                 return fault.apply(request)
-            response = self._ok(self._route(request, endpoint))
+            response = self._ok(self._operate(request, endpoint, parameters))
             response.headers.update(counted)
             return response
         except _Reject as rejection:
             return self._refusal(rejection)
 
     @staticmethod
-    def _check_method(request: httpx.Request) -> _Endpoint:
-        """The endpoint; 404 for a path the API does not have; 405 with `Allow` for a method it
-        does not answer there."""
-        endpoint = _endpoint(request.url.raw_path.partition(b"?")[0])
-        if endpoint is None:
+    def _check_method(request: httpx.Request) -> tuple[Endpoint, dict[str, str]]:
+        """The endpoint and the path's parameters; 404 for a path the API does not have; 405
+        with `Allow` for a method it does not answer there."""
+        found = route(request.url.raw_path.partition(b"?")[0])
+        if found is None:
             raise _no_endpoint(request.url.path)
-        if request.method != endpoint.method:
+        endpoint = found.endpoint(request.method)
+        if endpoint is None:
             raise _Reject(
                 ValidationError,
-                f"Method {request.method} not allowed for {request.url.path}; "
-                f"use {endpoint.method}",
+                f"Method {request.method} not allowed for {request.url.path}; use {found.allowed}",
                 status=405,
-                headers={"Allow": endpoint.method},
+                headers={"Allow": found.allowed},
             )
-        return endpoint
+        return endpoint, found.parameters
 
     def _next_fault(self, path: str, stage: Stage) -> _Fault | None:
         for fault in self._faults:
@@ -574,24 +557,49 @@ class MockPromptOpsAPI:
         ):
             raise _Reject(AuthenticationError, "Invalid API key or signature")
 
-    def _route(self, request: httpx.Request, endpoint: _Endpoint) -> Any:
-        operation, prompt_id = endpoint.operation, endpoint.prompt_id
-        if operation == "getPublicHealth":
-            return {"status": "healthy"}
-        if operation == "getClientHealth":
-            return {"status": "healthy", "version": self.version}
-        if operation == "listPrompts":
-            return {"prompts": [{"id": pid, **self._summary(pid)} for pid in self.prompts]}
-        if operation == "batchRender":
-            return self._batch_render(self._json_body(request))
-        assert prompt_id is not None, endpoint
-        if operation == "renderPrompt":
-            body = self._json_body(request)
-            if "variables" not in body:
-                raise _Reject(ValidationError, "'variables' is required")
-            return self._render(prompt_id, body["variables"])
+    def _operate(
+        self, request: httpx.Request, endpoint: Endpoint, parameters: dict[str, str]
+    ) -> Any:
+        """The `data` of the answer: the work of the method marked with the endpoint's
+        `operationId` (`OPERATIONS`)."""
+        handler = OPERATIONS.get(endpoint.operation_id)
+        if handler is None:
+            raise NotImplementedError(
+                f"{endpoint.operation_id} ({endpoint.method} {endpoint.path}, in the OpenAPI "
+                f"document) has no method in MockPromptOpsAPI marked "
+                f'@operation("{endpoint.operation_id}")'
+            )
+        return handler(self, request, **parameters)
+
+    # -- the operations: one method for each operationId of the OpenAPI document ------------
+
+    @operation("getPublicHealth")
+    def _public_health(self, request: httpx.Request) -> Any:
+        return {"status": "healthy"}
+
+    @operation("getClientHealth")
+    def _client_health(self, request: httpx.Request) -> Any:
+        return {"status": "healthy", "version": self.version}
+
+    @operation("listPrompts")
+    def _list_prompts(self, request: httpx.Request) -> Any:
+        return {"prompts": [{"id": pid, **self._summary(pid)} for pid in self.prompts]}
+
+    @operation("getPrompt")
+    def _get_prompt(self, request: httpx.Request, prompt_id: str) -> Any:
         prompt = self._prompt(prompt_id)
         return {"id": prompt_id, **prompt, "variables": template_variables(prompt["template"])}
+
+    @operation("renderPrompt")
+    def _render_prompt(self, request: httpx.Request, prompt_id: str) -> Any:
+        body = self._json_body(request)
+        if "variables" not in body:
+            raise _Reject(ValidationError, "'variables' is required")
+        return self._render(prompt_id, body["variables"])
+
+    @operation("batchRender")
+    def _batch(self, request: httpx.Request) -> Any:
+        return self._batch_render(self._json_body(request))
 
     def _prompt(self, prompt_id: str) -> dict[str, Any]:
         try:

@@ -25,6 +25,7 @@ import pytest
 from snippets.client.clock import SYSTEM_CLOCK
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
+from snippets.mock_api.endpoints import ENDPOINTS, route
 
 from ..docs_blocks import ROOT
 from ..local_server import serve
@@ -65,18 +66,13 @@ def test_schemathesis_finds_no_failure_in_the_mock_api() -> None:
     assert cases and int(cases[1]) == int(cases[2]) >= 500, summary
     assert MOCK_API_KEY not in output  # Schemathesis filters Authorization from what it prints
 
-    # The hook signed for real: every operation was answered past authentication, and the
-    # auth checks' unsigned or tampered requests were refused.
-    statuses = Counter(
-        (request.method, request.url.path.rsplit("/", 1)[-1], response.status_code)
-        for request, response in api.exchanges
-    )
-    for method, last in [
-        ("GET", "health"),
-        ("GET", "prompts"),
-        ("GET", "hello-world"),
-        ("POST", "render"),
-        ("POST", "batch-render"),
-    ]:
-        assert statuses[method, last, 200] > 0, (method, last, statuses)
-    assert sum(n for (_, _, status), n in statuses.items() if status == 401) > 0
+    # The hook signed for real: every endpoint of the table was answered past authentication,
+    # and the auth checks' unsigned or tampered requests were refused.
+    statuses: Counter[tuple[str | None, int]] = Counter()
+    for request, response in api.exchanges:
+        found = route(request.url.raw_path.partition(b"?")[0])
+        endpoint = found.endpoint(request.method) if found else None
+        statuses[endpoint.operation_id if endpoint else None, response.status_code] += 1
+    for endpoint in ENDPOINTS:
+        assert statuses[endpoint.operation_id, 200] > 0, (endpoint.operation_id, statuses)
+    assert sum(n for (_, status), n in statuses.items() if status == 401) > 0

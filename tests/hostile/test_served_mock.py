@@ -29,6 +29,7 @@ from snippets.client.clock import SYSTEM_CLOCK
 from snippets.client.signing import sign
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.mock_api.asgi import SERVED_HISTORY, MockASGIApp
+from snippets.mock_api.endpoints import ENDPOINTS
 from snippets.mock_api.server import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 from ..local_server import serve
@@ -250,8 +251,9 @@ def test_a_head_request_is_405_with_the_json_content_type_and_no_body(
 
 # -- generated: requests no client sends --------------------------------------------------------
 
-PATHS = ["/v1/health", "/v1/client/health", "/v1/client/prompts", "/v1/client/prompts/hello-world"]
-PATHS += [RENDER, BATCH, "/", "/v2/x", "//v1/health", "/v1/client/prompts/%ED%A0%80"]
+# Each endpoint of the table, and paths the API does not have.
+PATHS = [endpoint.target(prompt_id="hello-world") for endpoint in ENDPOINTS]
+PATHS += ["/", "/v2/x", "//v1/health", "/v1/client/prompts/%ED%A0%80"]
 visible = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=30)
 targets = st.one_of(
     st.sampled_from(PATHS),

@@ -48,6 +48,7 @@ from snippets.client import DEFAULT_BASE_URL, PromptOpsClient, PromptOpsError
 from snippets.client.clock import SYSTEM_CLOCK
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
+from snippets.mock_api.endpoints import ENDPOINTS
 
 from ..copied.reader import SEEDED_RUN, reader_environment
 from ..docs_blocks import ROOT
@@ -59,33 +60,8 @@ SCHEMATHESIS_CONFIG = ROOT / "tests/fuzz/schemathesis.toml"
 MAX_EXAMPLES = 20
 """Per operation and phase: fewer than against the mock (50), to spare a real API's quota."""
 RUN_TIMEOUT = 90  # seconds for one block (a profiler run against a slow API takes a while)
-READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Verdict = Literal["same", "data", "fails"]
-
-
-# -- the rule: live changes nothing on the API ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class Operation:
-    operation_id: str
-    method: str
-    path: str
-    read_only: bool
-
-
-def operations(spec: dict[str, Any]) -> list[Operation]:
-    """Every operation of the document, and whether it changes nothing on the server: a GET
-    (HEAD, OPTIONS), or one the contract marks `x-read-only: true`."""
-    found = []
-    for path, item in spec["paths"].items():
-        for method, operation in item.items():
-            if method.upper() not in {"GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"}:
-                continue
-            read_only = method.upper() in READ_ONLY_METHODS or operation.get("x-read-only") is True
-            found.append(Operation(operation["operationId"], method.upper(), path, read_only))
-    return found
 
 
 # -- the API under test ------------------------------------------------------------------
@@ -172,10 +148,10 @@ class Section:
 
 
 def check_contract(target: Target, work: Path) -> Section:
-    spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-    ops = operations(spec)
-    safe = [op.operation_id for op in ops if op.read_only]
-    skipped = [f"{op.method} {op.path} ({op.operation_id})" for op in ops if not op.read_only]
+    # The rule: live changes nothing on the API. It calls only the operations the endpoint
+    # table (read from the document) marks read-only.
+    safe = [op.operation_id for op in ENDPOINTS if op.read_only]
+    skipped = [f"{op.method} {op.path} ({op.operation_id})" for op in ENDPOINTS if not op.read_only]
     excluded = sorted({check for limit in target.limits for check in limit.skipped_checks})
     schemathesis = Path(sys.executable).with_name("schemathesis")
     command = [

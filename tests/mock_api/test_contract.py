@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -17,44 +15,58 @@ from snippets.client import ERROR_CATALOG, PromptOpsClient, PromptOpsError
 from snippets.client.clock import FakeClock
 from snippets.client.signing import sign
 from snippets.mock_api import MockPromptOpsAPI
-from snippets.mock_api.server import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from snippets.mock_api.endpoints import ENDPOINTS, route
+from snippets.mock_api.server import MAX_BODY_BYTES, MAX_JSON_DEPTH, OPERATIONS
 from snippets.scenarios import MOCK_SCENARIOS
 
-from ..contract import SPEC_PATH, check_request, check_response
+from ..contract import CLIENT_CALLS, SPEC_PATH, Call, check_request, check_response, client_call
 from ..in_memory import TLS
 from ..scenarios import OUTSIDE_CONTRACT
 
-Call = Callable[[PromptOpsClient], Awaitable[Any]]
-
-CALLS: dict[str, Call] = {
-    "health_check": lambda c: c.health_check(),
-    "list_prompts": lambda c: c.list_prompts(),
-    "get_prompt": lambda c: c.get_prompt("hello-world"),
-    "get_prompt missing": lambda c: c.get_prompt("no-such-prompt"),
-    "render_prompt": lambda c: c.render_prompt("welcome-message", {"name": "A", "company": "B"}),
-    "render_prompt missing variable": lambda c: c.render_prompt("welcome-message", {"name": "A"}),
-    "batch_render": lambda c: c.batch_render([("hello-world", {"name": "A"}), ("nope", {})]),
+# Beyond each endpoint's own call (CLIENT_CALLS): the answers that fail, by endpoint.
+FAILING_CALLS: dict[str, dict[str, Call]] = {
+    "getPrompt": {"missing": lambda c: c.get_prompt("no-such-prompt")},
+    "renderPrompt": {
+        "missing variable": lambda c: c.render_prompt("welcome-message", {"name": "A"}),
+    },
+    "batchRender": {
+        "an unknown prompt": lambda c: c.batch_render(
+            [("hello-world", {"name": "A"}), ("nope", {})]
+        ),
+    },
 }
+CALLS = [  # each endpoint of the table: its own call (""), then those that fail
+    (e.operation_id, variant)
+    for e in ENDPOINTS
+    for variant in ("", *FAILING_CALLS.get(e.operation_id, ()))
+]
 
 
-@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize(
+    ("operation", "variant"), CALLS, ids=[f"{o} {v}".strip() for o, v in CALLS]
+)
 @pytest.mark.parametrize("scenario", [n for n in MOCK_SCENARIOS if n not in OUTSIDE_CONTRACT])
 def test_every_exchange_matches_the_contract(
-    mock_api: MockPromptOpsAPI, clock: FakeClock, scenario: str, call: str
+    mock_api: MockPromptOpsAPI, clock: FakeClock, scenario: str, operation: str, variant: str
 ) -> None:
+    """Every endpoint of the table, called as the client calls it, in every scenario."""
     api_key = mock_api.api_key
     MOCK_SCENARIOS[scenario].api(mock_api)
+    call = FAILING_CALLS[operation][variant] if variant else client_call(operation)
 
     async def main() -> None:
         # Failing is fine here; failing outside the contract is not.
         async with PromptOpsClient(api_key, clock=clock) as client:
             with contextlib.suppress(PromptOpsError):
-                await CALLS[call](client)
+                await call(client)
 
     with asyncio.Runner(loop_factory=clock.event_loop) as runner:  # a trickle takes no time
         runner.run(main())
     assert mock_api.requests, "the call sent nothing"
     for request in mock_api.requests:
+        found = route(request.url.raw_path.partition(b"?")[0])
+        called = found and found.endpoint(request.method)
+        assert called and called.operation_id == operation, f"{request!r} is not {operation}"
         check_request(request)
     for request, response in mock_api.exchanges:
         try:
@@ -147,7 +159,34 @@ def test_every_response_must_carry_a_request_id_and_a_date(missing: str) -> None
 def test_every_operation_has_a_unique_operation_id() -> None:
     spec = yaml.safe_load(SPEC_PATH.read_text())
     ids = [op.get("operationId") for item in spec["paths"].values() for op in item.values()]
-    assert None not in ids and len(set(ids)) == len(ids) == 6
+    assert None not in ids and len(set(ids)) == len(ids)
+    assert ids == [endpoint.operation_id for endpoint in ENDPOINTS]  # the mock's table
+
+
+def test_the_mock_answers_every_endpoint_of_the_document() -> None:
+    """A path added to the document is routed by the mock at once; this names what it still
+    has to do there."""
+    missing = [
+        f"{e.operation_id} ({e.method} {e.path})"
+        for e in ENDPOINTS
+        if e.operation_id not in OPERATIONS
+    ]
+    assert not missing, (
+        f"the OpenAPI document has endpoints the mock does not answer: {', '.join(missing)}. "
+        'Implement each as a MockPromptOpsAPI method marked @operation("<operationId>") '
+        "(snippets/mock_api/server.py)"
+    )
+    stale = sorted(OPERATIONS.keys() - {endpoint.operation_id for endpoint in ENDPOINTS})
+    assert not stale, f"the mock answers operations the OpenAPI document does not have: {stale}"
+
+
+def test_the_client_calls_every_endpoint_of_the_document() -> None:
+    documented = [endpoint.operation_id for endpoint in ENDPOINTS]
+    assert [op for op in documented if op not in CLIENT_CALLS] == [], (
+        "add the client method that calls each to CLIENT_CALLS in tests/contract.py"
+    )
+    assert CLIENT_CALLS.keys() <= set(documented)
+    assert FAILING_CALLS.keys() <= set(documented)
 
 
 def test_a_body_over_the_limit_is_answered_within_the_contract(

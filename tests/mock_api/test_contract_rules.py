@@ -26,6 +26,7 @@ from snippets.common_issues.config_doctor import check_configuration
 from snippets.generate import contract_rules
 from snippets.mock_api import SEED_PROMPTS, MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
+from snippets.mock_api.endpoints import ENDPOINTS
 from snippets.mock_api.server import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
 from ..contract import SPEC_PATH, check_response, check_unrouted
@@ -523,36 +524,28 @@ def test_every_example_in_the_document_is_valid_and_the_mock_s_own_answer(
     """A server generated from the document answers with its examples: each must be valid
     against its own schema, and the mock's answer to the same request."""
     key = mock_api.api_key
-    requests = {
-        "getPublicHealth": ("GET", "/v1/health", b""),
-        "getClientHealth": ("GET", "/v1/client/health", b""),
-        "listPrompts": ("GET", "/v1/client/prompts", b""),
-        "getPrompt": ("GET", "/v1/client/prompts/hello-world", b""),
-        "renderPrompt": ("POST", "/v1/client/prompts/hello-world/render", b""),
-        "batchRender": ("POST", BATCH, b""),
-    }
     schemas = SPEC["components"]["schemas"]
-    for item in SPEC["paths"].values():
-        for operation in item.values():
-            method, target, _ = requests[operation["operationId"]]
-            ok = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-            example = schemas[ok.rsplit("/", 1)[1]]["example"]
-            body = operation.get("requestBody")
-            sent = b""
-            if body:
-                ref = body["content"]["application/json"]["schema"]["$ref"]
-                sent = json.dumps(schemas[ref.rsplit("/", 1)[1]]["example"]).encode()
-            answer = send(mock_api, method, target, sent, key=key)
-            assert answer.json() == example, operation["operationId"]
-            response = httpx.Response(
-                200,
-                json=example,
-                headers={
-                    "X-Request-Id": SPEC["components"]["headers"]["RequestId"]["example"],
-                    "Date": SPEC["components"]["headers"]["Date"]["example"],
-                },
-            )
-            check_response(mock_api.exchanges[-1][0], response)
+    for endpoint in ENDPOINTS:
+        operation = SPEC["paths"][endpoint.path][endpoint.method.lower()]
+        method, target = endpoint.method, endpoint.target(prompt_id="hello-world")
+        ok = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        example = schemas[ok.rsplit("/", 1)[1]]["example"]
+        body = operation.get("requestBody")
+        sent = b""
+        if body:
+            ref = body["content"]["application/json"]["schema"]["$ref"]
+            sent = json.dumps(schemas[ref.rsplit("/", 1)[1]]["example"]).encode()
+        answer = send(mock_api, method, target, sent, key=key)
+        assert answer.json() == example, operation["operationId"]
+        response = httpx.Response(
+            200,
+            json=example,
+            headers={
+                "X-Request-Id": SPEC["components"]["headers"]["RequestId"]["example"],
+                "Date": SPEC["components"]["headers"]["Date"]["example"],
+            },
+        )
+        check_response(mock_api.exchanges[-1][0], response)
     for name, response in SPEC["components"]["responses"].items():
         example = response["content"]["application/json"]["example"]
         schema = response["content"]["application/json"]["schema"]["$ref"]
