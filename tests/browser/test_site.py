@@ -85,6 +85,19 @@ def test_a_terminal_session_s_copy_button_copies_its_commands_only(page: Page, p
         assert [line for line in copied.splitlines() if line] == console_commands(shown), shown
 
 
+@pytest.mark.parametrize("path", site_pages())
+def test_no_table_of_contents_entry_is_cut_short(page: Page, path: str) -> None:
+    """A heading that quotes a long error message wraps in the table of contents, so a reader
+    scanning it sees the whole message."""
+    page.goto(path.lstrip("/"), wait_until="networkidle")
+    cut = page.evaluate(
+        """[...document.querySelectorAll('.md-nav--secondary .md-ellipsis')]
+            .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1)
+            .map(e => e.textContent.trim())"""
+    )
+    assert cut == []
+
+
 def test_dark_and_light_toggle(page: Page) -> None:
     page.emulate_media(color_scheme="light")
     page.goto("", wait_until="networkidle")
