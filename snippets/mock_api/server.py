@@ -196,7 +196,14 @@ class _Fault:
 
 @dataclass(repr=False)
 class MockPromptOpsAPI:
-    """The PromptOps API in a box. See the module docstring for a quick start.
+    """The PromptOps API in a box, offline: keys and signatures checked for real, templates
+    rendered, and the faults these pages talk about switched on by its methods. In a `with`
+    block it answers where clients point (`PROMPTOPS_BASE_URL`, else the API's address), to
+    requests signed with its key:
+
+        with MockPromptOpsAPI() as api:
+            api.rate_limit(times=1, retry_after=2)  # the next request gets a 429
+            client = PromptOpsClient(api.api_key)  # its calls meet the mock
 
     Attributes:
         api_key: The key the mock accepts (and puts in `PROMPTOPS_API_KEY` when run offline).
