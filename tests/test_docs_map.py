@@ -398,7 +398,7 @@ def nav_line_to_add(page: Path, mkdocs: str) -> str | None:
             run.append((number, match))
     after, previous = run[-1] if run else entries[-1]
     heading = re.search(r"^# +(.+)$", page.read_text("utf-8"), re.M)
-    title = heading[1].strip() if heading else page.stem.replace("-", " ").capitalize()
+    title = heading[1].replace("`", "").strip() if heading else page.stem.replace("-", " ")
     return (
         f"{page.relative_to(ROOT)} is not in the nav: add it to mkdocs.yml after line {after} "
         f"(`{previous[0].strip()}`):\n{previous['indent']}- {title}: {relative}"
@@ -414,14 +414,24 @@ def test_every_page_is_in_the_nav() -> None:
 
 
 def test_a_page_left_out_of_the_nav_is_named_with_its_line() -> None:
-    mkdocs = (ROOT / "mkdocs.yml").read_text("utf-8")
-    faq = ROOT / "docs/faq.md"
-    assert nav_line_to_add(faq, mkdocs) is None
-    without = mkdocs.replace("  - FAQ: faq.md\n", "")
-    (line,) = [n for n, text in enumerate(without.splitlines(), 1) if text.endswith("debugging.md")]
-    assert nav_line_to_add(faq, without) == (
-        f"docs/faq.md is not in the nav: add it to mkdocs.yml after line {line} "
+    """After the guide's pages (the first run of entries of its folder), under its heading."""
+    mkdocs = (
+        "nav:\n"
+        "  - Overview: index.md\n"
+        "  - Debugging: debugging.md\n"
+        "  - Reference:\n"
+        "      - API contract: reference/api-contract.md\n"
+        "  - Contributing: contributing.md\n"
+    )
+    assert nav_line_to_add(ROOT / "docs/debugging.md", mkdocs) is None
+    assert nav_line_to_add(ROOT / "docs/faq.md", mkdocs) == (
+        "docs/faq.md is not in the nav: add it to mkdocs.yml after line 3 "
         "(`- Debugging: debugging.md`):\n  - FAQ: faq.md"
+    )
+    assert nav_line_to_add(ROOT / "docs/reference/doctor.md", mkdocs) == (
+        "docs/reference/doctor.md is not in the nav: add it to mkdocs.yml after line 5 "
+        "(`- API contract: reference/api-contract.md`):\n"
+        "      - promptops-doctor: reference/doctor.md"
     )
 
 
