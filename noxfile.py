@@ -124,8 +124,13 @@ def _building_site(session: nox.Session, site: str) -> Iterator[dict[str, str]]:
 def copied(session: nox.Session) -> None:
     """Run every Python block as a reader copies it from the built site: alone, in a fresh
     virtualenv holding only this project's wheel, on each supported Python found here, against
-    the mock API over HTTP. See tests/copied/test_copied_blocks.py."""
+    the mock API over HTTP. See tests/copied/test_copied_blocks.py.
+
+    First, a contributor's copy: ARCHITECTURE.md's recipe for a page and its tool, followed in a
+    copy of the repository, passes the checks, and each step left out fails them naming its
+    file (tests/test_recipes.py, about a minute)."""
     _install(session, "docs", "test")
+    session.run("pytest", "-m", "recipe", "tests/test_recipes.py", "-n", "2")
     session.run("mkdocs", "build", "--strict", "--site-dir", "site")
     work = Path(session.create_tmp()).resolve() / "copied"
     session.run("uv", "build", "--wheel", "--out-dir", str(work / "dist"), silent=True)

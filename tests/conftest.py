@@ -114,7 +114,7 @@ def pytest_runtest_makereport(
     return report
 
 
-REAL_TIME_SESSIONS = ("copied", "hostile", "schemathesis", "browser")
+REAL_TIME_SESSIONS = ("copied", "hostile", "schemathesis", "browser", "recipe")
 
 
 class RealSleeps:
@@ -166,8 +166,8 @@ def no_real_sleep(
 ) -> Iterator[None]:
     """Fail a test that asks for real sleep (its own, and its fixtures' that start after this
     one). Not the sessions on real sockets and processes (copy check, hostile network,
-    Schemathesis, browser): they wait for servers and processes on real time, and
-    `Popen.wait` polls with short sleeps."""
+    Schemathesis, browser, the recipe in a copy): they wait for servers and processes on real
+    time, and `Popen.wait` polls with short sleeps."""
     if any(request.node.get_closest_marker(m) for m in REAL_TIME_SESSIONS):
         yield
         return
@@ -184,7 +184,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the docs map: every block, and how it is checked."""
     if terminalreporter.config.getoption("update_examples"):
         return  # the pages were just rewritten: their blocks moved since collection
-    if terminalreporter.config.option.markexpr in OWN_SESSIONS:
+    if terminalreporter.config.option.markexpr in (*OWN_SESSIONS, "recipe"):
         return  # a session of its own (browser, copied): the docs session prints the map
     from tests.test_docs_map import map_report
 

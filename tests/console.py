@@ -75,6 +75,29 @@ def scripts() -> dict[str, str]:
     return dict(project["scripts"])
 
 
+def is_check_tool(script: str) -> bool:
+    """Whether `script` prints a report of checks (`run_check_tool`, `--json`, `--deadline`):
+    its module has a `CHECKS` table, as every check tool has. Read from the module, so a new
+    tool is registered in `[project.scripts]` alone."""
+    module = scripts()[script].partition(":")[0]
+    return hasattr(importlib.import_module(module), "CHECKS")
+
+
+def unregistered(command: str) -> str:
+    """What a page's `promptops-<tool>` that is not in `[project.scripts]` is missing: the
+    line to add to pyproject.toml, where, for the page tool of that name if there is one."""
+    pyproject = ROOT / "pyproject.toml"
+    lines = pyproject.read_text("utf-8").splitlines()
+    after = max(n for n, line in enumerate(lines, start=1) if line.startswith("promptops-"))
+    tool = command.removeprefix("promptops-").replace("-", "_")
+    found = sorted((ROOT / "snippets").glob(f"*/{tool}.py"))
+    target = ".".join(found[0].relative_to(ROOT).with_suffix("").parts) if found else "..."
+    return (
+        f"{command!r} is not a script of this package: add it to [project.scripts] in "
+        f'pyproject.toml, after line {after}:\n{command} = "{target}:main"'
+    )
+
+
 def _main(words: list[str]) -> tuple[Callable[[list[str]], int], list[str]]:
     """The `main(argv)` a command runs, and its arguments."""
     if words and words[0] in scripts():
@@ -85,6 +108,8 @@ def _main(words: list[str]) -> tuple[Callable[[list[str]], int], list[str]]:
         if main is None:  # a package: its __main__ runs `main` from the package
             raise Unsupported(f"python -m {words[2]}: the module has no main(argv)")
         return main, words[3:]
+    if words and words[0].startswith("promptops-"):
+        raise Unsupported(unregistered(words[0]))
     raise Unsupported(f"{shlex.join(words)!r} is not a command the harness runs")
 
 

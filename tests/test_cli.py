@@ -21,6 +21,7 @@ from snippets.mock_api import MOCK_API_KEY
 from snippets.offline import simulated_resolver, simulation
 from snippets.scenarios import MOCK_SCENARIOS
 
+from .console import is_check_tool
 from .docs_blocks import ROOT
 
 
@@ -277,15 +278,6 @@ def _console_scripts() -> dict[str, str]:
     return scripts
 
 
-CHECK_TOOLS = {
-    "promptops-doctor",
-    "promptops-health-check",
-    "promptops-config-doctor",
-    "promptops-network-diagnostics",
-    "promptops-clock-skew",
-}
-
-
 @pytest.mark.parametrize(("name", "target"), _console_scripts().items())
 def test_each_console_script_s_help_names_it_and_shows_its_docstring(
     name: str, target: str, capsys: pytest.CaptureFixture[str]
@@ -304,8 +296,9 @@ def test_each_console_script_s_help_names_it_and_shows_its_docstring(
     flat = " ".join(shown.split())
     assert "--mock [SCENARIO] run against the mock API bundled with this package" in flat
     assert "--debug on an unexpected error, show the traceback" in flat
-    assert ("--json print the report as JSON" in flat) == (name in CHECK_TOOLS)
-    assert ("--deadline SECONDS time for the whole run" in flat) == (name in CHECK_TOOLS)
+    # A module with a CHECKS table is a check tool: its main() runs it with run_check_tool.
+    assert ("--json print the report as JSON" in flat) == is_check_tool(name)
+    assert ("--deadline SECONDS time for the whole run" in flat) == is_check_tool(name)
 
 
 class _Terminal(io.StringIO):

@@ -24,7 +24,7 @@ import pytest
 from snippets import generate
 from snippets.generate import stale_files
 
-from .console import Unsupported, check_supported, commands
+from .console import Unsupported, check_supported, commands, scripts, unregistered
 from .docs_blocks import (
     DOCS,
     OUTPUT_LINE,
@@ -373,3 +373,78 @@ def test_a_json_block_may_show_a_json_schema_that_a_test_uses_and_nothing_else()
     (other,) = blocks(page, '```json\n--8<-- "pyproject.toml"\n```\n')
     with pytest.raises(AssertionError, match=r"may include a JSON Schema \(\*\.schema\.json\)"):
         how_checked(other)
+
+
+# -- what a new page adds: each page in the nav, each tool's script registered -----------------
+
+_NAV_ENTRY = re.compile(r"^(?P<indent> +)- (?:[^:\n]+: )?(?P<path>[\w/.-]+\.md)$")
+
+
+def nav_line_to_add(page: Path, mkdocs: str) -> str | None:
+    """None if `page` is in the nav of `mkdocs` (mkdocs.yml's text); else where to add it and
+    the line: after the first run of entries of its folder (the guide pages, before
+    "Reference"), titled with its heading."""
+    relative = page.relative_to(DOCS).as_posix()
+    entries = [
+        (number, match)
+        for number, line in enumerate(mkdocs.splitlines(), start=1)
+        if (match := _NAV_ENTRY.match(line))
+    ]
+    if any(match["path"] == relative for _, match in entries):
+        return None
+    folder = str(Path(relative).parent)
+    run: list[tuple[int, re.Match[str]]] = []
+    for number, match in entries:
+        if str(Path(match["path"]).parent) == folder and (not run or run[-1][0] == number - 1):
+            run.append((number, match))
+    after, previous = run[-1] if run else entries[-1]
+    heading = re.search(r"^# +(.+)$", page.read_text("utf-8"), re.M)
+    title = heading[1].replace("`", "").strip() if heading else page.stem.replace("-", " ")
+    return (
+        f"{page.relative_to(ROOT)} is not in the nav: add it to mkdocs.yml after line {after} "
+        f"(`{previous[0].strip()}`):\n{previous['indent']}- {title}: {relative}"
+    )
+
+
+def test_every_page_is_in_the_nav() -> None:
+    """The nav is the one list of pages (llms.txt takes its list from it); the strict build
+    fails on a page left out, this names the line to add."""
+    mkdocs = (ROOT / "mkdocs.yml").read_text("utf-8")
+    missing = [line for page in pages() if (line := nav_line_to_add(page, mkdocs))]
+    assert not missing, "\n".join(missing)
+
+
+def test_a_page_left_out_of_the_nav_is_named_with_its_line() -> None:
+    """After the guide's pages (the first run of entries of its folder), under its heading."""
+    mkdocs = (
+        "nav:\n"
+        "  - Overview: index.md\n"
+        "  - Debugging: debugging.md\n"
+        "  - Reference:\n"
+        "      - API contract: reference/api-contract.md\n"
+        "  - Contributing: contributing.md\n"
+    )
+    assert nav_line_to_add(ROOT / "docs/debugging.md", mkdocs) is None
+    assert nav_line_to_add(ROOT / "docs/faq.md", mkdocs) == (
+        "docs/faq.md is not in the nav: add it to mkdocs.yml after line 3 "
+        "(`- Debugging: debugging.md`):\n  - FAQ: faq.md"
+    )
+    assert nav_line_to_add(ROOT / "docs/reference/doctor.md", mkdocs) == (
+        "docs/reference/doctor.md is not in the nav: add it to mkdocs.yml after line 5 "
+        "(`- API contract: reference/api-contract.md`):\n"
+        "      - promptops-doctor: reference/doctor.md"
+    )
+
+
+def test_every_tool_with_a_main_is_a_script() -> None:
+    """A page tool's `main(argv)` is what `promptops-<tool>` runs: `[project.scripts]` is the
+    one place scripts are registered (the install section, the help and the hostile runs read
+    it). The failure names the line to add."""
+    registered = {target.partition(":")[0] for target in scripts().values()}
+    unregistered_tools = [
+        unregistered("promptops-" + module.stem.replace("_", "-"))
+        for module in page_snippet_modules()
+        if re.search(r"^def main\(", module.read_text("utf-8"), re.M)
+        and ".".join(module.relative_to(ROOT).with_suffix("").parts) not in registered
+    ]
+    assert not unregistered_tools, "\n".join(unregistered_tools)

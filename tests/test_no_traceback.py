@@ -1,7 +1,7 @@
 """No script of this guide ever ends in a Python traceback (snippets/cli.py), whatever the
 environment, the terminal or the server does.
 
-Each of the eight console scripts (`[project.scripts]` in pyproject.toml) runs under each
+Each console script (`[project.scripts]` in pyproject.toml) runs under each
 condition of `CONDITIONS`: hostile settings (a SOCKS proxy without socksio, proxy URLs that do
 not parse or name no scheme httpx knows, an IDNA host that does not decode, an API where nothing
 listens, a key in quotes), a stdout the reader closed at once, and a terminal that cannot show
@@ -38,6 +38,7 @@ import time
 import tomllib
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import pytest
@@ -45,6 +46,7 @@ import pytest
 from snippets.client.clock import FakeClock
 from snippets.mock_api import MOCK_API_KEY
 
+from .console import is_check_tool
 from .docs_blocks import ROOT
 from .encoding_bomb import gzip_gzip_bomb
 from .environ import clean_environment
@@ -53,19 +55,26 @@ from .hostile.servers import Exchange, hostile_servers
 SCRIPTS: dict[str, str] = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"][
     "scripts"
 ]
-"""`promptops-doctor` -> `snippets.doctor:main`: the eight console scripts."""
-CHECK_TOOLS = {
-    "promptops-doctor",
-    "promptops-health-check",
-    "promptops-config-doctor",
-    "promptops-network-diagnostics",
-    "promptops-clock-skew",
+"""`promptops-doctor` -> `snippets.doctor:main`: every console script."""
+QUIET_ABOUT_THE_SERVER = {
+    "promptops-config-doctor": "reads settings only: nothing from the server",
+    "promptops-environment-report": "reads settings only: nothing from the server",
+    "promptops-network-diagnostics": "shows the code of a refusal, not its words",
+    "promptops-clock-skew": "reads the Date only",
 }
-"""The scripts that print a report of checks (`run_check_tool`); the others run a demo."""
+"""The scripts that print no text a server sent: the French server's words cannot show."""
 DOCUMENTED_EXIT_CODES = (0, 1, 2)
 KEY = "po_live_0123456789abcdef"
 FRENCH = "Clé d'API refusée : vérifiez-la dans le tableau de bord"
 SOCKSIO = importlib.util.find_spec("socksio") is not None
+
+
+def quiet_line() -> str:
+    """Where a new entry of QUIET_ABOUT_THE_SERVER goes: after its last one."""
+    lines = Path(__file__).read_text("utf-8").splitlines()
+    start = lines.index("QUIET_ABOUT_THE_SERVER = {")
+    end = lines.index("}", start)
+    return f"tests/test_no_traceback.py, after line {end}"
 
 
 def module_of(script: str) -> str:
@@ -278,12 +287,11 @@ def test_no_script_raises_under_a_hostile_condition(
     assert run.seconds < IN_PROCESS_BOUND
     if setup.encoding == "ascii":
         assert run.out.isascii() and run.err.isascii()
-        assert "\\xe9" in run.out + run.err or script in (
-            "promptops-config-doctor",  # reads settings only: nothing from the server
-            "promptops-environment-report",
-            "promptops-network-diagnostics",  # shows the code of a refusal, not its words
-            "promptops-clock-skew",  # reads the Date only
-        ), "the server's French never reached the terminal: the condition tested nothing"
+        assert "\\xe9" in run.out + run.err or script in QUIET_ABOUT_THE_SERVER, (
+            "the server's French never reached the terminal: the condition tested nothing. If "
+            f"{script} prints no text a server sends, add it to QUIET_ABOUT_THE_SERVER "
+            f'({quiet_line()}):\n    {script!r}: "why it shows nothing the server says",'
+        )
     assert KEY not in run.out + run.err
 
 
@@ -307,7 +315,7 @@ def test_each_script_runs_with_mock_and_a_check_tool_says_it_is_simulated(
     run = run_main(script, ["--mock"], {}, Condition(), monkeypatch)
     assert (run.code, run.err) == (0, ""), f"{run}\n{run.err}"
     first = run.out.splitlines()[0]
-    if script in CHECK_TOOLS:
+    if is_check_tool(script):
         title = script.removeprefix("promptops-").replace("-", " ")
         assert first == (
             f"PromptOps {title}: https://api.promptops.com (simulated API: --mock healthy)"

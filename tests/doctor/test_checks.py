@@ -761,7 +761,13 @@ def test_each_check_finds_what_its_world_holds(
 def test_the_cases_take_every_check_down_every_path_it_has() -> None:
     taken = {(check, status) for c in CASES for check, (status, _) in c.expect.items()}
     every = {(check.id, status) for check in CHECKS for status in get_args(Status)}
-    assert every - NO_SUCH_PATH - taken == set()
+    untaken = sorted(every - NO_SUCH_PATH - taken)
+    assert not untaken, (
+        "no case of CASES (tests/doctor/test_checks.py) takes these checks down these paths: "
+        f"{untaken}. Add a case(...) for each to CASES (a world where the check ends so, and "
+        "what each check reports), or, for a path the check cannot take, add it to "
+        "NO_SUCH_PATH with the reason"
+    )
     assert taken & NO_SUCH_PATH == set()
 
 

@@ -120,7 +120,22 @@ def test_answers_to_requests_the_client_never_sends(
 def test_error_codes_in_the_contract_are_the_catalog_s_wire_codes() -> None:
     spec = yaml.safe_load(SPEC_PATH.read_text())
     documented = set(spec["components"]["schemas"]["ErrorCode"]["enum"])
-    assert documented == {s.code for s in ERROR_CATALOG if s.status is not None}
+    catalog = {s.code for s in ERROR_CATALOG if s.status is not None}
+    lines = SPEC_PATH.read_text().splitlines()
+    enum = lines.index("    ErrorCode:")
+    last = next(n for n in range(enum + 1, len(lines)) if lines[n].startswith("        - "))
+    while lines[last + 1].startswith("        - "):
+        last += 1
+    problems = [
+        f"docs/reference/openapi.yaml: add {code} to the ErrorCode enum, after line {last + 1}:"
+        f"\n        - {code}"
+        for code in sorted(catalog - documented)
+    ] + [
+        f"{code} is in the contract's ErrorCode enum but has no ErrorSpec row in "
+        "snippets/client/errors.py"
+        for code in sorted(documented - catalog)
+    ]
+    assert not problems, "\n".join(problems)
 
 
 def test_a_drifted_response_is_caught(mock_api: MockPromptOpsAPI) -> None:
