@@ -31,7 +31,6 @@ import importlib
 import importlib.util
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -49,6 +48,7 @@ from .docs_blocks import ROOT
 from .encoding_bomb import gzip_gzip_bomb
 from .environ import clean_environment
 from .hostile.servers import Exchange, hostile_servers
+from .local_server import refused_port
 
 SCRIPTS: dict[str, str] = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"][
     "scripts"
@@ -144,10 +144,7 @@ class Places:
 
 @pytest.fixture(scope="module")
 def places() -> Iterator[Places]:
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
-        probe.bind(("127.0.0.1", 0))
-        closed = int(probe.getsockname()[1])
-    with hostile_servers({"french": in_french}) as running:
+    with refused_port() as closed, hostile_servers({"french": in_french}) as running:
         yield Places(closed, running.urls["french"])
 
 

@@ -27,7 +27,7 @@ from snippets.mock_api.asgi import MockASGIApp
 from snippets.mock_api.tls import LocalTLSServer, local_tls_server
 from snippets.offline import simulated_resolver, tls_stand_in
 
-from ..local_server import serve
+from ..local_server import refused_port, serve
 from .connect_proxy import connect_proxy
 
 HOST = "api.promptops.com"
@@ -74,12 +74,6 @@ def lines(report: Report) -> list[tuple[str, str, str]]:
     return [(f.id, f.status, f.detail) for f in report.findings]
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 HEALTHY_HTTP = [
     ("public-health", "ok", "GET /v1/health: HTTP 200 in 0 ms"),
     (
@@ -117,7 +111,9 @@ def test_every_check_passes_against_the_mock_and_the_stand_in(
 
 
 def test_dns_through_the_system_resolver_for_localhost(clock: FakeClock) -> None:
-    report = diagnose(clock, {"PROMPTOPS_BASE_URL": "http://localhost:1"}, resolve=system_resolver)
+    with refused_port() as port:  # the checks after DNS connect there: refused at once
+        environ = {"PROMPTOPS_BASE_URL": f"http://localhost:{port}"}
+        report = diagnose(clock, environ, resolve=system_resolver)
     dns = report.findings[0]
     assert dns.status == "ok" and dns.detail.startswith("localhost resolves to ")
     assert "127.0.0.1" in dns.detail
@@ -135,9 +131,9 @@ def test_a_lookup_on_another_thread_is_waited_for_on_a_fake_clock(clock: FakeClo
 
         return await asyncio.get_running_loop().run_in_executor(None, lookup)
 
-    report = diagnose(
-        clock, {"PROMPTOPS_BASE_URL": "http://localhost:1"}, resolve=lookup_on_a_thread
-    )
+    with refused_port() as port:  # the checks after DNS connect there: refused at once
+        environ = {"PROMPTOPS_BASE_URL": f"http://localhost:{port}"}
+        report = diagnose(clock, environ, resolve=lookup_on_a_thread)
     assert lines(report)[0] == ("dns", "ok", "localhost resolves to 127.0.0.1")
     assert 0 < clock.monotonic() < 5  # real time passed, not the 30 s deadline
 
@@ -183,8 +179,8 @@ def test_a_name_that_does_not_resolve_fails_and_skips_what_needs_it(
 
 
 def test_tcp_to_a_closed_port_fails_with_the_os_reason(clock: FakeClock) -> None:
-    port = closed_port()
-    report = diagnose(clock, {"PROMPTOPS_BASE_URL": f"http://127.0.0.1:{port}"})
+    with refused_port() as port:
+        report = diagnose(clock, {"PROMPTOPS_BASE_URL": f"http://127.0.0.1:{port}"})
     assert lines(report)[1] == (
         "tcp",
         "failure",
@@ -376,8 +372,9 @@ def test_tls_trusts_the_cas_the_client_trusts(clock: FakeClock, tmp_path: Any) -
 
 
 def test_tls_with_nothing_listening_fails(clock: FakeClock) -> None:
-    ctx = CheckContext({}, clock=clock, network=Network(connect_to=("127.0.0.1", closed_port())))
-    (finding,) = asyncio.run(run_checks("network-diagnostics", CHECKS[2:3], ctx)).findings
+    with refused_port() as port:
+        ctx = CheckContext({}, clock=clock, network=Network(connect_to=("127.0.0.1", port)))
+        (finding,) = asyncio.run(run_checks("network-diagnostics", CHECKS[2:3], ctx)).findings
     assert (finding.status, finding.detail) == ("failure", "[Errno 111] Connection refused")
 
 
@@ -419,7 +416,9 @@ def test_dns_and_tcp_go_to_the_proxy_when_there_is_one(
 
 
 def test_a_proxy_at_an_ipv6_address_is_shown_in_brackets(clock: FakeClock) -> None:
-    report = diagnose(clock, {"HTTPS_PROXY": "http://[::1]:3128"}, connect_to=("127.0.0.1", 1))
+    with refused_port() as port:
+        environ = {"HTTPS_PROXY": "http://[::1]:3128"}
+        report = diagnose(clock, environ, connect_to=("127.0.0.1", port))
     assert lines(report)[:2] == [
         ("dns", "ok", "::1 resolves to ::1"),
         ("tcp", "failure", "[::1]:3128 (the proxy, HTTPS_PROXY): [Errno 111] Connection refused"),
@@ -763,8 +762,9 @@ def test_the_checks_follow_promptops_base_url_over_real_http() -> None:
 
 
 def test_diagnose_network_reads_the_environment_given(clock: FakeClock) -> None:
-    port = closed_port()
-    report = asyncio.run(diagnose_network({"PROMPTOPS_BASE_URL": f"http://127.0.0.1:{port}"}))
+    with refused_port() as port:
+        environ = {"PROMPTOPS_BASE_URL": f"http://127.0.0.1:{port}"}
+        report = asyncio.run(diagnose_network(environ))
     assert report.tool == "network-diagnostics"
     assert report.base_url == f"http://127.0.0.1:{port}"
     assert [f.status for f in report.findings] == ["ok", "failure", "skipped", "skipped", "skipped"]

@@ -14,7 +14,6 @@ import base64
 import importlib.util
 import json
 import math
-import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -35,6 +34,7 @@ from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.mock_api.tls import LocalTLSServer
 from snippets.offline import LASTING, no_dns, tls_stand_in
 
+from ..local_server import refused_port
 from .helpers import HOST, SETTINGS, by_id, connect_proxy, diagnose
 
 PROXY = "http://alice:s3cret@proxy.corp.example:3128"
@@ -97,10 +97,9 @@ def on_api(change: Callable[[MockPromptOpsAPI], object]) -> Setup:
     return setup
 
 
-def closed_port() -> tuple[str, int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return "127.0.0.1", int(probe.getsockname()[1])
+NOTHING_LISTENS = ("127.0.0.1", -1)
+"""`connect_to` for a world where nothing listens: `run_case` puts a port of 127.0.0.1 that
+refuses connections there (`refused_port`), held for the run."""
 
 
 def with_headers(fields: dict[str, str], *, drop: tuple[str, ...] = ()) -> Setup:
@@ -441,7 +440,7 @@ CASES = [
     ),
     case(
         "nothing listening",
-        options(connect_to=closed_port()),
+        options(connect_to=NOTHING_LISTENS),
         tcp=("failure", "api.promptops.com:443: [Errno 111] Connection refused"),
         tls=("skipped", "needs TCP connect, which failed"),
         fixes={
@@ -722,6 +721,8 @@ def run_case(world: World, stand_in: LocalTLSServer) -> Any:
     proxy stand-in where it needs one."""
     opts = dict(world.options)
     with ExitStack() as stack:
+        if opts.get("connect_to") == NOTHING_LISTENS:
+            opts["connect_to"] = ("127.0.0.1", stack.enter_context(refused_port()))
         valid_until = opts.pop("valid_until", None)
         if valid_until is not None:
             stand_in = stack.enter_context(tls_stand_in(HOST, valid_until=valid_until))
@@ -897,7 +898,8 @@ def test_the_tcp_fix_names_the_port_and_proxy_variable_of_the_base_url(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
     environ = {**SETTINGS, "PROMPTOPS_BASE_URL": "http://localhost:8080"}
-    report = diagnose(clock, environ, stand_in=stand_in, connect_to=closed_port())
+    with refused_port() as port:
+        report = diagnose(clock, environ, stand_in=stand_in, connect_to=("127.0.0.1", port))
     assert by_id(report)["tcp"].fix == (
         "Allow outbound connections to localhost:8080, or set HTTP_PROXY if the network "
         "requires a proxy"
@@ -914,7 +916,8 @@ def test_the_fixes_name_the_base_url_s_host_whatever_the_other_settings(
         "PROMPTOPS_BASE_URL": "https://api.eu.promptops.example:8443",
         "SSL_CERT_FILE": "/nonexistent/ca.pem",
     }
-    report = diagnose(clock, environ, stand_in=stand_in, connect_to=closed_port())
+    with refused_port() as port:
+        report = diagnose(clock, environ, stand_in=stand_in, connect_to=("127.0.0.1", port))
     ca_bundle, dns, tcp = (by_id(report)[check] for check in ("ca-bundle", "dns", "tcp"))
     assert (ca_bundle.status, dns.status, tcp.status) == ("failure", "ok", "failure")
     assert tcp.detail == "api.eu.promptops.example:8443: [Errno 111] Connection refused"

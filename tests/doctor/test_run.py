@@ -17,6 +17,7 @@ from snippets.doctor import CHECKS, run_doctor
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
 from snippets.offline import LASTING, simulated_resolver
 
+from ..local_server import refused_port
 from .helpers import SETTINGS, by_id, diagnose, statuses
 
 AFTER_DNS = [check.id for check in CHECKS][[check.id for check in CHECKS].index("dns") + 1 :]
@@ -214,14 +215,14 @@ def test_the_doctor_reports_progress_as_each_check_starts(
 ) -> None:
     told: list[tuple[int, int, str]] = []
 
-    async def main() -> None:
-        network = Network(simulated_resolver, connect_to=("127.0.0.1", 9))
+    async def main(port: int) -> None:
+        network = Network(simulated_resolver, connect_to=("127.0.0.1", port))
         await run_doctor(
             environ=SETTINGS, clock=clock, network=network, on_progress=lambda *n: told.append(n)
         )
 
-    with asyncio.Runner(loop_factory=clock.event_loop) as runner:
-        runner.run(main())
+    with refused_port() as port, asyncio.Runner(loop_factory=clock.event_loop) as runner:
+        runner.run(main(port))
     assert told == [(n, len(CHECKS), check.title) for n, check in enumerate(CHECKS, start=1)]
 
 
