@@ -15,32 +15,36 @@ from snippets.mock_api.asgi import MockASGIApp
 
 @contextmanager
 def serve(app: MockASGIApp) -> Iterator[str]:
-    """Yield the base URL of `app` served over real HTTP on a free port of 127.0.0.1."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        # asgi3 stated, not sniffed: a wrapped __call__ (mutmut's, say) fools the sniffing.
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-            interface="asgi3",
-            date_header=False,  # the mock sends its own Date: see snippets/mock_api/asgi.py
+    """Yield the base URL of `app` served over real HTTP on a free port of 127.0.0.1. The port
+    is bound here and handed to uvicorn as a socket: one picked free and let go could be taken
+    by another process before uvicorn bound it."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        server = uvicorn.Server(
+            # asgi3 stated, not sniffed: a wrapped __call__ (mutmut's, say) fools the sniffing.
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                lifespan="on",
+                interface="asgi3",
+                date_header=False,  # the mock sends its own Date: see snippets/mock_api/asgi.py
+            )
         )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    started = threading.Event()
-    while not server.started and thread.is_alive():
-        started.wait(0.005)  # polls uvicorn's start-up flag; no fixed delay
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [held]}, daemon=True)
+        thread.start()
+        started = threading.Event()
+        while not server.started and thread.is_alive():
+            started.wait(0.005)  # polls uvicorn's start-up flag; no fixed delay
+        if not server.started:
+            raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}: see its log above")
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=5)
 
 
 @contextmanager
