@@ -1,12 +1,14 @@
 """Ports of 127.0.0.1 for a `with` block: the mock API served by uvicorn in a background
-thread, or a port that refuses every connection."""
+thread, a port that refuses every connection, or any of the package's servers (the proxy of
+`snippets.mock_api.proxy`, say) on an event loop of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager
 
 import uvicorn
 
@@ -55,3 +57,25 @@ def refused_port() -> Iterator[int]:
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         yield held.getsockname()[1]
+
+
+@contextmanager
+def in_a_thread[T](server: AbstractAsyncContextManager[T]) -> Iterator[T]:
+    """`async with server` on an event loop of its own, in a thread, for the `with` block
+    (`in_a_thread(local_proxy(...))`). Code on a fake clock's loop meets it as a real server
+    elsewhere: that loop watches none of its sockets, so its waits stay fake (see
+    `FakeClock.event_loop`); code that runs several event loops meets it from each."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="local-server", daemon=True)
+    thread.start()
+    try:
+        entered = asyncio.run_coroutine_threadsafe(server.__aenter__(), loop).result(10)
+        try:
+            yield entered
+        finally:
+            stop = server.__aexit__(None, None, None)
+            asyncio.run_coroutine_threadsafe(stop, loop).result(10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

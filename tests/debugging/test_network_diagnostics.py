@@ -1,6 +1,7 @@
 """Network diagnostics (snippets/debugging/network_diagnostics.py), each check for real: DNS
 through the resolver seam, TCP and TLS against servers on 127.0.0.1 (a TLS stand-in for the
-API, a CONNECT proxy in front of it), HTTP through the client against the mock API."""
+API, the CONNECT proxy of snippets/mock_api/proxy.py in front of it), HTTP through the client
+against the mock API."""
 
 from __future__ import annotations
 
@@ -24,11 +25,11 @@ from snippets.debugging import network_diagnostics
 from snippets.debugging.network_diagnostics import CHECKS, diagnose_network
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
+from snippets.mock_api.proxy import local_proxy
 from snippets.mock_api.tls import LocalTLSServer, local_tls_server
 from snippets.offline import simulated_resolver, tls_stand_in
 
-from ..local_server import refused_port, serve
-from .connect_proxy import connect_proxy
+from ..local_server import in_a_thread, refused_port, serve
 
 HOST = "api.promptops.com"
 PROXY_REFUSED_FIX = (
@@ -440,7 +441,7 @@ def test_no_proxy_for_the_api_s_host_sends_the_checks_direct(
 def test_tls_through_a_real_connect_proxy_says_so(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
-    with connect_proxy((stand_in.host, stand_in.port)) as proxy:
+    with in_a_thread(local_proxy((stand_in.host, stand_in.port))) as proxy:
         report = diagnose(clock, {"HTTPS_PROXY": proxy.url}, tls_context=stand_in.client_context)
     assert lines(report) == [
         ("dns", "ok", "127.0.0.1 resolves to 127.0.0.1"),
@@ -453,8 +454,8 @@ def test_tls_through_a_real_connect_proxy_says_so(
         ),
         *HEALTHY_HTTP,
     ]
-    assert proxy.heads == [
-        b"CONNECT api.promptops.com:443 HTTP/1.1\r\nHost: api.promptops.com:443\r\n\r\n"
+    assert proxy.requests == [
+        "CONNECT api.promptops.com:443 HTTP/1.1\r\nHost: api.promptops.com:443\r\n\r\n"
     ]
 
 
@@ -462,14 +463,12 @@ def test_the_proxy_s_credentials_are_sent_as_httpx_sends_them_and_never_shown(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
     userinfo = "al%40ice:s3cr%3At"  # percent-encoded in the URL, as a password with @ or : is
-    with connect_proxy((stand_in.host, stand_in.port)) as proxy:
+    with in_a_thread(local_proxy((stand_in.host, stand_in.port), login="al@ice:s3cr:t")) as proxy:
         url = proxy.url_with(userinfo)
         report = diagnose(clock, {"HTTPS_PROXY": url}, tls_context=stand_in.client_context)
-    assert report.exit_code == 0
-    (head,) = proxy.heads
-    sent = dict(
-        line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:] if ": " in line
-    )
+    assert report.exit_code == 0  # the proxy took the login: the tunnel opened
+    (head,) = proxy.requests
+    sent = dict(line.split(": ", 1) for line in head.split("\r\n")[1:] if ": " in line)
     raw_auth = httpx.Proxy(url).raw_auth  # what httpx (httpcore) sends a proxy, decoded
     assert raw_auth == (b"al@ice", b"s3cr:t")
     assert sent["Proxy-Authorization"] == "Basic " + base64.b64encode(b"al@ice:s3cr:t").decode()
@@ -533,8 +532,7 @@ def test_a_proxy_the_client_cannot_use_fails_the_first_check_naming_the_variable
 def test_a_proxy_that_answers_407_fails_naming_the_proxy_with_its_own_fix(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
-    answer = b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n"
-    with connect_proxy(answer=answer) as proxy:
+    with in_a_thread(local_proxy(login="alice:s3cret")) as proxy:  # not in the URL: a 407
         report = diagnose(clock, {"HTTPS_PROXY": proxy.url}, tls_context=stand_in.client_context)
     tls = report.findings[2]
     assert (tls.status, tls.detail) == (
@@ -552,7 +550,7 @@ def test_a_proxy_that_echoes_the_credentials_back_does_not_get_them_shown(
 ) -> None:
     token = base64.b64encode(b"alice:s3cret-pw").decode()
     answer = f"HTTP/1.1 403 Denied for alice:s3cret-pw (Basic {token})\r\n\r\n".encode()
-    with connect_proxy(answer=answer) as proxy:
+    with in_a_thread(local_proxy(answer=answer)) as proxy:
         report = diagnose(
             clock,
             {"HTTPS_PROXY": proxy.url_with("alice:s3cret-pw")},
@@ -595,7 +593,7 @@ def test_the_secrets_no_report_shows_are_the_key_and_each_proxy_s_password() -> 
 def test_a_proxy_that_does_not_open_the_tunnel_is_a_failure_saying_what_it_said(
     clock: FakeClock, stand_in: LocalTLSServer, answer: bytes, said: str
 ) -> None:
-    with connect_proxy(answer=answer) as proxy:
+    with in_a_thread(local_proxy(answer=answer)) as proxy:
         report = diagnose(clock, {"HTTPS_PROXY": proxy.url}, tls_context=stand_in.client_context)
     assert lines(report)[2] == (
         "tls",
