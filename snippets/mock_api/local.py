@@ -63,6 +63,11 @@ class LocalAPIServer:
     """Connections open now."""
     dropped: int = 0
     """Connections closed without an answer because they had been idle too long."""
+    answering: int = 0
+    """Requests read and not yet answered (their latency being waited), now."""
+    busiest: int = 0
+    """The most requests it was answering at once so far: five calls at once on five
+    connections make 5; answers that waited for each other would make 1."""
 
     @property
     def api_key(self) -> str:
@@ -105,19 +110,24 @@ async def local_api_server(
                 if idle_timeout is not None and loop.time() - idle_since > idle_timeout:
                     state.dropped += 1
                     return  # forgotten while idle: closed with no answer
-                if latency:
-                    await asyncio.sleep(latency)
+                state.answering += 1
+                state.busiest = max(state.busiest, state.answering)
                 try:
-                    response = api.handle(request)
-                except httpx.TimeoutException:  # never answers: silent until the client leaves
-                    with contextlib.suppress(ConnectionError):
-                        while await reader.read(65536):
-                            pass
-                    return
-                except httpx.TransportError:  # refused or reset: close at once
-                    return
-                writer.write(await _response_bytes(response))
-                await writer.drain()
+                    if latency:
+                        await asyncio.sleep(latency)
+                    try:
+                        response = api.handle(request)
+                    except httpx.TimeoutException:  # never answers: silent until the client leaves
+                        with contextlib.suppress(ConnectionError):
+                            while await reader.read(65536):
+                                pass
+                        return
+                    except httpx.TransportError:  # refused or reset: close at once
+                        return
+                    writer.write(await _response_bytes(response))
+                    await writer.drain()
+                finally:
+                    state.answering -= 1
                 idle_since = loop.time()
         except ConnectionError:
             return

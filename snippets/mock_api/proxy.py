@@ -1,8 +1,9 @@
 """A real HTTP proxy on 127.0.0.1 that answers CONNECT as a company's proxy does.
 
 It may want a login (407 without it), and tunnels to a server standing in for the API (the TLS
-server of `snippets.mock_api.tls`). The client and the network diagnostics go through it for
-real, so the pages show what a proxy does to them without one.
+server of `snippets.mock_api.tls`); or it answers what it is told, as a proxy that refuses in
+its own words, or hangs up. The client and the network diagnostics go through it for real, so
+the pages show what a proxy does to them without one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ class LocalProxy:
     port: int
     answers: list[str] = field(default_factory=list)
     """The status it answered each request with (`407 Proxy Authentication Required`), in
-    order."""
+    order; none where it was told what to answer."""
+    requests: list[str] = field(default_factory=list)
+    """The head of each HTTP request it was sent, as sent, up to its blank line, in order."""
 
     @property
     def url(self) -> str:
@@ -38,7 +41,10 @@ class LocalProxy:
 
 @asynccontextmanager
 async def local_proxy(
-    target: tuple[str, int] | None = None, *, login: str | None = None
+    target: tuple[str, int] | None = None,
+    *,
+    login: str | None = None,
+    answer: bytes | None = None,
 ) -> AsyncIterator[LocalProxy]:
     """Serve an HTTP proxy on a free port of 127.0.0.1 until the block ends.
 
@@ -48,6 +54,10 @@ async def local_proxy(
     (`502 Bad Gateway` without a target). What is no HTTP request, such as a TLS hello (the
     proxy's URL given as https://), gets `400 Bad Request`, as from a real proxy; a request
     other than CONNECT gets `501 Not Implemented`.
+
+    With `answer`, it sends those bytes instead, whatever the request, and closes the
+    connection: a proxy that refuses in its own words, or says no HTTP at all (`b""` hangs up
+    without a word).
     """
     wanted = None if login is None else "Basic " + base64.b64encode(login.encode()).decode()
     tasks: set[asyncio.Task[None]] = set()
@@ -62,6 +72,13 @@ async def local_proxy(
             head = await _read_head(reader)
             if head == b"":
                 return  # connected and closed: a TCP check
+            if head is not None:
+                end = head.find(b"\r\n\r\n")
+                proxy.requests.append((head if end < 0 else head[: end + 4]).decode("latin-1"))
+            if answer is not None:
+                writer.write(answer)
+                await writer.drain()
+                return
             status = _answer(head, wanted, target)
             proxy.answers.append(status)
             extra = 'Proxy-Authenticate: Basic realm="proxy"\r\n' if status[:3] == "407" else ""

@@ -25,8 +25,8 @@ from snippets.client.clock import FakeClock
 from snippets.client.errors import is_permanent, is_retryable
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
+from snippets.mock_api.proxy import local_proxy
 
-from ..debugging.connect_proxy import connect_proxy
 from ..local_server import serve
 
 
@@ -214,62 +214,48 @@ def test_a_permanent_network_error_is_not_retried(
     assert is_retryable(caught.value) is (attempts > 1)
 
 
-PROXY_WANTS_A_LOGIN = (
-    b"HTTP/1.1 407 Proxy Authentication Required\r\n"
-    b'Proxy-Authenticate: Basic realm="corp"\r\nContent-Length: 0\r\n\r\n'
-)
-
-
 def test_a_proxy_that_wants_credentials_is_reported_once_not_retried() -> None:
     """A real proxy on 127.0.0.1 answering CONNECT with 407: the client says so, after one
     CONNECT (the proxy will answer the same until the credentials are in the proxy URL)."""
-    with connect_proxy(answer=PROXY_WANTS_A_LOGIN) as proxy:
 
-        async def main() -> None:
+    async def main() -> list[str]:
+        async with local_proxy(login="alice:s3cret") as proxy:
             settings = read_settings({"PROMPTOPS_API_KEY": "po_x", "HTTPS_PROXY": proxy.url})
             async with PromptOpsClient(settings=settings) as client:
-                await client.health_check()
+                with pytest.raises(NetworkError) as caught:
+                    await client.health_check()
+        assert str(caught.value) == (
+            "NETWORK_ERROR: Could not reach https://api.promptops.com: 407 Proxy Authentication "
+            "Required"
+        )
+        assert caught.value.permanent
+        return proxy.requests
 
-        with pytest.raises(NetworkError) as caught:
-            asyncio.run(main())
-    assert str(caught.value) == (
-        "NETWORK_ERROR: Could not reach https://api.promptops.com: 407 Proxy Authentication "
-        "Required"
-    )
-    assert caught.value.permanent
-    assert [head.split(b"\r\n")[0] for head in proxy.heads] == [
-        b"CONNECT api.promptops.com:443 HTTP/1.1"
+    requests = asyncio.run(main())
+    assert [head.split("\r\n")[0] for head in requests] == [
+        "CONNECT api.promptops.com:443 HTTP/1.1"
     ]
 
 
 def test_an_https_url_for_a_plain_proxy_fails_the_handshake_once() -> None:
     """A plain proxy answers the TLS hello in plain HTTP, as a real one does (400): the
     handshake fails with WRONG_VERSION_NUMBER, once."""
-    hellos = 0
 
-    async def plain_proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal hellos
-        hellos += 1
-        await reader.read(1024)  # a TLS hello, where it expects a request line
-        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-        writer.close()
+    async def main() -> list[str]:
+        async with local_proxy() as proxy:
+            https_url = proxy.url.replace("http://", "https://")
+            settings = read_settings({"PROMPTOPS_API_KEY": "po_x", "HTTPS_PROXY": https_url})
+            async with PromptOpsClient(settings=settings) as client:
+                with pytest.raises(NetworkError) as caught:
+                    await client.health_check()
+        assert caught.value.message == (
+            "Could not reach https://api.promptops.com: [SSL: WRONG_VERSION_NUMBER] wrong "
+            "version number"
+        )
+        assert caught.value.permanent
+        return proxy.answers
 
-    async def main() -> None:
-        server = await asyncio.start_server(plain_proxy, "127.0.0.1", 0)
-        https_url = f"https://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        settings = read_settings({"PROMPTOPS_API_KEY": "po_x", "HTTPS_PROXY": https_url})
-        async with server, PromptOpsClient(settings=settings) as client:
-            await client.health_check()
-
-    with pytest.raises(NetworkError) as caught:
-        asyncio.run(main())
-    assert caught.value.message == (
-        "Could not reach https://api.promptops.com: [SSL: WRONG_VERSION_NUMBER] wrong version "
-        "number"
-    )
-    assert caught.value.permanent
-    assert hellos == 1
+    assert asyncio.run(main()) == ["400 Bad Request"]  # one hello: not retried
 
 
 def test_a_client_used_after_its_event_loop_closed_says_so_and_is_not_retried() -> None:

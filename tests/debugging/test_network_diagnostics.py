@@ -1,6 +1,7 @@
 """Network diagnostics (snippets/debugging/network_diagnostics.py), each check for real: DNS
 through the resolver seam, TCP and TLS against servers on 127.0.0.1 (a TLS stand-in for the
-API, a CONNECT proxy in front of it), HTTP through the client against the mock API."""
+API, the CONNECT proxy of snippets/mock_api/proxy.py in front of it), HTTP through the client
+against the mock API."""
 
 from __future__ import annotations
 
@@ -24,11 +25,11 @@ from snippets.debugging import network_diagnostics
 from snippets.debugging.network_diagnostics import CHECKS, diagnose_network
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
+from snippets.mock_api.proxy import local_proxy
 from snippets.mock_api.tls import LocalTLSServer, local_tls_server
 from snippets.offline import simulated_resolver, tls_stand_in
 
-from ..local_server import serve
-from .connect_proxy import connect_proxy
+from ..local_server import in_a_thread, refused_port, serve
 
 HOST = "api.promptops.com"
 PROXY_REFUSED_FIX = (
@@ -74,12 +75,6 @@ def lines(report: Report) -> list[tuple[str, str, str]]:
     return [(f.id, f.status, f.detail) for f in report.findings]
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 HEALTHY_HTTP = [
     ("public-health", "ok", "GET /v1/health: HTTP 200 in 0 ms"),
     (
@@ -117,7 +112,9 @@ def test_every_check_passes_against_the_mock_and_the_stand_in(
 
 
 def test_dns_through_the_system_resolver_for_localhost(clock: FakeClock) -> None:
-    report = diagnose(clock, {"PROMPTOPS_BASE_URL": "http://localhost:1"}, resolve=system_resolver)
+    with refused_port() as port:  # the checks after DNS connect there: refused at once
+        environ = {"PROMPTOPS_BASE_URL": f"http://localhost:{port}"}
+        report = diagnose(clock, environ, resolve=system_resolver)
     dns = report.findings[0]
     assert dns.status == "ok" and dns.detail.startswith("localhost resolves to ")
     assert "127.0.0.1" in dns.detail
@@ -128,18 +125,25 @@ def test_a_lookup_on_another_thread_is_waited_for_on_a_fake_clock(clock: FakeClo
     waits for it in real time (it once jumped to the run's deadline and failed the lookup as
     out of time)."""
 
+    answered_at: list[float] = []
+
     async def lookup_on_a_thread(host: str) -> list[str]:
         def lookup() -> list[str]:
             threading.Event().wait(0.05)  # a slow DNS server
             return ["127.0.0.1"]
 
-        return await asyncio.get_running_loop().run_in_executor(None, lookup)
+        addresses = await asyncio.get_running_loop().run_in_executor(None, lookup)
+        answered_at.append(clock.monotonic())
+        return addresses
 
-    report = diagnose(
-        clock, {"PROMPTOPS_BASE_URL": "http://localhost:1"}, resolve=lookup_on_a_thread
-    )
+    with refused_port() as port:  # the checks after DNS connect there: refused at once
+        environ = {"PROMPTOPS_BASE_URL": f"http://localhost:{port}"}
+        report = diagnose(clock, environ, resolve=lookup_on_a_thread)
     assert lines(report)[0] == ("dns", "ok", "localhost resolves to 127.0.0.1")
-    assert 0 < clock.monotonic() < 5  # real time passed, not the 30 s deadline
+    # The loop waited for the answer, and counted the real time it took; it did not jump to
+    # the deadline (30 s), which would have cut the lookup before it answered.
+    (waited,) = answered_at
+    assert 0 < waited < 30
 
 
 def test_the_system_resolver_returns_each_address_once() -> None:
@@ -183,8 +187,8 @@ def test_a_name_that_does_not_resolve_fails_and_skips_what_needs_it(
 
 
 def test_tcp_to_a_closed_port_fails_with_the_os_reason(clock: FakeClock) -> None:
-    port = closed_port()
-    report = diagnose(clock, {"PROMPTOPS_BASE_URL": f"http://127.0.0.1:{port}"})
+    with refused_port() as port:
+        report = diagnose(clock, {"PROMPTOPS_BASE_URL": f"http://127.0.0.1:{port}"})
     assert lines(report)[1] == (
         "tcp",
         "failure",
@@ -376,8 +380,9 @@ def test_tls_trusts_the_cas_the_client_trusts(clock: FakeClock, tmp_path: Any) -
 
 
 def test_tls_with_nothing_listening_fails(clock: FakeClock) -> None:
-    ctx = CheckContext({}, clock=clock, network=Network(connect_to=("127.0.0.1", closed_port())))
-    (finding,) = asyncio.run(run_checks("network-diagnostics", CHECKS[2:3], ctx)).findings
+    with refused_port() as port:
+        ctx = CheckContext({}, clock=clock, network=Network(connect_to=("127.0.0.1", port)))
+        (finding,) = asyncio.run(run_checks("network-diagnostics", CHECKS[2:3], ctx)).findings
     assert (finding.status, finding.detail) == ("failure", "[Errno 111] Connection refused")
 
 
@@ -419,7 +424,9 @@ def test_dns_and_tcp_go_to_the_proxy_when_there_is_one(
 
 
 def test_a_proxy_at_an_ipv6_address_is_shown_in_brackets(clock: FakeClock) -> None:
-    report = diagnose(clock, {"HTTPS_PROXY": "http://[::1]:3128"}, connect_to=("127.0.0.1", 1))
+    with refused_port() as port:
+        environ = {"HTTPS_PROXY": "http://[::1]:3128"}
+        report = diagnose(clock, environ, connect_to=("127.0.0.1", port))
     assert lines(report)[:2] == [
         ("dns", "ok", "::1 resolves to ::1"),
         ("tcp", "failure", "[::1]:3128 (the proxy, HTTPS_PROXY): [Errno 111] Connection refused"),
@@ -441,7 +448,7 @@ def test_no_proxy_for_the_api_s_host_sends_the_checks_direct(
 def test_tls_through_a_real_connect_proxy_says_so(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
-    with connect_proxy((stand_in.host, stand_in.port)) as proxy:
+    with in_a_thread(local_proxy((stand_in.host, stand_in.port))) as proxy:
         report = diagnose(clock, {"HTTPS_PROXY": proxy.url}, tls_context=stand_in.client_context)
     assert lines(report) == [
         ("dns", "ok", "127.0.0.1 resolves to 127.0.0.1"),
@@ -454,8 +461,8 @@ def test_tls_through_a_real_connect_proxy_says_so(
         ),
         *HEALTHY_HTTP,
     ]
-    assert proxy.heads == [
-        b"CONNECT api.promptops.com:443 HTTP/1.1\r\nHost: api.promptops.com:443\r\n\r\n"
+    assert proxy.requests == [
+        "CONNECT api.promptops.com:443 HTTP/1.1\r\nHost: api.promptops.com:443\r\n\r\n"
     ]
 
 
@@ -463,14 +470,12 @@ def test_the_proxy_s_credentials_are_sent_as_httpx_sends_them_and_never_shown(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
     userinfo = "al%40ice:s3cr%3At"  # percent-encoded in the URL, as a password with @ or : is
-    with connect_proxy((stand_in.host, stand_in.port)) as proxy:
+    with in_a_thread(local_proxy((stand_in.host, stand_in.port), login="al@ice:s3cr:t")) as proxy:
         url = proxy.url_with(userinfo)
         report = diagnose(clock, {"HTTPS_PROXY": url}, tls_context=stand_in.client_context)
-    assert report.exit_code == 0
-    (head,) = proxy.heads
-    sent = dict(
-        line.split(": ", 1) for line in head.decode("latin-1").split("\r\n")[1:] if ": " in line
-    )
+    assert report.exit_code == 0  # the proxy took the login: the tunnel opened
+    (head,) = proxy.requests
+    sent = dict(line.split(": ", 1) for line in head.split("\r\n")[1:] if ": " in line)
     raw_auth = httpx.Proxy(url).raw_auth  # what httpx (httpcore) sends a proxy, decoded
     assert raw_auth == (b"al@ice", b"s3cr:t")
     assert sent["Proxy-Authorization"] == "Basic " + base64.b64encode(b"al@ice:s3cr:t").decode()
@@ -534,8 +539,7 @@ def test_a_proxy_the_client_cannot_use_fails_the_first_check_naming_the_variable
 def test_a_proxy_that_answers_407_fails_naming_the_proxy_with_its_own_fix(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
-    answer = b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n"
-    with connect_proxy(answer=answer) as proxy:
+    with in_a_thread(local_proxy(login="alice:s3cret")) as proxy:  # not in the URL: a 407
         report = diagnose(clock, {"HTTPS_PROXY": proxy.url}, tls_context=stand_in.client_context)
     tls = report.findings[2]
     assert (tls.status, tls.detail) == (
@@ -553,7 +557,7 @@ def test_a_proxy_that_echoes_the_credentials_back_does_not_get_them_shown(
 ) -> None:
     token = base64.b64encode(b"alice:s3cret-pw").decode()
     answer = f"HTTP/1.1 403 Denied for alice:s3cret-pw (Basic {token})\r\n\r\n".encode()
-    with connect_proxy(answer=answer) as proxy:
+    with in_a_thread(local_proxy(answer=answer)) as proxy:
         report = diagnose(
             clock,
             {"HTTPS_PROXY": proxy.url_with("alice:s3cret-pw")},
@@ -596,7 +600,7 @@ def test_the_secrets_no_report_shows_are_the_key_and_each_proxy_s_password() -> 
 def test_a_proxy_that_does_not_open_the_tunnel_is_a_failure_saying_what_it_said(
     clock: FakeClock, stand_in: LocalTLSServer, answer: bytes, said: str
 ) -> None:
-    with connect_proxy(answer=answer) as proxy:
+    with in_a_thread(local_proxy(answer=answer)) as proxy:
         report = diagnose(clock, {"HTTPS_PROXY": proxy.url}, tls_context=stand_in.client_context)
     assert lines(report)[2] == (
         "tls",
@@ -763,8 +767,9 @@ def test_the_checks_follow_promptops_base_url_over_real_http() -> None:
 
 
 def test_diagnose_network_reads_the_environment_given(clock: FakeClock) -> None:
-    port = closed_port()
-    report = asyncio.run(diagnose_network({"PROMPTOPS_BASE_URL": f"http://127.0.0.1:{port}"}))
+    with refused_port() as port:
+        environ = {"PROMPTOPS_BASE_URL": f"http://127.0.0.1:{port}"}
+        report = asyncio.run(diagnose_network(environ))
     assert report.tool == "network-diagnostics"
     assert report.base_url == f"http://127.0.0.1:{port}"
     assert [f.status for f in report.findings] == ["ok", "failure", "skipped", "skipped", "skipped"]

@@ -3,9 +3,9 @@ doctor's rate limit and latency) on each of its paths: ok, warning, failure, ski
 the check has that path.
 
 Each `Case` is one run of the doctor against the mock API, on fake time, with a TLS server on
-127.0.0.1 standing in for the API's host (and, where the settings name a proxy, an HTTP proxy
-on 127.0.0.1 tunnelling to it); it states what some of the checks must find, word for word. A
-test checks that the cases cover every path of every check.
+127.0.0.1 standing in for the API's host (and, where the settings name a proxy, the HTTP proxy
+of `snippets.mock_api.proxy` on 127.0.0.1 tunnelling to it); it states what some of the checks
+must find, word for word. A test checks that the cases cover every path of every check.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import base64
 import importlib.util
 import json
 import math
-import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -32,11 +31,13 @@ from snippets.client.clock import FakeClock
 from snippets.debugging.network_diagnostics import route
 from snippets.doctor import CHECKS
 from snippets.mock_api import MOCK_API_KEY, MockPromptOpsAPI
+from snippets.mock_api.proxy import local_proxy
 from snippets.mock_api.tls import LocalTLSServer
 from snippets.offline import tls_stand_in
 from snippets.scenarios import LASTING, no_dns
 
-from .helpers import HOST, SETTINGS, by_id, connect_proxy, diagnose
+from ..local_server import in_a_thread, refused_port
+from .helpers import HOST, SETTINGS, by_id, diagnose
 
 PROXY = "http://alice:s3cret@proxy.corp.example:3128"
 """A proxy with credentials: the CONNECT request carries them, no report shows them."""
@@ -52,7 +53,7 @@ class World:
     environ: dict[str, str] = field(default_factory=lambda: dict(SETTINGS))
     options: dict[str, Any] = field(default_factory=dict)
     """`diagnose`'s: `resolve`, `connect_to`, `trusted`, `deadline`; and `valid_until` (the
-    stand-in's certificate) and `tunnel` (a proxy's answer to CONNECT)."""
+    stand-in's certificate) and `proxy` (`local_proxy`'s options: a proxy stands in)."""
 
 
 Setup = Callable[[World], None]
@@ -80,13 +81,14 @@ def options(**values: Any) -> Setup:
     return setup
 
 
-def behind_a_proxy(answer: str | None = "HTTP/1.1 200 Connection established") -> Setup:
-    """`HTTPS_PROXY` set; an HTTP proxy on 127.0.0.1 that answers CONNECT with `answer` (None:
-    it hangs up) stands in for it."""
+def behind_a_proxy(url: str = PROXY, **how: Any) -> Setup:
+    """`HTTPS_PROXY` set to `url`; the HTTP proxy of `snippets.mock_api.proxy` on 127.0.0.1
+    stands in for it, tunnelling to the TLS stand-in: `how` is its options (`login`,
+    `answer`)."""
 
     def setup(world: World) -> None:
-        settings(HTTPS_PROXY=PROXY)(world)
-        options(tunnel=answer)(world)
+        settings(HTTPS_PROXY=url)(world)
+        options(proxy=how)(world)
 
     return setup
 
@@ -98,10 +100,9 @@ def on_api(change: Callable[[MockPromptOpsAPI], object]) -> Setup:
     return setup
 
 
-def closed_port() -> tuple[str, int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return "127.0.0.1", int(probe.getsockname()[1])
+NOTHING_LISTENS = ("127.0.0.1", -1)
+"""`connect_to` for a world where nothing listens: `run_case` puts a port of 127.0.0.1 that
+refuses connections there (`refused_port`), held for the run."""
 
 
 def with_headers(fields: dict[str, str], *, drop: tuple[str, ...] = ()) -> Setup:
@@ -306,7 +307,7 @@ CASES = [
     # -- the proxy ------------------------------------------------------------------------------
     case(
         "behind a proxy with credentials",
-        behind_a_proxy(),
+        behind_a_proxy(login="alice:s3cret"),  # PROXY's: the tunnel opens
         proxy=(
             "ok",
             "requests to api.promptops.com go through http://***@proxy.corp.example:3128 "
@@ -319,8 +320,7 @@ CASES = [
     ),
     case(
         "a proxy at an IPv6 address",
-        settings(HTTPS_PROXY="http://[::1]:3128"),
-        options(tunnel="HTTP/1.1 200 Connection established"),
+        behind_a_proxy("http://[::1]:3128"),
         proxy=("ok", "requests to api.promptops.com go through http://[::1]:3128 (HTTPS_PROXY)"),
         dns=("ok", "::1 resolves to ::1"),
         tcp=("ok", "[::1]:3128 (the proxy, HTTPS_PROXY) accepts connections"),
@@ -328,7 +328,7 @@ CASES = [
     ),
     case(
         "a proxy that asks for credentials",
-        behind_a_proxy("HTTP/1.1 407 Proxy Authentication Required"),
+        behind_a_proxy("http://proxy.corp.example:3128", login="alice:s3cret"),
         tcp=("ok", "proxy.corp.example:3128 (the proxy, HTTPS_PROXY) accepts connections"),
         tls=(
             "failure",
@@ -339,7 +339,7 @@ CASES = [
     ),
     case(
         "a proxy that hangs up on CONNECT",
-        behind_a_proxy(None),
+        behind_a_proxy(answer=b""),
         tls=(
             "failure",
             "proxy.corp.example:3128 (the proxy, HTTPS_PROXY) did not open a tunnel to "
@@ -348,8 +348,7 @@ CASES = [
     ),
     case(
         "a proxy URL in capitals",
-        settings(HTTPS_PROXY="HTTP://proxy.corp.example:3128"),
-        options(tunnel="HTTP/1.1 200 Connection established"),
+        behind_a_proxy("HTTP://proxy.corp.example:3128"),
         tls=("ok", f"{HEALTHY_TLS} through the proxy"),
     ),
     case(
@@ -442,7 +441,7 @@ CASES = [
     ),
     case(
         "nothing listening",
-        options(connect_to=closed_port()),
+        options(connect_to=NOTHING_LISTENS),
         tcp=("failure", "api.promptops.com:443: [Errno 111] Connection refused"),
         tls=("skipped", "needs TCP connect, which failed"),
         fixes={
@@ -723,14 +722,15 @@ def run_case(world: World, stand_in: LocalTLSServer) -> Any:
     proxy stand-in where it needs one."""
     opts = dict(world.options)
     with ExitStack() as stack:
+        if opts.get("connect_to") == NOTHING_LISTENS:
+            opts["connect_to"] = ("127.0.0.1", stack.enter_context(refused_port()))
         valid_until = opts.pop("valid_until", None)
         if valid_until is not None:
             stand_in = stack.enter_context(tls_stand_in(HOST, valid_until=valid_until))
-        if "tunnel" in opts:
-            proxy = stack.enter_context(
-                connect_proxy((stand_in.host, stand_in.port), opts.pop("tunnel"))
-            )
-            opts["connect_to"] = proxy.address
+        if "proxy" in opts:
+            tunnel_to = (stand_in.host, stand_in.port)
+            proxy = stack.enter_context(in_a_thread(local_proxy(tunnel_to, **opts.pop("proxy"))))
+            opts["connect_to"] = (proxy.host, proxy.port)
         return diagnose(world.clock, world.environ, stand_in=stand_in, **opts)
 
 
@@ -775,9 +775,9 @@ def test_the_tls_check_sends_connect_to_the_proxy_with_its_credentials(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
     """As httpx opens its tunnel: the API's host and port, and the proxy's login (Basic)."""
-    with connect_proxy((stand_in.host, stand_in.port)) as proxy:
+    with in_a_thread(local_proxy((stand_in.host, stand_in.port))) as proxy:
         environ = {**SETTINGS, "HTTPS_PROXY": PROXY}
-        report = diagnose(clock, environ, stand_in=stand_in, connect_to=proxy.address)
+        report = diagnose(clock, environ, stand_in=stand_in, connect_to=(proxy.host, proxy.port))
     assert by_id(report)["tls"].status == "ok"
     # The TCP check's connection sends nothing; the TLS check's sends CONNECT.
     login = base64.b64encode(b"alice:s3cret").decode()
@@ -790,9 +790,9 @@ def test_the_tls_check_sends_connect_to_the_proxy_with_its_credentials(
 def test_a_proxy_without_credentials_is_sent_none(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
-    with connect_proxy((stand_in.host, stand_in.port)) as proxy:
+    with in_a_thread(local_proxy((stand_in.host, stand_in.port))) as proxy:
         environ = {**SETTINGS, "HTTPS_PROXY": "http://proxy.corp.example:3128"}
-        diagnose(clock, environ, stand_in=stand_in, connect_to=proxy.address)
+        diagnose(clock, environ, stand_in=stand_in, connect_to=(proxy.host, proxy.port))
     assert proxy.requests == [
         "CONNECT api.promptops.com:443 HTTP/1.1\r\nHost: api.promptops.com:443\r\n\r\n"
     ]
@@ -904,7 +904,8 @@ def test_the_tcp_fix_names_the_port_and_proxy_variable_of_the_base_url(
     mock_api: MockPromptOpsAPI, clock: FakeClock, stand_in: LocalTLSServer
 ) -> None:
     environ = {**SETTINGS, "PROMPTOPS_BASE_URL": "http://localhost:8080"}
-    report = diagnose(clock, environ, stand_in=stand_in, connect_to=closed_port())
+    with refused_port() as port:
+        report = diagnose(clock, environ, stand_in=stand_in, connect_to=("127.0.0.1", port))
     assert by_id(report)["tcp"].fix == (
         "Allow outbound connections to localhost:8080, or set HTTP_PROXY if the network "
         "requires a proxy"
@@ -921,7 +922,8 @@ def test_the_fixes_name_the_base_url_s_host_whatever_the_other_settings(
         "PROMPTOPS_BASE_URL": "https://api.eu.promptops.example:8443",
         "SSL_CERT_FILE": "/nonexistent/ca.pem",
     }
-    report = diagnose(clock, environ, stand_in=stand_in, connect_to=closed_port())
+    with refused_port() as port:
+        report = diagnose(clock, environ, stand_in=stand_in, connect_to=("127.0.0.1", port))
     ca_bundle, dns, tcp = (by_id(report)[check] for check in ("ca-bundle", "dns", "tcp"))
     assert (ca_bundle.status, dns.status, tcp.status) == ("failure", "ok", "failure")
     assert tcp.detail == "api.eu.promptops.example:8443: [Errno 111] Connection refused"

@@ -5,9 +5,9 @@ schema in tests/test_report_schema.py.)"""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
-import time
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ import pytest
 import time_machine
 
 from snippets import cli, doctor
-from snippets.checks import MARKS, TITLE_WIDTH, Report, run_checks
+from snippets.checks import MARKS, TITLE_WIDTH, CheckContext, Report, run_checks
 from snippets.client.clock import FakeClock
 from snippets.doctor import CHECKS
 from snippets.scenarios import HEALTHY, MOCK_SCENARIOS
@@ -94,20 +94,31 @@ class Run:
     printed: str
     """What the command printed on stdout."""
     exit_code: int
-    seconds: float  # real time
+    on_its_clock: bool
+    """Whether the checks ran on an event loop whose time is the simulation's fake clock, from
+    the first check to the last."""
+    fake_seconds: float
+    """What that clock moved while the checks ran: the simulated waits and deadline, and the
+    few milliseconds the real sockets of the TCP and TLS checks took."""
 
 
 def run_mock(scenario: str) -> Run:
     """`promptops-doctor --mock SCENARIO`, its output and the report it printed."""
-    found: list[Report] = []
+    found: list[tuple[Report, bool, float]] = []
 
-    async def keeping_the_report(*args: Any, **kwargs: Any) -> Report:
-        report = await run_checks(*args, **kwargs)
-        found.append(report)
+    async def keeping_the_report(
+        tool: str, checks: Any, ctx: CheckContext, **kwargs: Any
+    ) -> Report:
+        loop, clock = asyncio.get_running_loop(), ctx.clock
+        assert isinstance(clock, FakeClock)
+        started = clock.monotonic()
+        on_its_clock = loop.time() == started
+        report = await run_checks(tool, checks, ctx, **kwargs)
+        on_its_clock = on_its_clock and loop.time() == clock.monotonic()
+        found.append((report, on_its_clock, clock.monotonic() - started))
         return report
 
     out = io.StringIO()
-    started = time.perf_counter()
     # As on the pages: wall-clock time stopped at the docs' instant (FakeClock's start), so
     # that certificate days and whole seconds of clock skew come out the same every run.
     with (
@@ -119,8 +130,8 @@ def run_mock(scenario: str) -> Run:
         patch.setattr(cli, "run_checks", keeping_the_report)
         patch.delenv("PROMPTOPS_BASE_URL", raising=False)  # --mock answers where it points
         exit_code = doctor.main(["--mock", scenario])
-    (report,) = found
-    return Run(report, out.getvalue(), exit_code, time.perf_counter() - started)
+    ((report, on_its_clock, fake_seconds),) = found
+    return Run(report, out.getvalue(), exit_code, on_its_clock, fake_seconds)
 
 
 @pytest.fixture(scope="module")
@@ -156,12 +167,21 @@ def test_each_scenario_finds_its_failure_and_skips_what_follows(
 
 
 @pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
-def test_a_full_mock_run_takes_well_under_a_second_of_real_time(
+def test_a_mock_run_keeps_the_simulation_s_fake_time(
     scenario: str, mock_run: Callable[[str], Run]
 ) -> None:
     """On fake time: the trickling API's 30 s deadline and the slow API's 1.2 s per request
-    take none."""
-    assert mock_run(scenario).seconds < 1.0
+    are the simulation's clock's seconds, which the run's event loop keeps, so they take no
+    real time on any machine. (Its durations are the simulated ones exactly: see
+    `test_measurements_for_monitoring`.)"""
+    assert mock_run(scenario).on_its_clock
+
+
+def test_a_mock_run_reaches_its_deadline_on_fake_time(mock_run: Callable[[str], Run]) -> None:
+    """The trickling API's run ends at the 30 s deadline's instant: the loop jumped to it. Had
+    it waited for it in real time, it would have woken late, past 30 s."""
+    assert mock_run("trickling").fake_seconds == pytest.approx(30, abs=1e-9)
+    assert mock_run("slow-api").fake_seconds >= 5 * 1.2  # the latency check's renders alone
 
 
 def test_only_the_scenarios_of_a_silent_api_run_out_of_time(mock_run: Callable[[str], Run]) -> None:

@@ -1,8 +1,10 @@
 """The mock API over real connections on 127.0.0.1 (snippets/mock_api/local.py): kept-alive
 connections, answers that overlap, a load balancer's idle timeout, and faults that never answer
-or refuse. Real sockets; the waits are tenths of a second, on a `FakeClock` loop (which waits
-for real while a socket is watched). Tests that wait that long carry `real_time`: they run in
-`nox -s hostile`."""
+or refuse. Real sockets; the waits are tenths of a second to a second, on a `FakeClock` loop
+(which waits for real while a socket is watched). No verdict rests on how fast the machine is:
+what overlapped is counted, and each deadline is one that a busy machine cannot miss or that
+no machine can meet. Tests that wait that long carry `real_time`: they run in `nox -s hostile`.
+"""
 
 from __future__ import annotations
 
@@ -61,40 +63,40 @@ def test_one_kept_alive_connection_serves_every_call_with_the_mock_s_answers() -
 
 @pytest.mark.real_time  # tenths of a second, several times
 def test_answers_on_different_connections_overlap() -> None:
-    """Five calls at once, 0.2 s each: five connections, all answered well within the 0.6 s
-    that two of them one after the other would take."""
+    """Five calls at once, 0.2 s each: five connections, and the server answering all five at
+    once (it waits the latency asynchronously), not one after the other."""
 
-    async def main() -> tuple[float, int]:
-        loop = asyncio.get_running_loop()
+    async def main() -> tuple[int, int]:
         async with local_api_server(latency=0.2) as server, client(server) as c:
-            started = loop.time()
             await asyncio.gather(*(c.health_check() for _ in range(5)))
-            return loop.time() - started, server.opened
+            return server.opened, server.busiest
 
-    elapsed, opened = run(main)
-    assert opened == 5
-    assert elapsed < 0.4
+    assert run(main) == (5, 5)
 
 
 @pytest.mark.real_time  # tenths of a second, several times
 def test_more_calls_than_connections_wait_for_one_and_the_timeout_says_so() -> None:
-    """The performance page's proof: one connection, ten calls, 50 ms each, a 0.25 s deadline."""
+    """The performance page's proof: one connection, ten calls, 50 ms each, a 0.25 s deadline:
+    the tenth call cannot have the connection before 0.45 s, however fast the machine."""
 
-    async def main(limits: httpx.Limits) -> list[Any]:
+    async def main(limits: httpx.Limits, deadline: float) -> tuple[list[Any], int]:
         async with (
             local_api_server(latency=0.05) as server,
-            client(server, timeout=0.25, max_retries=0, limits=limits) as c,
+            client(server, timeout=deadline, max_retries=0, limits=limits) as c,
         ):
             calls = [c.list_prompts() for _ in range(10)]
-            return list(await asyncio.gather(*calls, return_exceptions=True))
+            return list(await asyncio.gather(*calls, return_exceptions=True)), server.opened
 
-    *_, last = run(lambda: main(httpx.Limits(max_connections=1)))
+    (*_, last), _ = run(lambda: main(httpx.Limits(max_connections=1), 0.25))
     assert isinstance(last, RequestTimeoutError)
     assert last.message == (
         "GET /v1/client/prompts: no answer within the 0.25 s deadline (1 attempt; it timed "
         "out waiting for a free connection (all 1 of the client's connections were in use))"
     )
-    results = run(lambda: main(httpx.Limits(max_connections=10)))
+    # With a connection for each, no call waits for one: ten are opened, and all answered.
+    # (A deadline no busy machine misses: how fast ten answers come is not what is proved.)
+    results, opened = run(lambda: main(httpx.Limits(max_connections=10), 5))
+    assert opened == 10
     assert not [r for r in results if isinstance(r, Exception)]
 
 
@@ -150,7 +152,9 @@ def test_a_fault_that_never_answers_keeps_the_connection_silent_until_the_client
     async def main() -> tuple[str, int, int]:
         async with local_api_server() as server:
             server.api.timeout(times=1)
-            async with client(server, timeout=2, attempt_timeout=0.2, max_retries=1) as c:
+            # The hung attempt takes its whole second; the retry has a second too, which no
+            # busy machine needs for one answer on 127.0.0.1.
+            async with client(server, timeout=5, attempt_timeout=1, max_retries=1) as c:
                 status = (await c.health_check()).status
             return status, server.opened, len(server.api.requests)
 
@@ -178,7 +182,7 @@ def test_the_default_mock_s_simulated_waits_do_not_block_the_server() -> None:
                 await c.health_check()
             return loop.time() - started
 
-    assert run(main) < 1.0
+    assert run(main) < 5.0  # not the simulated 5 s: the server waited none of it
 
 
 @pytest.mark.parametrize(
@@ -239,9 +243,10 @@ def test_the_server_ends_with_the_block_even_with_connections_left_open() -> Non
     async def main() -> None:
         async with local_api_server() as server:
             port = int(server.url.rsplit(":", 1)[1])
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            await asyncio.sleep(0.05)
-            assert server.open == 1
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")  # answered: accepted
+            await reader.readuntil(b"\r\n\r\n")
+            assert server.open == 1  # and kept alive
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
         writer.close()

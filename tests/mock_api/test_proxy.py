@@ -116,3 +116,20 @@ def test_it_stops_with_a_tunnel_still_open() -> None:
         assert await reader.read() == b""
 
     asyncio.run(asyncio.wait_for(main(), 10))
+
+
+@pytest.mark.parametrize("answer", [b"SSH-2.0-OpenSSH_9.2\r\n", b""], ids=["its words", "none"])
+def test_told_what_to_answer_it_says_that_and_hangs_up_keeping_each_request(
+    answer: bytes,
+) -> None:
+    head = b"CONNECT api.promptops.com:443 HTTP/1.1\r\nHost: api.promptops.com:443\r\n\r\n"
+
+    async def main() -> tuple[bytes, list[str], list[str]]:
+        async with local_proxy(answer=answer) as proxy:
+            reader, writer = await asyncio.open_connection(proxy.host, proxy.port)
+            writer.write(head + b"\x16\x03\x01")  # the head, then what would follow it
+            said = await reader.read()
+            writer.close()
+        return said, proxy.requests, proxy.answers
+
+    assert asyncio.run(main()) == (answer, [head.decode()], [])
