@@ -25,6 +25,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -266,9 +267,11 @@ def api_messages_markdown(code: str) -> str:
 def api_errors_page(text: str) -> str:
     """The API errors page with each code's messages in its section's region
     (`<!-- generated: messages CODE -->`): every code the contract pins a message for."""
-    codes = dict.fromkeys(item["code"] for item in contract_rules()["messages"]["items"])
+    codes: dict[str, None] = dict.fromkeys(
+        item["code"] for item in contract_rules()["messages"]["items"]
+    )
     for code in codes:
-        text = _region(f"messages {code}", lambda code=code: api_messages_markdown(code))(text)
+        text = _region(f"messages {code}", partial(api_messages_markdown, code))(text)
     return text
 
 
