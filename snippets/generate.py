@@ -11,7 +11,8 @@
 - `docs/includes/exit-codes.md`, from `snippets.checks.EXIT_CODES`;
 - the rules of `docs/reference/api-contract.md`, from the OpenAPI document's `x-promptops`
   (what the schema language cannot say: the order of checks, each error's message, ids,
-  templates, the key, signing, read-only operations, the example prompts).
+  templates, the key, signing, read-only operations, the example prompts), and the messages
+  of each error code in its section of `docs/api-errors.md`.
 
 A test runs the check, so a change to a source without a regeneration fails CI.
 """
@@ -24,6 +25,7 @@ import re
 import sys
 import tomllib
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +239,39 @@ def contract_markdown() -> str:
     return "\n".join(lines)
 
 
+def api_messages_markdown(code: str) -> str:
+    """The messages the API sends with error `code`, for the code's section of the API errors
+    page (a reader who pastes one into search finds what it means), from the contract's
+    `x-promptops.messages`."""
+    lines = [
+        "The API's messages with this code, as the"
+        " [contract](reference/api-contract.md#messages) pins them:",
+        "",
+        "| Status | `message` | When |",
+        "|---|---|---|",
+    ]
+    for item in contract_rules()["messages"]["items"]:
+        if item["code"] != code:
+            continue
+        where = f"; {_cell(item['where'])}" if "where" in item else ""
+        lines.append(
+            f"| {str(item['status']).lower()} | {_cell(_code(' '.join(item['message'].split())))}"
+            f" | {_cell(item['situation'])}{where} |"
+        )
+    return "\n".join([*lines, ""])
+
+
+def api_errors_page(text: str) -> str:
+    """The API errors page with each code's messages in its section's region
+    (`<!-- generated: messages CODE -->`): every code the contract pins a message for."""
+    codes: dict[str, None] = dict.fromkeys(
+        item["code"] for item in contract_rules()["messages"]["items"]
+    )
+    for code in codes:
+        text = _region(f"messages {code}", partial(api_messages_markdown, code))(text)
+    return text
+
+
 def _region(name: str, content: Callable[[], str]) -> Callable[[str], str]:
     """Rewrite what sits between `<!-- generated: name -->` and `<!-- end of generated -->`."""
     pattern = re.compile(rf"(<!-- generated: {name} -->\n).*?(<!-- end of generated -->)", re.S)
@@ -258,6 +293,7 @@ GENERATED: dict[Path, Callable[[str], str]] = {
     ROOT / "docs/includes/exit-codes.md": lambda _: exit_codes_markdown(),
     ROOT / "README.md": _region("install", install_markdown),
     ROOT / "docs/reference/api-contract.md": _region("contract", contract_markdown),
+    ROOT / "docs/api-errors.md": api_errors_page,
 }
 
 

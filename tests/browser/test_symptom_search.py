@@ -1,160 +1,87 @@
 """Symptom search: what a stressed reader pastes or types into the site's own search (Material's,
-in Chromium, typed key by key) ranks the page that answers it first."""
+in Chromium) finds the section that answers it first.
+
+The phrases, where each comes from and its section: tests/browser/symptoms.py. "First" is the
+result that Enter opens: of the first page in the results, the best-scored of its links (the
+page, then its best sections, as Material lists them).
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from snippets.client.errors import ERROR_CATALOG
+
+from ..site.built_site import built_site
+from .symptoms import CODE_SECTIONS, STATUS_SECTIONS, all_symptoms, statuses
+
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("search")]
 
+# Phrases the site's search does not rank at their section yet, and why: strict, so a fix fails
+# here until the phrase leaves this table.
+MISSED = {
+    "VALIDATION_ERROR": (
+        "the code alone ranks two of its symptom sections (their headings start with it) above "
+        "the code's own section on API errors, which lists all of its messages"
+    ),
+}
 
-def missed(query: str, answer: str, why: str) -> Any:
-    """A phrase the site's search does not yet rank at its answer (issue 20, the search query
-    transform and section-level ranking): strict, so fixing it fails here until unmarked."""
-    return pytest.param(query, answer, marks=pytest.mark.xfail(strict=True, reason=why))
-
-
-# (what the reader types, the page that answers it)
-SYMPTOMS: list[Any] = [
-    # The client's own messages, as the pages show them.
-    ("NETWORK_ERROR: Could not reach https://api.promptops.com", "common-issues/"),
-    # The whole line, as a traceback ends: Material drops a word that ends in ":" (lunr reads
-    # it as a field name), and "No API key" alone is as much about rotating keys.
-    (
-        "ConfigurationError: No API key: pass api_key=... or set the PROMPTOPS_API_KEY "
-        "environment variable",
-        "common-issues/",
-    ),
-    missed(
-        "timeout must be a finite number of seconds > 0, got 0",
-        "common-issues/",
-        "the performance page's timeout sections outrank the setting's table row",
-    ),
-    ("base_url must be an http(s) URL such as 'https://api.promptops.com'", "common-issues/"),
-    ("PROMPT_NOT_FOUND: Prompt 'hello-wrold' not found", "common-issues/"),
-    # Not with `'welcome-message': company` after it: a word with a hyphen before a colon is an
-    # invalid query to Material's search (lunr), which then shows nothing.
-    ("VALIDATION_ERROR: Missing variable(s) for prompt", "common-issues/"),
-    ("VALIDATION_ERROR: Invalid variable name 'customer-name'", "common-issues/"),
-    ("RATE_LIMIT_ERROR: Rate limit exceeded", "common-issues/"),
-    ("AUTHENTICATION_ERROR: Invalid API key or signature", "authentication/"),
-    (
-        "Request timestamp is more than 300 s from server time; check the client's clock",
-        "authentication/",
-    ),
-    ("SERVER_ERROR: The server is temporarily unavailable", "api-errors/"),
-    # The API's 504 and the client's own deadline: the performance page tells them apart.
-    ("TIMEOUT_ERROR: Request timeout after 30 seconds", "performance-issues/"),
-    ("no answer within the 30 s deadline", "performance-issues/"),
-    ("waiting for a free connection", "performance-issues/"),
-    ("answered HTTP 502 with a body that is not a PromptOps JSON envelope", "api-errors/"),
-    ("circuit open: PromptOps failing, next probe in 30 s", "api-errors/"),
-    ("answered HTTP 403 with a body that is not a PromptOps JSON envelope", "authentication/"),
-    # Event-loop and upgrade errors, as Python prints them.
-    ("RuntimeError: asyncio.run() cannot be called from a running event loop", "faq/"),
-    ("RuntimeError: Event loop is closed", "faq/"),
-    ("TypeError: AsyncClient.__init__() got an unexpected keyword argument 'proxies'", "faq/"),
-    # httpx, ssl and socket exception text.
-    missed(
-        "httpx.ConnectError: All connection attempts failed",
-        "common-issues/",
-        "the client now names the OSError instead; no page quotes httpx's own words yet",
-    ),
-    ("[Errno 111] Connection refused", "common-issues/"),
-    ("[Errno -2] Name or service not known", "common-issues/"),
-    ("socket.gaierror: [Errno -3] Temporary failure in name resolution", "common-issues/"),
-    ("[Errno 104] Connection reset by peer", "common-issues/"),
-    (
-        "ssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify "
-        "failed: unable to get local issuer certificate",
-        "common-issues/",
-    ),
-    ("self-signed certificate in certificate chain", "common-issues/"),
-    # DNS errors as macOS and Windows print them; containers, proxies, a clock years off.
-    ("nodename nor servname provided, or not known", "common-issues/"),
-    ("[Errno 11001] getaddrinfo failed", "common-issues/"),
-    ("[Errno 101] Network is unreachable", "common-issues/"),
-    (
-        "NETWORK_ERROR: Could not reach http://localhost:8080: [Errno 111] Connection refused",
-        "common-issues/",
-    ),
-    ("localhost in a docker container", "common-issues/"),
-    ("407 Proxy Authentication Required", "common-issues/"),
-    ("which needs the socksio package: pip install 'httpx[socks]'", "common-issues/"),
-    ("[SSL: WRONG_VERSION_NUMBER] wrong version number", "common-issues/"),
-    ("certificate verify failed: certificate has expired", "common-issues/"),
-    ("httpx.ReadTimeout", "performance-issues/"),
-    ("httpx.PoolTimeout", "performance-issues/"),
-    ("OSError: [Errno 24] Too many open files", "performance-issues/"),
-    (
-        "httpx.RemoteProtocolError: Server disconnected without sending a response.",
-        "performance-issues/",
-    ),
-    # HTTP status lines.
-    ("HTTP/1.1 401 Unauthorized", "authentication/"),
-    ("HTTP/1.1 429 Too Many Requests", "common-issues/"),
-    ("HTTP/1.1 503 Service Unavailable", "api-errors/"),
-    ("HTTP/1.1 504 Gateway Timeout", "api-errors/"),
-    ("HTTP/1.1 422 Unprocessable Entity", "api-errors/"),
-    # Plain symptoms, in a reader's words.
-    ("p95 is 3 s", "performance-issues/"),
-    ("memory keeps growing", "performance-issues/"),
-    ("calls are slow", "performance-issues/"),
-    ("AWS Lambda first call after a pause fails", "performance-issues/"),
-    ("prompt not found right after a deploy", "common-issues/"),
-    missed(
-        "many workers share one key",
-        "common-issues/",
-        "the rate-limit section's table row is outranked by the authentication page",
-    ),
-    ("quota used up", "common-issues/"),
-    missed(
-        "REQUESTS_CA_BUNDLE has no effect",
-        "common-issues/",
-        "the FAQ's proxy answer outranks the CA bundle section",
-    ),
-    ("corporate proxy CA bundle", "common-issues/"),
-    ("rotate the API key without downtime", "authentication/"),
-    missed(
-        "clock skew",
-        "authentication/",
-        "the doctor's Clock skew lines on Common issues outrank the section",
-    ),
-    ("401 invalid signature on one server only", "authentication/"),
-    ("API key in debug logs", "debugging/"),
-    ("support asks for the request id", "faq/"),
-    ("edited a prompt but the old version is used", "faq/"),
+SYMPTOMS = [
+    pytest.param(
+        s.query,
+        s.answer,
+        s.typed,
+        id=s.query.replace("snippets.client.errors.", "uncaught ")[:72],
+        marks=[pytest.mark.xfail(strict=True, reason=MISSED[s.query])] if s.query in MISSED else [],
+    )
+    for s in all_symptoms()
 ]
 
 # Counts the search worker's queries and answers, so that a test reads the results of the
 # whole query, not of a prefix typed a moment before (Material sends one per key).
 COUNT_SEARCH_MESSAGES = """(() => {
   const Native = window.Worker;
-  window.__search = { queries: 0, results: 0 };
+  window.__searched = { queries: 0, results: 0 };
   window.Worker = class extends Native {
     constructor(...args) {
       super(...args);
       this.addEventListener("message", event => {
-        if (event.data && event.data.type === 3) window.__search.results++;
+        if (event.data && event.data.type === 3) window.__searched.results++;
       });
     }
     postMessage(message, ...rest) {
-      if (message && message.type === 2) window.__search.queries++;
+      if (message && message.type === 2) window.__searched.queries++;
       return super.postMessage(message, ...rest);
     }
   };
 })();"""
 
+# The link Enter opens: the best-scored of the first result's (Material's own rule).
+FIRST_RESULT = """() => {
+  const item = document.querySelector(".md-search-result__item");
+  if (!item) return null;
+  let best = null, score = -1;
+  for (const link of item.querySelectorAll("a")) {
+    const value = parseFloat(link.querySelector("[data-md-score]").dataset.mdScore);
+    if (value > score) [best, score] = [link.href, value];
+  }
+  return best;
+}"""
+
 
 @pytest.fixture(scope="module")
 def search(browser: Browser, site_url: str) -> Iterator[Page]:
-    context = browser.new_context(base_url=site_url, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=site_url,
+        permissions=["clipboard-read", "clipboard-write"],  # to paste
+        viewport={"width": 1280, "height": 900},
+    )
     context.add_init_script(COUNT_SEARCH_MESSAGES)
     page = context.new_page()
     page.goto("", wait_until="load")
@@ -163,43 +90,64 @@ def search(browser: Browser, site_url: str) -> Iterator[Page]:
     context.close()
 
 
-def first_result(page: Page, query: str) -> str:
-    """The page of the first search result for `query`, typed key by key as a reader does
-    (Material searches on key events, which `fill` does not send)."""
+def first_result(page: Page, query: str, *, typed: bool = False) -> str:
+    """Where the first search result for `query` leads, `page/#anchor` as the search index
+    locates it: `query` pasted (Control+V), or typed key by key (Material searches on key
+    events, which `fill` does not send)."""
     field = page.locator("input.md-search__input")
     field.press("Control+a")
     field.press("Backspace")
-    sent = page.evaluate("window.__search.queries")
-    field.press_sequentially(query)
+    sent = page.evaluate("window.__searched.queries")
+    if typed:
+        field.press_sequentially(query)
+    else:
+        page.evaluate("text => navigator.clipboard.writeText(text)", query)
+        field.press("Control+v")
     page.wait_for_function(
-        "sent => window.__search.queries > sent"
-        " && window.__search.results >= window.__search.queries",
+        "sent => window.__searched.queries > sent"
+        " && window.__searched.results >= window.__searched.queries",
         arg=sent,
     )
-    results = page.locator(".md-search-result__item a")
-    if results.count() == 0:
+    href: str | None = page.evaluate(FIRST_RESULT)
+    if href is None:
         return "no result"
-    href = results.first.get_attribute("href") or ""
-    site_root = urlsplit(page.url).path
-    return urlsplit(href).path.removeprefix(site_root) or "/"
+    url, site_root = urlsplit(href), urlsplit(page.url).path
+    return url.path.removeprefix(site_root) + (f"#{url.fragment}" if url.fragment else "")
 
 
-def _query(row: Any) -> str:
-    return str(row.values[0] if hasattr(row, "values") else row[0])
+@pytest.mark.parametrize(("query", "answer", "typed"), SYMPTOMS)
+def test_the_answering_section_ranks_first(
+    search: Page, query: str, answer: str, typed: bool
+) -> None:
+    assert first_result(search, query, typed=typed) == answer
 
 
-@pytest.mark.parametrize(("query", "answer"), SYMPTOMS, ids=[_query(s)[:50] for s in SYMPTOMS])
-def test_the_answering_page_ranks_first(search: Page, query: str, answer: str) -> None:
-    assert first_result(search, query) == answer
+def test_at_least_sixty_symptoms_are_searched() -> None:
+    assert len(SYMPTOMS) >= 60
 
 
-def test_at_least_thirty_symptoms_are_searched() -> None:
-    assert len(SYMPTOMS) >= 30
+def test_every_answer_is_a_section_of_the_site() -> None:
+    """A section that moved or was renamed fails here by name, not as a search that missed."""
+    index = json.loads((built_site() / "search/search_index.json").read_text("utf-8"))
+    locations = {doc["location"] for doc in index["docs"]}
+    assert not {s.answer for s in all_symptoms()} - locations
 
 
-def test_choosing_the_first_result_opens_its_page(search: Page) -> None:
-    query, answer = SYMPTOMS[0]
-    assert first_result(search, query) == answer
-    search.locator(".md-search-result__item a").first.click()
-    expect(search).to_have_url(re.compile(f"/{answer}"))
+def test_every_code_and_status_has_its_section_declared() -> None:
+    """A new error code or status is searched for as soon as it exists: its section is to be
+    chosen, not left out."""
+    assert set(CODE_SECTIONS) == {spec.code for spec in ERROR_CATALOG}
+    assert set(STATUS_SECTIONS) == set(statuses())
+
+
+def test_a_phrase_missed_is_one_searched_for() -> None:
+    assert set(MISSED) <= {s.query for s in all_symptoms()}
+
+
+def test_enter_opens_the_first_result_at_its_section(search: Page) -> None:
+    query = "VALIDATION_ERROR: Missing variable(s) for prompt 'welcome-message': company"
+    page, anchor = "common-issues/", "validation_error-missing-variables-for-prompt"
+    assert first_result(search, query, typed=True) == f"{page}#{anchor}"
+    search.locator("input.md-search__input").press("Enter")
+    expect(search).to_have_url(re.compile(f"/{page}[^#]*#{anchor}$"))
     expect(search.locator("h1")).to_have_text(re.compile(r"^Common issues"))
