@@ -122,14 +122,12 @@ def exit_codes_markdown() -> str:
 
 
 def mock_scenarios_markdown() -> str:
-    """What `--mock SCENARIO` reproduces, one row per scenario."""
+    """What `--mock SCENARIO` reproduces, one item per scenario: a list, not a table, as the
+    longest names (`rate-limited-without-retry-after`) leave a phone no room for a column."""
     from snippets.scenarios import MOCK_SCENARIOS
 
-    rows = [
-        f"| `{name}` | {s.summary[:1].upper()}{s.summary[1:]} |"
-        for name, s in MOCK_SCENARIOS.items()
-    ]
-    return "\n".join(["| Scenario | What goes wrong |", "|---|---|", *rows, ""])
+    items = [f"- `{name}`: {s.summary}" for name, s in MOCK_SCENARIOS.items()]
+    return "\n".join([*items, ""])
 
 
 def contract_rules() -> dict[str, Any]:
