@@ -393,9 +393,12 @@ def test_command_line_json_exit_codes(
     exit_code: int,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    time_machine: Any,
 ) -> None:
-    """Without --mock, on the real clock, against a mock whose clock is the real one too: the
-    Date header counts whole seconds, so the offset measured is up to a second more."""
+    """Without --mock, on the system clock, against a mock whose clock is the system one too.
+    The wall clock is held still mid-second: the Date header counts whole seconds, and a slow
+    answer on a busy machine once moved the reading a second (29 s for 30)."""
+    time_machine.move_to(datetime(2026, 1, 1, 12, 0, 0, 500_000, tzinfo=UTC), tick=False)
     clean_environment(monkeypatch)
     with MockPromptOpsAPI(clock=SYSTEM_CLOCK) as api:
         api.clock_skew(server_ahead)
@@ -405,7 +408,7 @@ def test_command_line_json_exit_codes(
     (finding,) = report["checks"]
     assert finding["id"] == "clock"
     assert finding["status"] == {0: "ok", 1: "warning", 2: "failure"}[exit_code]
-    assert finding["measurements"]["offset_seconds"] in (-server_ahead, -server_ahead + 1)
+    assert finding["measurements"]["offset_seconds"] == -server_ahead, finding
 
 
 def test_the_verdict_is_an_outcome_for_tools_that_build_on_it() -> None:
