@@ -136,9 +136,6 @@ OVERFLOWING = """() => {
     "shown", _views(View("light", PHONE), View("light", DESKTOP)), indirect=True
 )
 def test_every_table_column_is_within_reach(shown: Shown) -> None:
-    if (shown.view.width, shown.path) == (PHONE, "performance-issues/"):
-        # Known and open (issue 20): remove this line once the table fits.
-        pytest.xfail("a causes table on the Performance page is 29 px too wide on a phone")
     assert shown.page.evaluate(OVERFLOWING) == []
 
 
