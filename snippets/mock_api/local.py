@@ -30,7 +30,7 @@ import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import httpx
 
@@ -95,15 +95,18 @@ async def local_api_server(
     api = api or MockPromptOpsAPI(clock=_AnswersWithoutBlocking())
     loop = asyncio.get_running_loop()
     state = LocalAPIServer("", api)
-    writers: set[asyncio.StreamWriter] = set()
+    serving: set[asyncio.Task[Any]] = set()  # a task per connection, until it closes
+    closing = False
 
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.add(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        serving.add(task)
         state.opened += 1
         state.open += 1
         idle_since = loop.time()
         try:
-            while True:
+            while not closing:
                 request = await _read_request(reader, state.url)
                 if request is None:  # the client closed the connection, or sent garbage
                     return
@@ -131,9 +134,16 @@ async def local_api_server(
                 idle_since = loop.time()
         except ConnectionError:
             return
+        except asyncio.CancelledError:
+            if not closing:
+                raise
+            # The server's own close (below) ends a connection mid-answer or idle. The task
+            # returns rather than ends cancelled: Python 3.11.7 and 3.12.1 print a cancelled
+            # connection task's CancelledError, traceback and all (CPython gh-113538).
+            return
         finally:
             state.open -= 1
-            writers.discard(writer)
+            serving.discard(task)
             writer.close()
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
@@ -141,9 +151,15 @@ async def local_api_server(
     try:
         yield state
     finally:
+        # No new connection; those still open (a client left them open, or left before its
+        # answer, which is still waiting out `latency`) end now, not when the event loop
+        # ends: `asyncio.run` would cancel them then.
+        closing = True
         server.close()
-        for writer in list(writers):  # connections a client left open end too
-            writer.close()
+        while serving:
+            for task in serving:
+                task.cancel()
+            await asyncio.wait(set(serving))
         await server.wait_closed()
 
 

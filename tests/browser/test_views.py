@@ -136,10 +136,59 @@ OVERFLOWING = """() => {
     "shown", _views(View("light", PHONE), View("light", DESKTOP)), indirect=True
 )
 def test_every_table_column_is_within_reach(shown: Shown) -> None:
-    if (shown.view.width, shown.path) == (PHONE, "performance-issues/"):
-        # Known and open (issue 20): remove this line once the table fits.
-        pytest.xfail("a causes table on the Performance page is 29 px too wide on a phone")
     assert shown.page.evaluate(OVERFLOWING) == []
+
+
+# Each output line of a terminal session (every content tab shown in turn), as the rows the
+# browser laid it out in: where each row starts, in characters of the code font.
+CONSOLE_OUTPUT_ROWS = """() => {
+  const lines = [];
+  for (const code of document.querySelectorAll("article .language-console pre > code")) {
+    const tab = code.closest(".tabbed-block");
+    if (tab) {
+      const set = tab.closest(".tabbed-set");
+      const index = [...tab.parentElement.children].indexOf(tab);
+      set.querySelectorAll(".tabbed-labels > label")[index].click();
+    }
+    const probe = document.createElement("span");
+    probe.textContent = "x".repeat(10);  // short: a wrapped probe would measure the block
+    code.appendChild(probe);
+    const char = probe.getBoundingClientRect().width / 10;
+    probe.remove();
+    const left = code.getBoundingClientRect().left + parseFloat(getComputedStyle(code).paddingLeft);
+    for (const line of code.querySelectorAll(".go")) {
+      const range = document.createRange();
+      range.selectNodeContents(line);
+      const rows = new Map();
+      for (const rect of range.getClientRects()) {
+        if (rect.width === 0) continue;
+        const top = Math.round(rect.top);
+        rows.set(top, Math.min(rows.get(top) ?? Infinity, rect.left));
+      }
+      const starts = [...rows.keys()].sort((a, b) => a - b)
+        .map(top => Math.round((rows.get(top) - left) / char));
+      lines.push({line: line.textContent.slice(0, 60), starts});
+    }
+  }
+  return lines;
+}"""
+
+
+@pytest.mark.parametrize(
+    "shown", _views(View("light", PHONE), View("light", DESKTOP)), indirect=True
+)
+def test_terminal_output_scrolls_on_a_phone_and_wraps_under_an_indent_on_a_desktop(
+    shown: Shown,
+) -> None:
+    """On a phone a terminal's output keeps its lines, as code does, and the block scrolls:
+    wrapped into 40 characters, the doctor's report (status, check, detail) is shredded. On a
+    desktop a long line wraps, and goes on 6 characters in, past the status column."""
+    lines = shown.page.evaluate(CONSOLE_OUTPUT_ROWS)
+    if shown.view.width == PHONE:
+        assert [line for line in lines if len(line["starts"]) > 1] == []
+    else:
+        assert [line for line in lines if line["starts"][1:] and line["starts"][0] != 0] == []
+        assert [line for line in lines if any(s != 6 for s in line["starts"][1:])] == []
 
 
 # Each code block, every content tab shown in turn: does it scroll sideways, and how many
@@ -181,6 +230,19 @@ def test_code_fits_its_block_at_desktop_width(shown: Shown) -> None:
     blocks = shown.page.evaluate(CODE_BLOCKS)
     assert all(block["columns"] >= SHOWN_LINE_LENGTH for block in blocks), blocks
     assert [block["first"] for block in blocks if block["scrolls"]] == []
+
+
+# Navigation entries Material cuts short with "…": the words past the cut are out of reach.
+CUT_NAVIGATION_ENTRIES = """() => [...document.querySelectorAll(".md-sidebar .md-ellipsis")]
+  .filter(entry => entry.offsetParent && entry.scrollWidth > entry.clientWidth + 1)
+  .map(entry => entry.textContent.trim())"""
+
+
+@pytest.mark.parametrize("shown", _views(View("light", DESKTOP)), indirect=True)
+def test_no_navigation_entry_is_cut_short(shown: Shown) -> None:
+    """The table of contents quotes errors whole: `[SSL: CERTIFICATE_VERIFY_FAILED]` breaks
+    after an underscore (hooks/nav_word_breaks.py) rather than end in "…"."""
+    assert shown.page.evaluate(CUT_NAVIGATION_ENTRIES) == []
 
 
 @pytest.mark.parametrize("shown", _views(*VIEWS), indirect=True)

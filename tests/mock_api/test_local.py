@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -252,3 +254,46 @@ def test_the_server_ends_with_the_block_even_with_connections_left_open() -> Non
         writer.close()
 
     run(lambda: asyncio.wait_for(main(), 5))
+
+
+# The performance page's pool proof, reduced to what ends it: on Python's own event loop
+# (`asyncio.run`), the client gives up on an answer the server is still waiting out (its
+# `latency`), and another connection is left open, idle, when the server's block ends.
+CLOSED_WHILE_ANSWERING = """
+import asyncio
+import faulthandler
+
+import httpx
+
+from snippets.mock_api.local import local_api_server
+
+
+async def main() -> None:
+    async with local_api_server(latency=5) as api:
+        port = int(api.url.rsplit(":", 1)[1])
+        _, idle = await asyncio.open_connection("127.0.0.1", port)
+        async with httpx.AsyncClient(base_url=api.url, timeout=0.2) as http:
+            try:
+                await http.get("/v1/health")
+            except httpx.ReadTimeout:
+                print("gave up")
+    print("server tasks left:", len(asyncio.all_tasks()) - 1)
+    idle.close()
+
+
+faulthandler.dump_traceback_later(30, exit=True)  # a close that hangs: where, and out
+asyncio.run(main())
+print("closed")
+"""
+
+
+def test_the_server_closes_mid_answer_without_a_word_on_stderr(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """What a reader runs, in a process of its own: under pytest, asyncio's log records would
+    go to pytest, not to stderr. The server's connections end with its block, not later: the
+    one still waiting out its latency was once cancelled by `asyncio.run` after the block, and
+    Python 3.11.7 and 3.12.1 printed the task's `CancelledError` traceback."""
+    subprocess.run([sys.executable, "-c", CLOSED_WHILE_ANSWERING], check=False)
+    out, err = capfd.readouterr()
+    assert (out, err) == ("gave up\nserver tasks left: 0\nclosed\n", "")

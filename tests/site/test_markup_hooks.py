@@ -55,6 +55,21 @@ def test_inline_code_words_are_kept_whole_and_code_blocks_left_alone() -> None:
     assert "keep  as-is" in wrapped and wrapped.count('class="word"') == 2
 
 
+def test_long_identifiers_in_navigation_entries_may_break_after_an_underscore() -> None:
+    page = (
+        '<span class="md-ellipsis">\n  [SSL: CERTIFICATE_VERIFY_FAILED] ALL_PROXY '
+        "AsyncClient.__init__()\n</span>"
+        "<p>CERTIFICATE_VERIFY_FAILED</p>"
+        '<span class="md-ellipsis"><b>PROMPTOPS_BASE_URL_X</b></span>'
+    )
+    assert hook("nav_word_breaks").on_post_page(page) == (
+        '<span class="md-ellipsis">\n  [SSL: CERTIFICATE_<wbr>VERIFY_<wbr>FAILED] ALL_PROXY '
+        "AsyncClient.__<wbr>init__()\n</span>"
+        "<p>CERTIFICATE_VERIFY_FAILED</p>"
+        '<span class="md-ellipsis"><b>PROMPTOPS_<wbr>BASE_<wbr>URL_<wbr>X</b></span>'
+    )
+
+
 @pytest.mark.built_site
 @pytest.mark.parametrize(
     ("page", "marker"),
@@ -62,6 +77,7 @@ def test_inline_code_words_are_kept_whole_and_code_blocks_left_alone() -> None:
         ("index.html", '<input type="checkbox" aria-label="'),
         ("api-errors/index.html", '<td data-label="Error code and exception">'),
         ("common-issues/index.html", '<code><span class="word">'),
+        ("common-issues/index.html", "CERTIFICATE_<wbr>VERIFY_<wbr>FAILED]"),
     ],
 )
 def test_the_built_site_has_what_the_hooks_write(page: str, marker: str) -> None:
