@@ -70,6 +70,18 @@ def test_long_identifiers_in_navigation_entries_may_break_after_an_underscore() 
     )
 
 
+def test_each_code_block_says_how_many_lines_it_has() -> None:
+    html = markdown.markdown(
+        '```python title="a.py"\nx = 1\n\ny = "<pre>"\n```\n\n'
+        "```json\n{}\n```\n\nNo `<pre>` here.\n",
+        extensions=["pymdownx.superfences", "pymdownx.highlight"],
+        extension_configs={"pymdownx.highlight": {"pygments_lang_class": True}},
+    )
+    sized = hook("code_block_sizes").on_page_content(html)
+    assert re.findall(r'<pre style="--lines: (\d+)">', sized) == ["3", "1"]
+    assert sized.replace(' style="--lines: 3"', "").replace(' style="--lines: 1"', "") == html
+
+
 @pytest.mark.built_site
 @pytest.mark.parametrize(
     ("page", "marker"),
@@ -78,6 +90,7 @@ def test_long_identifiers_in_navigation_entries_may_break_after_an_underscore() 
         ("api-errors/index.html", '<td data-label="Error code and exception">'),
         ("common-issues/index.html", '<code><span class="word">'),
         ("common-issues/index.html", "CERTIFICATE_<wbr>VERIFY_<wbr>FAILED]"),
+        ("faq/index.html", '<pre style="--lines: '),
     ],
 )
 def test_the_built_site_has_what_the_hooks_write(page: str, marker: str) -> None:
