@@ -82,6 +82,17 @@ def test_each_code_block_says_how_many_lines_it_has() -> None:
     assert sized.replace(' style="--lines: 3"', "").replace(' style="--lines: 1"', "") == html
 
 
+def test_whitespace_in_code_keeps_its_spaces_and_loses_its_spans() -> None:
+    html = markdown.markdown(
+        "```yaml\npaths:\n  /v1/health:\n    get: {}\n```\n",
+        extensions=["pymdownx.superfences", "pymdownx.highlight"],
+    )
+    assert '<span class="w">' in html
+    bare = hook("code_whitespace").on_page_content(html)
+    assert '<span class="w">' not in bare
+    assert re.sub(r"<[^>]+>", "", bare) == re.sub(r"<[^>]+>", "", html)
+
+
 @pytest.mark.built_site
 @pytest.mark.parametrize(
     ("page", "marker"),
@@ -95,6 +106,12 @@ def test_each_code_block_says_how_many_lines_it_has() -> None:
 )
 def test_the_built_site_has_what_the_hooks_write(page: str, marker: str) -> None:
     assert marker in (built_site() / page).read_text("utf-8")
+
+
+@pytest.mark.built_site
+def test_the_built_site_has_no_element_for_whitespace_in_code() -> None:
+    page = (built_site() / "reference/api-contract/index.html").read_text("utf-8")
+    assert '<pre style="--lines: ' in page and '<span class="w">' not in page
 
 
 @pytest.mark.built_site
