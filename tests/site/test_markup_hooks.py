@@ -70,16 +70,19 @@ def test_long_identifiers_in_navigation_entries_may_break_after_an_underscore() 
     )
 
 
-def test_each_code_block_says_how_many_lines_it_has() -> None:
+def test_each_code_block_says_how_many_lines_it_has_and_takes_the_keyboard() -> None:
     html = markdown.markdown(
         '```python title="a.py"\nx = 1\n\ny = "<pre>"\n```\n\n'
         "```json\n{}\n```\n\nNo `<pre>` here.\n",
         extensions=["pymdownx.superfences", "pymdownx.highlight"],
         extension_configs={"pymdownx.highlight": {"pygments_lang_class": True}},
     )
-    sized = hook("code_block_sizes").on_page_content(html)
-    assert re.findall(r'<pre style="--lines: (\d+)">', sized) == ["3", "1"]
-    assert sized.replace(' style="--lines: 3"', "").replace(' style="--lines: 1"', "") == html
+    ready = hook("lazy_code_blocks").on_page_content(html)
+    assert re.findall(r'<pre style="--lines: (\d+)"><span></span><code tabindex="0">', ready) == [
+        "3",
+        "1",
+    ]
+    assert re.sub(r' (style|tabindex)="[^"]*"', "", ready) == html
 
 
 def test_whitespace_in_code_keeps_its_spaces_and_loses_its_spans() -> None:
