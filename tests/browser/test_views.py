@@ -245,6 +245,58 @@ def test_no_navigation_entry_is_cut_short(shown: Shown) -> None:
     assert shown.page.evaluate(CUT_NAVIGATION_ENTRIES) == []
 
 
+# Each code block of the page as loaded: whether the browser skipped drawing it (off screen, on
+# a phone), whether Material set it up, how far down it starts (in screens), the height it is
+# given and the height it has once drawn (in ems).
+CODE_BLOCK_HEIGHTS = """() => [...document.querySelectorAll("article pre")]
+  .filter(pre => pre.offsetParent)
+  .map(pre => {
+    const skipped = !pre.querySelector("code").checkVisibility({contentVisibilityAuto: true});
+    const kept = pre.getBoundingClientRect();
+    pre.style.contentVisibility = "visible";
+    const drawn = pre.getBoundingClientRect().height;
+    pre.style.contentVisibility = "";
+    const em = parseFloat(getComputedStyle(pre).fontSize);
+    return {
+      first: pre.textContent.slice(0, 40),
+      language: pre.parentElement.className.split(" ")[0],
+      skipped,
+      set_up: !!pre.querySelector("button"),  // Material's copy button: the block is mounted
+      screens: kept.top / innerHeight,
+      kept: kept.height / em,
+      drawn: drawn / em,
+    };
+  })"""
+
+
+@pytest.mark.parametrize("path", site_pages())
+def test_code_blocks_off_a_phone_s_screen_are_skipped_in_a_place_of_their_own_height(
+    browser: Browser, site_url: str, path: str
+) -> None:
+    """A phone styles and lays out no code block until the reader nears it (most of a page's
+    elements are code tokens), and the place it keeps for one is its height, a little over
+    (2 %, and 3em) and never under: nothing below it moves up under it."""
+    context = browser.new_context(base_url=site_url, viewport={"width": PHONE, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(path.lstrip("/"), wait_until="load")
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r)))")
+        blocks = page.evaluate(CODE_BLOCK_HEIGHTS)
+    finally:
+        context.close()
+    drawn_anyway = ("language-json",)  # it wraps: its lines do not give its height
+    assert [
+        b
+        for b in blocks
+        if b["screens"] > 3 and not b["skipped"] and b["language"] not in drawn_anyway
+    ] == []
+    assert [
+        b for b in blocks if b["skipped"] and not b["drawn"] <= b["kept"] <= b["drawn"] * 1.02 + 3
+    ] == []
+    # Nor does Material set a skipped block up (content.lazy): measuring it would draw it.
+    assert [b for b in blocks if b["skipped"] and b["set_up"]] == []
+
+
 @pytest.mark.parametrize("shown", _views(*VIEWS), indirect=True)
 def test_a_full_page_screenshot_of_the_view_is_saved(shown: Shown) -> None:
     """The CI artifact: screenshots/<page>-<scheme>-<width>.png, the whole page at its width."""

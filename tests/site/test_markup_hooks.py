@@ -70,6 +70,32 @@ def test_long_identifiers_in_navigation_entries_may_break_after_an_underscore() 
     )
 
 
+def test_each_code_block_says_how_many_lines_it_has_and_takes_the_keyboard() -> None:
+    html = markdown.markdown(
+        '```python title="a.py"\nx = 1\n\ny = "<pre>"\n```\n\n'
+        "```json\n{}\n```\n\nNo `<pre>` here.\n",
+        extensions=["pymdownx.superfences", "pymdownx.highlight"],
+        extension_configs={"pymdownx.highlight": {"pygments_lang_class": True}},
+    )
+    ready = hook("lazy_code_blocks").on_page_content(html)
+    assert re.findall(r'<pre style="--lines: (\d+)"><span></span><code tabindex="0">', ready) == [
+        "3",
+        "1",
+    ]
+    assert re.sub(r' (style|tabindex)="[^"]*"', "", ready) == html
+
+
+def test_whitespace_in_code_keeps_its_spaces_and_loses_its_spans() -> None:
+    html = markdown.markdown(
+        "```yaml\npaths:\n  /v1/health:\n    get: {}\n```\n",
+        extensions=["pymdownx.superfences", "pymdownx.highlight"],
+    )
+    assert '<span class="w">' in html
+    bare = hook("code_whitespace").on_page_content(html)
+    assert '<span class="w">' not in bare
+    assert re.sub(r"<[^>]+>", "", bare) == re.sub(r"<[^>]+>", "", html)
+
+
 @pytest.mark.built_site
 @pytest.mark.parametrize(
     ("page", "marker"),
@@ -78,10 +104,17 @@ def test_long_identifiers_in_navigation_entries_may_break_after_an_underscore() 
         ("api-errors/index.html", '<td data-label="Error code and exception">'),
         ("common-issues/index.html", '<code><span class="word">'),
         ("common-issues/index.html", "CERTIFICATE_<wbr>VERIFY_<wbr>FAILED]"),
+        ("faq/index.html", '<pre style="--lines: '),
     ],
 )
 def test_the_built_site_has_what_the_hooks_write(page: str, marker: str) -> None:
     assert marker in (built_site() / page).read_text("utf-8")
+
+
+@pytest.mark.built_site
+def test_the_built_site_has_no_element_for_whitespace_in_code() -> None:
+    page = (built_site() / "reference/api-contract/index.html").read_text("utf-8")
+    assert '<pre style="--lines: ' in page and '<span class="w">' not in page
 
 
 @pytest.mark.built_site
