@@ -23,17 +23,20 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import inspect
 import json
 import random
 import re
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import sys
+import types
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import pytest_examples.run_code
 import time_machine
 from pytest_examples import CodeExample, EvalExample, find_examples
 
@@ -188,10 +191,10 @@ def _run_and_check(example: CodeExample, eval_example: EvalExample) -> None:
     eval_example.set_config(line_length=160)  # log lines stay on one #> line each
     # No assertion rewriting: examples print, they do not assert, and rewriting costs a compile.
     if eval_example.update_examples:
-        on_a_new_thread(lambda: eval_example.run_print_update(example, rewrite_assertions=False))
+        eval_example.run_print_update(example, rewrite_assertions=False)
         return
     try:
-        on_a_new_thread(lambda: eval_example.run_print_check(example, rewrite_assertions=False))
+        eval_example.run_print_check(example, rewrite_assertions=False)
     except pytest.fail.Exception as failure:
         diff = str(failure.msg).split("\n", 1)[-1]
         line = _first_changed_line(diff) or example.start_line + 1
@@ -203,17 +206,30 @@ def _run_and_check(example: CodeExample, eval_example: EvalExample) -> None:
         pytest.fail(f"{lines}: #> output under a line that printed nothing", pytrace=False)
 
 
-def on_a_new_thread(run: Callable[[], object]) -> None:
-    """Run `run` on a thread of its own, raising what it raises.
+def _stack_without_source() -> list[inspect.FrameInfo]:
+    """`inspect.stack()` as pytest-examples uses it, to find the line of each `print`: the
+    frames and their files, without the source lines around each (`code_context` is None).
 
-    Why: pytest-examples finds the line of each print with `inspect.stack()`, which looks up
-    the module of every frame on the stack. Under pytest the stack is about 60 frames deep and
-    some are no module's (runpy, importlib, pytest's `__main__`): each of those scans
-    `sys.modules`, on every print. That was 2.7 s of the examples' 3.4 s. A new thread's stack
-    holds the example's frames and a few of `threading`'s, nothing else.
+    Why: `inspect.stack()` reads the source and looks up the module of every frame on the
+    stack, some 60 under pytest, on every print: a third of the examples' time.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docs-example") as thread:
-        thread.submit(run).result()
+    frame: types.FrameType | None = sys._getframe(1)
+    frames = []
+    while frame is not None:
+        code = frame.f_code
+        frames.append(
+            inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None)
+        )
+        frame = frame.f_back
+    return frames
+
+
+@pytest.fixture(autouse=True)
+def _prints_found_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest-examples' print capture, with `_stack_without_source` for `inspect.stack`."""
+    fast = types.SimpleNamespace(**vars(inspect))
+    fast.stack = _stack_without_source
+    monkeypatch.setattr(pytest_examples.run_code, "inspect", fast)
 
 
 def _first_changed_line(diff: str) -> int | None:

@@ -45,7 +45,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Checked:
     async def main() -> Checked:
         async with (
             local_tls_server("api.promptops.com") as proxy,
-            local_tls_server("api.promptops.com") as other,
+            local_tls_server("api.promptops.com", issuer="Another Company CA") as other,
         ):
             (folder / "company.pem").write_bytes(proxy.ca_pem)
             (folder / "other.pem").write_bytes(other.ca_pem)

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from snippets.client.clock import SYSTEM_CLOCK
 from snippets.mock_api import MockPromptOpsAPI
 from snippets.mock_api.asgi import MockASGIApp
 from snippets.mock_api.endpoints import endpoints_of
 
+from ..contract import spec_document
 from ..copied.reader import reader_environment
 from ..docs_blocks import Block
 from ..local_server import serve
 from ..site.rendered import CopyableBlock
-from .run import PRISM_LIMITS, SPEC_PATH, Ran, outcome, verdict
+from .run import PRISM_LIMITS, Ran, outcome, verdict
 
 
 def test_only_read_only_operations_are_called_and_a_write_appears_skipped() -> None:
-    spec = yaml.safe_load(SPEC_PATH.read_text())
+    spec = copy.deepcopy(spec_document())  # changed below: the shared one stays as it is
     assert all(op.read_only for op in endpoints_of(spec))  # today: none writes
     spec["paths"]["/v1/client/prompts"]["post"] = {"operationId": "createPrompt"}
     spec["paths"]["/v1/client/prompts/{prompt_id}"]["delete"] = {"operationId": "deletePrompt"}

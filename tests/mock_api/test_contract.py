@@ -9,7 +9,6 @@ import json
 
 import httpx
 import pytest
-import yaml
 
 from snippets.client import ERROR_CATALOG, PromptOpsClient, PromptOpsError
 from snippets.client.clock import FakeClock
@@ -19,7 +18,15 @@ from snippets.mock_api.endpoints import ENDPOINTS, route
 from snippets.mock_api.server import MAX_BODY_BYTES, MAX_JSON_DEPTH, OPERATIONS
 from snippets.scenarios import MOCK_SCENARIOS
 
-from ..contract import CLIENT_CALLS, SPEC_PATH, Call, check_request, check_response, client_call
+from ..contract import (
+    CLIENT_CALLS,
+    SPEC_PATH,
+    Call,
+    check_request,
+    check_response,
+    client_call,
+    spec_document,
+)
 from ..in_memory import TLS
 from ..scenarios import OUTSIDE_CONTRACT
 
@@ -118,7 +125,7 @@ def test_answers_to_requests_the_client_never_sends(
 
 
 def test_error_codes_in_the_contract_are_the_catalog_s_wire_codes() -> None:
-    spec = yaml.safe_load(SPEC_PATH.read_text())
+    spec = spec_document()
     documented = set(spec["components"]["schemas"]["ErrorCode"]["enum"])
     catalog = {s.code for s in ERROR_CATALOG if s.status is not None}
     lines = SPEC_PATH.read_text().splitlines()
@@ -172,7 +179,7 @@ def test_every_response_must_carry_a_request_id_and_a_date(missing: str) -> None
 
 
 def test_every_operation_has_a_unique_operation_id() -> None:
-    spec = yaml.safe_load(SPEC_PATH.read_text())
+    spec = spec_document()
     ids = [op.get("operationId") for item in spec["paths"].values() for op in item.values()]
     assert None not in ids and len(set(ids)) == len(ids)
     assert ids == [endpoint.operation_id for endpoint in ENDPOINTS]  # the mock's table
@@ -215,7 +222,7 @@ def test_a_body_over_the_limit_is_answered_within_the_contract(
 
 
 def test_the_documented_limits_are_the_mock_s() -> None:
-    spec = yaml.safe_load(SPEC_PATH.read_text())
+    spec = spec_document()
     assert f"({MAX_BODY_BYTES} bytes)" in spec["components"]["responses"]["TooLarge"]["description"]
     page = " ".join((SPEC_PATH.parent / "api-contract.md").read_text().split())  # unwrapped
     assert f"over 1 MiB ({MAX_BODY_BYTES} bytes)" in page

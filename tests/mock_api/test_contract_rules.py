@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,13 +28,13 @@ from snippets.mock_api.asgi import MockASGIApp
 from snippets.mock_api.endpoints import ENDPOINTS
 from snippets.mock_api.server import MAX_BODY_BYTES, MAX_JSON_DEPTH
 
-from ..contract import SPEC_PATH, check_response, check_unrouted
+from ..contract import check_response, check_unrouted, spec_document
 from ..docs_blocks import ROOT
 from ..test_docs_map import guide_pages, symptoms
 from .test_asgi_http import call
 
 RULES = contract_rules()
-SPEC = yaml.safe_load(SPEC_PATH.read_text())
+SPEC = spec_document()
 BASE = "https://api.promptops.com"
 
 
