@@ -421,6 +421,7 @@ async def _echo_the_key(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+@pytest.mark.real_time  # a server on 127.0.0.1, stopped in real time
 def test_a_key_a_server_echoes_is_kept_out_of_httpcore_s_debug_log(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

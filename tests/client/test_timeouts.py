@@ -258,6 +258,7 @@ def test_an_https_url_for_a_plain_proxy_fails_the_handshake_once() -> None:
     assert asyncio.run(main()) == ["400 Bad Request"]  # one hello: not retried
 
 
+@pytest.mark.real_time  # a server on 127.0.0.1, stopped in real time
 def test_a_client_used_after_its_event_loop_closed_says_so_and_is_not_retried() -> None:
     """The symptom behind `Event loop is closed`: one client shared by two `asyncio.run`, its
     kept-alive connection belonging to the first, closed loop (a real socket: the served mock)."""

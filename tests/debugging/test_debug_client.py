@@ -98,6 +98,7 @@ def test_the_demo_prints_its_log_also_when_a_call_fails(
     assert len(wrapper) == 2
 
 
+@pytest.mark.real_time  # a server on 127.0.0.1, stopped in real time
 def test_the_demo_logs_the_wrapper_s_lines_not_httpcore_s_debug_chatter(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -747,6 +747,7 @@ async def loopback_only(host: str) -> list[str]:
     return ["127.0.0.1"]
 
 
+@pytest.mark.real_time  # a server on 127.0.0.1, stopped in real time
 def test_the_checks_follow_promptops_base_url_over_real_http() -> None:
     """The mock served by uvicorn on 127.0.0.1: every check for real, on the real clock."""
     api = MockPromptOpsAPI(clock=SYSTEM_CLOCK)

@@ -358,6 +358,7 @@ def test_help_says_what_the_command_does_and_what_each_option_takes(
     assert f"\nThe JSON schema of --json: {cli.SCHEMA_URL}\n" in printed  # on a line of its own
 
 
+@pytest.mark.real_time  # a server on 127.0.0.1, stopped in real time
 def test_without_mock_the_doctor_checks_the_api_the_settings_name(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -287,6 +287,7 @@ print("closed")
 """
 
 
+@pytest.mark.real_time  # a server on 127.0.0.1, stopped in real time
 def test_the_server_closes_mid_answer_without_a_word_on_stderr(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
