@@ -327,6 +327,11 @@ PASTED: list[Symptom] = [
         ("407 Proxy Authentication Required", PROXY_LOGIN),
         ("which needs the socksio package: pip install 'httpx[socks]'", SOCKS),
         ("httpx.ReadTimeout", DEADLINE),
+        ("ReadTimeout", DEADLINE),  # the class alone, as a reader may paste it
+        ("httpx.ConnectTimeout", "common-issues/#connect-timeout"),
+        ("ConnectTimeout", "common-issues/#connect-timeout"),
+        ("ConnectTimeout docker proxy", "common-issues/#connect-timeout"),
+        ("PoolTimeout", POOL),
         ("OSError: [Errno 24] Too many open files", POOL),
         (
             "httpx.RemoteProtocolError: Server disconnected without sending a response.",

@@ -94,6 +94,18 @@ def raw_markup_problems(page: Path, source: str, shown: RenderedPage) -> list[st
     ]
 
 
+def escaped_pipe_problems(page: Path, source: str, shown: RenderedPage) -> list[str]:
+    """Inline code showing `\\|`: in a table cell, Markdown keeps the backslash of an escaped
+    pipe inside backticks, so a reader copies `env \\| grep`, which the shell runs as `env`
+    with the argument `|`. In a cell, write the command as `<code>env &#124; grep</code>`."""
+    return [
+        f"{_line_of(page, source, code)}: inline code shows a "
+        f"backslash before a pipe: {code[:80]!r} (in a table, write <code>...&#124;...</code>)"
+        for code in shown.inline_code
+        if "\\|" in code
+    ]
+
+
 def heading_problems(page: Path, source: str, shown: RenderedPage) -> list[str]:
     """Every Markdown heading must be a heading, in order, of its level and text, with an id of
     its own (a link to a shared one lands on the first) and a permalink to it."""
@@ -163,7 +175,7 @@ def _line_of(page: Path, source: str, leak: str) -> str:
     return f"{page.relative_to(ROOT)}:1"
 
 
-CHECKS = (fence_problems, raw_markup_problems, heading_problems)
+CHECKS = (fence_problems, raw_markup_problems, escaped_pipe_problems, heading_problems)
 
 
 @pytest.mark.built_site
