@@ -1,4 +1,5 @@
-"""Sessions: `docs` (strict build + every test, what CI runs), `serve`, `lint`, `generate`,
+"""Sessions: `docs` (strict build + the pages' examples and tests, about 10 s) and `matrix` (the
+tables of cases), which the README's test command runs; `serve`, `lint`, `generate`,
 `update`, the slower checks CI also runs: `hostile`, `schemathesis`, `spectral`, `browser`,
 and `live` (the guide against a real API; CI runs it against two servers it starts itself).
 
@@ -25,7 +26,7 @@ PYTHON = "3.12"
 
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "docs"]
+nox.options.sessions = ["lint", "docs", "matrix"]
 
 # What readers install and copy supports these; the copy check runs on each one found here.
 SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
@@ -75,6 +76,15 @@ def docs(session: nox.Session) -> None:
         # Both cores: each test is small, and a worker starts in about a second.
         # worksteal: a worker that runs out takes tests from the other (a few are slow).
         session.run("pytest", "-n", "2", "--dist", "worksteal", *session.posargs, env=site_env)
+
+
+@nox.session(python=PYTHON)
+def matrix(session: nox.Session) -> None:
+    """The tests run once per mock scenario, in every scenario but the healthy one (`nox -s
+    docs` runs that one): each tool's report and JSON, and every endpoint against the
+    contract, in each of the table's rows (tests/scenarios.py, `each_scenario`)."""
+    _install(session, "docs", "test")
+    session.run("pytest", "-m", "matrix", "-n", "2", "--dist", "worksteal", *session.posargs)
 
 
 @contextmanager
@@ -259,14 +269,11 @@ def hostile(session: nox.Session) -> None:
     """The client against misbehaving servers on 127.0.0.1, the served mock against malformed
     requests, in real time, every script as a real process under hostile conditions, and the
     examples and tests that wait in real time on real connections (a minute or two)."""
-    _install(session, "test")
-    # tests/test_no_traceback.py: every script as a real process, under every condition; and
-    # every test that waits in real time on a real connection (`real_time`: the pages' proofs
-    # that only a real connection shows, the served mock's connection handling).
-    session.run(
-        *("pytest", "-m", "hostile or real_time", "tests/hostile", "tests/test_no_traceback.py"),
-        *("tests/live", "tests/test_docs.py", "tests/mock_api/test_local.py", *session.posargs),
-    )
+    _install(session, "docs", "test")  # it collects every test module, the site tests too
+    # tests/hostile; tests/test_no_traceback.py: every script as a real process, under every
+    # condition; and every test that waits in real time on a real connection (`real_time`: the
+    # pages' proofs that only a real connection shows, servers on 127.0.0.1 started and stopped).
+    session.run("pytest", "-m", "hostile or real_time", *session.posargs)
 
 
 @nox.session(python=PYTHON)

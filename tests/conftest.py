@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.mark.expression import Expression  # how -m reads its expression
 
 from snippets.mock_api import MOCK_API_KEY
 
@@ -28,12 +31,32 @@ CANARY = MOCK_API_KEY
 OWN_SESSIONS = ("browser", "copied")
 
 
+WHOLLY_MATRIX = "\npytestmark = pytest.mark.matrix"
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """tests/browser (Playwright and Chromium) and tests/copied (virtualenvs of the wheel) are
-    collected only by `-m browser` and `-m copied`, in their own nox sessions."""
+    collected only by `-m browser` and `-m copied`, in their own nox sessions; a module marked
+    `matrix` as a whole is not even imported by a run that leaves `matrix` out (`nox -s docs`:
+    each worker would import it, then deselect all it holds)."""
     if collection_path.name in OWN_SESSIONS and config.option.markexpr != collection_path.name:
         return True
+    if (
+        collection_path.suffix == ".py"
+        and collection_path.name.startswith("test_")
+        and not _selects("matrix", config.option.markexpr)
+        and WHOLLY_MATRIX in collection_path.read_text(encoding="utf-8")
+    ):
+        return True
     return None
+
+
+def _selects(marker: str, markexpr: str) -> bool:
+    """Whether `-m markexpr` selects a test marked `marker` alone."""
+    if not markexpr:
+        return True
+    expression = Expression.compile(markexpr)
+    return expression.evaluate(lambda name, /, **kwargs: name == marker)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -60,23 +83,42 @@ class _Collector(logging.Handler):
 WATCHED = ("promptops", "httpx", "httpcore")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def watched_at_debug() -> Iterator[None]:
+    """The WATCHED loggers at DEBUG for the whole run (set once: each `setLevel` clears the
+    cache of every logger)."""
+    loggers = [logging.getLogger(name) for name in WATCHED]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+
+
 @pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Each test starts with logging as a reader's program does (the root logger at WARNING)
-    and leaves it as it found it: handlers it added removed and closed, levels put back."""
+def restore_logging(watched_at_debug: None) -> Iterator[None]:
+    """Each test starts with logging as a reader's program does (the root logger at WARNING;
+    the WATCHED loggers at DEBUG) and leaves it as it found it: handlers it added removed and
+    closed, levels put back."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    levels = {name: logging.getLogger(name).level for name in WATCHED}
-    root.setLevel(logging.WARNING)
+    watched = [logging.getLogger(name) for name in WATCHED]
+    _set_level(root, logging.WARNING)
     try:
         yield
     finally:
         for handler in set(root.handlers) - set(handlers):
             root.removeHandler(handler)
             handler.close()
-        root.setLevel(level)
-        for name, saved in levels.items():
-            logging.getLogger(name).setLevel(saved)
+        _set_level(root, level)
+        for logger in watched:
+            _set_level(logger, logging.DEBUG)
+
+
+def _set_level(logger: logging.Logger, level: int) -> None:
+    if logger.level != level:  # setLevel clears every logger's cache, even for the same level
+        logger.setLevel(level)
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +126,6 @@ def canary_never_logged(restore_logging: None) -> Iterator[None]:
     collector = _Collector()
     root = logging.getLogger()
     root.addHandler(collector)
-    for name in WATCHED:
-        logging.getLogger(name).setLevel(logging.DEBUG)
     try:
         yield
     finally:
@@ -180,11 +220,25 @@ def no_real_sleep(
         pytest.fail(problem, pytrace=False)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """An xdist worker ends with its session: freeze what it built, so that the interpreter's
+    last garbage collection skips it (0.3 s a worker here; nothing of it needs finalising).
+    Not in a process that may run another session (mutation testing runs many in one)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        gc.freeze()
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the docs map: every block, and how it is checked."""
     if terminalreporter.config.getoption("update_examples"):
         return  # the pages were just rewritten: their blocks moved since collection
-    if terminalreporter.config.option.markexpr in (*OWN_SESSIONS, "recipe"):
+    if terminalreporter.config.option.markexpr in (
+        *OWN_SESSIONS,
+        "recipe",
+        "matrix",
+        "hostile or real_time",
+    ):
         return  # a session of its own (browser, copied): the docs session prints the map
     from tests.test_docs_map import map_report
 

@@ -7,6 +7,8 @@ what a docs block's `mock="NAME"` runs against. What follows only names its rows
   hello-world unless it says otherwise; a title "HTTP NNN ..." is checked too);
 - the contract test validates every request and response of every row against the OpenAPI
   document (tests/mock_api/test_contract.py), except the rows `OUTSIDE_CONTRACT`;
+- a test run once per row takes its rows from `each_scenario()`: `nox -s docs` runs the healthy
+  row, `nox -s matrix` every other (the `matrix` marker);
 - the fault matrix calls every client method in every row with an `Outcome` that is an error:
   the documented exception, number of requests and (fake) time (tests/client/test_fault_matrix.py).
 
@@ -15,8 +17,11 @@ tests/test_scenarios.py holds every name here to a row of the table.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
 
 from snippets.client import (
     INITIAL_BACKOFF,
@@ -30,13 +35,23 @@ from snippets.client import (
     ServerError,
 )
 from snippets.mock_api import MOCK_API_KEY
-from snippets.scenarios import MOCK_SCENARIOS, MockScenario
+from snippets.scenarios import HEALTHY, MOCK_SCENARIOS, MockScenario
 
 # With the client's defaults: a 30 s deadline, 2 retries after the first attempt.
 TIMEOUT = 30.0
 ALL_ATTEMPTS = 3
 # The backoff before retry n is at most min(8, 0.5 * 2**n): 0.5 s, then 1 s.
 BACKOFF = [min(MAX_BACKOFF, INITIAL_BACKOFF * 2**n) for n in range(ALL_ATTEMPTS - 1)]
+
+
+def each_scenario(names: Iterable[str] = MOCK_SCENARIOS) -> list[Any]:
+    """`names` (the rows of the table) as the parameters of a test run once per row: the healthy
+    row in `nox -s docs`; every other row is marked `matrix`, for `nox -s matrix` (CI runs both),
+    so the quick session still runs each such test once."""
+    return [
+        pytest.param(name, marks=() if name == HEALTHY else pytest.mark.matrix, id=name)
+        for name in names
+    ]
 
 
 def asked(seconds: float) -> float:

@@ -10,9 +10,9 @@ bound, with no `Traceback` in what it prints.
 
 Two ways, one table:
 
-- here, in `nox -s docs`: each script's `main()` in this process, on fake time, with stdout and
-  stderr as the condition makes them (a closed pipe, an ASCII stream). Fast: no interpreter
-  starts, no backoff waits.
+- in `nox -s matrix` (marker `matrix`): each script's `main()` in this process, on fake time,
+  with stdout and stderr as the condition makes them (a closed pipe, an ASCII stream). Fast: no
+  interpreter starts, no backoff waits. `nox -s docs` runs the rest of this module.
 - in `nox -s hostile` (marker `hostile`): each script as a real process, `python -m <module>`,
   with and without `--mock`, all of them in parallel; the test prints how many runs there were
   and how many ended in a traceback. It also runs the scripts that read the health endpoint
@@ -197,7 +197,7 @@ class Run:
         return f"{self.script}{mode} [{self.condition}]: exit {self.code}, {self.seconds:.1f} s"
 
 
-# -- in this process, on fake time (nox -s docs) -----------------------------------------------
+# -- in this process, on fake time (nox -s matrix, nox -s docs) ---------------------------------
 
 
 def count_timers_waited_for_real(monkeypatch: pytest.MonkeyPatch) -> list[float]:
@@ -300,6 +300,7 @@ IN_PROCESS_BOUND = 10.0
 it short, whatever the machine: `timers_waited_for_real` is 0)."""
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("condition", CONDITIONS)
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_no_script_raises_under_a_hostile_condition(

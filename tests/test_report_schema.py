@@ -24,6 +24,7 @@ from snippets.client.clock import FakeClock
 from snippets.scenarios import MOCK_SCENARIOS
 
 from .docs_blocks import ROOT
+from .scenarios import each_scenario
 
 SCHEMA = json.loads((ROOT / "docs/reference/report.schema.json").read_text("utf-8"))
 # Made once: jsonschema.validate() checks the schema itself against its meta-schema on every
@@ -87,7 +88,7 @@ def test_the_check_tools_are_the_five_the_schema_names() -> None:
     assert SCHEMA["properties"]["tool"]["examples"] == list(TOOLS)
 
 
-@pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
+@pytest.mark.parametrize("scenario", each_scenario())
 @pytest.mark.parametrize("tool", TOOLS)
 def test_each_tool_s_json_in_each_scenario_is_valid_against_the_schema(
     tool: str, scenario: str, reports: Callable[[str, str], tuple[dict[str, Any], int]]
@@ -121,6 +122,7 @@ def test_every_check_id_fits_the_schema_s_pattern_without_being_listed(tool: str
         assert re.fullmatch(check_id["pattern"], check.id), check.id
 
 
+@pytest.mark.matrix  # the doctor in every scenario
 def test_every_measurement_a_check_reports_is_named_in_the_schema(
     reports: Callable[[str, str], tuple[dict[str, Any], int]],
 ) -> None:

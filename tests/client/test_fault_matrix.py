@@ -26,6 +26,8 @@ from snippets.scenarios import MOCK_SCENARIOS
 from ..contract import client_call
 from ..scenarios import FAULTS, OUTCOMES, TIMEOUT
 
+pytestmark = pytest.mark.matrix  # a table of cases: nox -s matrix
+
 NOT_RETRIED = {
     "getPublicHealth": "only probe() calls it: one attempt, and an answer (a 429, a 5xx) is "
     "reported, not raised (tests/client/test_probe.py)",

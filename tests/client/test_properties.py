@@ -25,6 +25,8 @@ from snippets.mock_api import MockPromptOpsAPI
 
 from ..contract import check_request, check_response
 
+pytestmark = pytest.mark.matrix  # generated cases, hundreds a test: nox -s matrix
+
 # 150 examples per property; 25 under mutmut, which reruns these for many mutants.
 settings.register_profile("suite", max_examples=150)
 settings.register_profile("mutation", max_examples=25)

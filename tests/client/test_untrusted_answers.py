@@ -41,6 +41,8 @@ from snippets.client._client import (
 from snippets.client.clock import FakeClock
 from snippets.client.redaction import redact_url
 
+pytestmark = pytest.mark.matrix  # a table of bad answers: nox -s matrix
+
 KEY = "po_live_untrusted_5c8e1a"
 Respond = Callable[[httpx.Request], httpx.Response]
 

@@ -22,6 +22,7 @@ from snippets.client.clock import FakeClock
 from snippets.doctor import CHECKS
 from snippets.scenarios import HEALTHY, MOCK_SCENARIOS
 
+from ..scenarios import each_scenario
 from .helpers import by_id, statuses
 
 SKIPPED_AFTER = {  # every check after this one, skipped
@@ -156,7 +157,7 @@ def test_every_scenario_has_its_expectations() -> None:
     assert HEALTHY in MOCK_SCENARIOS  # what --mock alone runs
 
 
-@pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
+@pytest.mark.parametrize("scenario", each_scenario())
 def test_each_scenario_finds_its_failure_and_skips_what_follows(
     scenario: str, mock_run: Callable[[str], Run]
 ) -> None:
@@ -166,7 +167,7 @@ def test_each_scenario_finds_its_failure_and_skips_what_follows(
     assert run.report.exit_code == run.exit_code == exit_code
 
 
-@pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
+@pytest.mark.parametrize("scenario", each_scenario())
 def test_a_mock_run_keeps_the_simulation_s_fake_time(
     scenario: str, mock_run: Callable[[str], Run]
 ) -> None:
@@ -184,6 +185,7 @@ def test_a_mock_run_reaches_its_deadline_on_fake_time(mock_run: Callable[[str], 
     assert mock_run("slow-api").fake_seconds >= 5 * 1.2  # the latency check's renders alone
 
 
+@pytest.mark.matrix  # the doctor in every scenario
 def test_only_the_scenarios_of_a_silent_api_run_out_of_time(mock_run: Callable[[str], Run]) -> None:
     cut = {name: [f.id for f in mock_run(name).report.ran_out_of_time] for name in MOCK_SCENARIOS}
     assert {name: ids for name, ids in cut.items() if ids} == {
@@ -193,7 +195,7 @@ def test_only_the_scenarios_of_a_silent_api_run_out_of_time(mock_run: Callable[[
     }
 
 
-@pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
+@pytest.mark.parametrize("scenario", each_scenario())
 def test_the_report_says_the_api_was_simulated_and_which_scenario_it_played(
     scenario: str, mock_run: Callable[[str], Run]
 ) -> None:
@@ -205,7 +207,7 @@ def test_the_report_says_the_api_was_simulated_and_which_scenario_it_played(
     assert run.report.as_json()["simulated"] == {"scenario": scenario}
 
 
-@pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
+@pytest.mark.parametrize("scenario", each_scenario())
 def test_under_mock_the_key_check_names_the_mock_s_key_not_the_variable(
     scenario: str, mock_run: Callable[[str], Run]
 ) -> None:
@@ -214,7 +216,7 @@ def test_under_mock_the_key_check_names_the_mock_s_key_not_the_variable(
     assert "PROMPTOPS_API_KEY" not in api_key.detail
 
 
-@pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
+@pytest.mark.parametrize("scenario", each_scenario())
 def test_the_text_report_has_one_aligned_line_per_check_and_fix_and_link_under_problems(
     scenario: str, mock_run: Callable[[str], Run]
 ) -> None:
@@ -239,7 +241,7 @@ def test_the_text_report_has_one_aligned_line_per_check_and_fix_and_link_under_p
         assert line.isprintable(), line  # no colour, no control character
 
 
-@pytest.mark.parametrize("scenario", MOCK_SCENARIOS)
+@pytest.mark.parametrize("scenario", each_scenario())
 def test_the_summary_counts_each_status(scenario: str, mock_run: Callable[[str], Run]) -> None:
     report = mock_run(scenario).report
     counts = report.counts

@@ -28,7 +28,7 @@ from ..contract import (
     spec_document,
 )
 from ..in_memory import TLS
-from ..scenarios import OUTSIDE_CONTRACT
+from ..scenarios import OUTSIDE_CONTRACT, each_scenario
 
 # Beyond each endpoint's own call (CLIENT_CALLS): the answers that fail, by endpoint.
 FAILING_CALLS: dict[str, dict[str, Call]] = {
@@ -52,7 +52,9 @@ CALLS = [  # each endpoint of the table: its own call (""), then those that fail
 @pytest.mark.parametrize(
     ("operation", "variant"), CALLS, ids=[f"{o} {v}".strip() for o, v in CALLS]
 )
-@pytest.mark.parametrize("scenario", [n for n in MOCK_SCENARIOS if n not in OUTSIDE_CONTRACT])
+@pytest.mark.parametrize(
+    "scenario", each_scenario(n for n in MOCK_SCENARIOS if n not in OUTSIDE_CONTRACT)
+)
 def test_every_exchange_matches_the_contract(
     mock_api: MockPromptOpsAPI, clock: FakeClock, scenario: str, operation: str, variant: str
 ) -> None:
