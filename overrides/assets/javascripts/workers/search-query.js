@@ -51,12 +51,11 @@ function trim(term) {
   return word.length > 1 ? word : term
 }
 
-/* A term, and the class it names: a traceback names a class with its module
-   (`snippets.client.errors.ValidationError`), a page by itself */
-function named(term) {
-  var name = /\.(\p{Lu}[\p{L}\p{N}_]*)$/u.exec(term)
-  return name ? [term, name[1]] : [term]
-}
+/* A class's module, as a traceback names it (`httpx.` of `httpx.ReadTimeout`,
+   `snippets.client.errors.` of `...errors.ValidationError`): the index splits a dot before a
+   capital, and a page names the class by itself; `httpx` alone would rank every page that
+   mentions httpx in a heading (`httpx[socks]`) */
+var modulePrefix = /[\p{L}\p{N}_]+(?:\.[\p{L}\p{N}_]+)*\.(?=\p{Lu})/gu
 
 /* The query lunr gets. Every term but the last is a whole word, pasted or typed: it is
    searched for as Material does (a prefix: the word, and every longer word it begins) and as
@@ -64,6 +63,7 @@ function named(term) {
    `namespace`. The last term may be a word still being typed: a prefix only, whatever it is */
 function transform(query) {
   var typed = query
+    .replace(modulePrefix, "")
     .replace(/["*~^]+/g, " ")
     .split(separator)
     .filter(function (term) { return /[\p{L}\p{N}]/u.test(term) })
@@ -72,11 +72,9 @@ function transform(query) {
   var clauses = []
   typed.forEach(function (term, index) {
     if (index < last && noise(term)) return
-    named(term).forEach(function (one) {
-      var escaped = one.replace(/[:+\\]/g, "\\\\\\$&")
-      clauses.push(escaped)
-      if (index < last) clauses.push(escaped + "^1")
-    })
+    var escaped = term.replace(/[:+\\]/g, "\\\\\\$&")
+    clauses.push(escaped)
+    if (index < last) clauses.push(escaped + "^1")
   })
   return clauses.join(" ")
 }
