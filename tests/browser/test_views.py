@@ -305,3 +305,31 @@ def test_a_full_page_screenshot_of_the_view_is_saved(shown: Shown) -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert width == shown.view.width and height >= 900
+
+
+OVERLAP = """(anchor) => {
+    const top = document.querySelector(".md-top"), heading = document.getElementById(anchor);
+    const a = top.getBoundingClientRect(), b = heading.getBoundingClientRect();
+    return {
+      shown: !top.hidden && getComputedStyle(top).visibility !== "hidden",
+      overlap: a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom,
+    };
+  }"""
+
+
+def test_back_to_top_never_covers_the_heading_a_link_lands_on(
+    browser: Browser, site_url: str
+) -> None:
+    """A reader lands on a symptom's heading from a search result on a phone, then scrolls up
+    a little: "Back to top" shows, and the heading they came to read stays in view."""
+    context = browser.new_context(base_url=site_url, viewport={"width": PHONE, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto("common-issues/#connect-timeout", wait_until="load")
+        page.mouse.move(195, 400)
+        page.mouse.wheel(0, -10)  # scrolling up a little shows the button
+        page.wait_for_function("() => !document.querySelector('.md-top').hidden")
+        found = page.evaluate(OVERLAP, "connect-timeout")
+    finally:
+        context.close()
+    assert found == {"shown": True, "overlap": False}
