@@ -157,12 +157,14 @@ def simulate(limiter: RateLimiter | None) -> tuple[int, int, int]:
     return done, statuses[429], raised
 
 
+@pytest.mark.matrix  # two minutes of eight workers; the page's own proof runs in docs
 def test_eight_workers_sharing_a_limiter_get_no_429_and_use_the_quota() -> None:
     done, refused, raised = simulate(RateLimiter(QUOTA, per=MINUTE))
     assert (refused, raised) == (0, 0)
     assert done >= 0.9 * QUOTA * MINUTES
 
 
+@pytest.mark.matrix  # two minutes of eight workers; the page's own proof runs in docs
 def test_eight_workers_without_one_meet_429s() -> None:
     """The symptom the limiter removes: the same workers, each on its own, hit the quota."""
     done, refused, _ = simulate(None)
