@@ -10,9 +10,10 @@ bound, with no `Traceback` in what it prints.
 
 Two ways, one table:
 
-- in `nox -s matrix` (marker `matrix`): each script's `main()` in this process, on fake time,
-  with stdout and stderr as the condition makes them (a closed pipe, an ASCII stream). Fast: no
-  interpreter starts, no backoff waits. `nox -s docs` runs the rest of this module.
+- in this process, on fake time: each script's `main()`, with stdout and stderr as the
+  condition makes them (a closed pipe, an ASCII stream). Fast: no interpreter starts, no
+  backoff waits. `nox -s docs` runs every script under the ASCII terminal (`ASCII_FRENCH`);
+  `nox -s matrix` under the other conditions.
 - in `nox -s hostile` (marker `hostile`): each script as a real process, `python -m <module>`,
   with and without `--mock`, all of them in parallel; the test prints how many runs there were
   and how many ended in a traceback. It also runs the scripts that read the health endpoint
@@ -300,8 +301,15 @@ IN_PROCESS_BOUND = 10.0
 it short, whatever the machine: `timers_waited_for_real` is 0)."""
 
 
-@pytest.mark.matrix
-@pytest.mark.parametrize("condition", CONDITIONS)
+ASCII_FRENCH = "PYTHONIOENCODING=ascii, the server in French"
+"""The condition every script meets in `nox -s docs` too: a new script that shows nothing a
+server says fails it until QUIET_ABOUT_THE_SERVER names it. The others: `nox -s matrix`."""
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [pytest.param(c, marks=() if c == ASCII_FRENCH else pytest.mark.matrix) for c in CONDITIONS],
+)
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_no_script_raises_under_a_hostile_condition(
     script: str, condition: str, places: Places, monkeypatch: pytest.MonkeyPatch
@@ -326,7 +334,7 @@ def test_the_french_server_s_words_reach_the_terminal_escaped(
     places: Places, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the ASCII condition is about: `é` shown as `\\xe9`, not a UnicodeEncodeError."""
-    setup = CONDITIONS["PYTHONIOENCODING=ascii, the server in French"]
+    setup = CONDITIONS[ASCII_FRENCH]
     run = run_main("promptops-profiler", [], places.environ(setup), setup, monkeypatch)
     assert run.code == 2
     assert run.err == (
