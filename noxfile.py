@@ -80,9 +80,11 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def matrix(session: nox.Session) -> None:
-    """The tests run once per mock scenario, in every scenario but the healthy one (`nox -s
-    docs` runs that one): each tool's report and JSON, and every endpoint against the
-    contract, in each of the table's rows (tests/scenarios.py, `each_scenario`)."""
+    """The tables of cases (marker `matrix`): each tool's report and JSON and every endpoint
+    against the contract in every mock scenario but the healthy one, which `nox -s docs` runs
+    (tests/scenarios.py, `each_scenario`); the fault matrix, the malformed answers, generated
+    input (Hypothesis), every script under every hostile condition, the two-minute limiter
+    simulations. About 10 s."""
     _install(session, "docs", "test")
     session.run("pytest", "-m", "matrix", "-n", "2", "--dist", "worksteal", *session.posargs)
 
