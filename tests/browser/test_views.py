@@ -139,17 +139,27 @@ def test_every_table_column_is_within_reach(shown: Shown) -> None:
     assert shown.page.evaluate(OVERFLOWING) == []
 
 
-# Each output line of a terminal session (every content tab shown in turn), as the rows the
-# browser laid it out in: where each row starts, in characters of the code font.
-CONSOLE_OUTPUT_ROWS = """() => {
-  const lines = [];
-  for (const code of document.querySelectorAll("article .language-console pre > code")) {
+# Shows the content tab that holds a code block (a hidden tab's block has no layout).
+SHOW_ITS_TAB = """const showItsTab = code => {
     const tab = code.closest(".tabbed-block");
     if (tab) {
       const set = tab.closest(".tabbed-set");
       const index = [...tab.parentElement.children].indexOf(tab);
       set.querySelectorAll(".tabbed-labels > label")[index].click();
     }
+  };
+"""
+
+# Each output line of a terminal session (every content tab shown in turn), as the rows the
+# browser laid it out in: where each row starts, in characters of the code font.
+CONSOLE_OUTPUT_ROWS = (
+    """() => {
+  """
+    + SHOW_ITS_TAB
+    + """
+  const lines = [];
+  for (const code of document.querySelectorAll("article .language-console pre > code")) {
+    showItsTab(code);
     const probe = document.createElement("span");
     probe.textContent = "x".repeat(10);  // short: a wrapped probe would measure the block
     code.appendChild(probe);
@@ -172,6 +182,7 @@ CONSOLE_OUTPUT_ROWS = """() => {
   }
   return lines;
 }"""
+)
 
 
 @pytest.mark.parametrize(
@@ -193,7 +204,11 @@ def test_terminal_output_scrolls_on_a_phone_and_wraps_under_an_indent_on_a_deskt
 
 # Each code block, every content tab shown in turn: does it scroll sideways, and how many
 # characters of the code font fit on one of its lines.
-CODE_BLOCKS = """() => {
+CODE_BLOCKS = (
+    """() => {
+  """
+    + SHOW_ITS_TAB
+    + """
   const measure = code => {
     const probe = document.createElement("span");
     probe.textContent = "x".repeat(100);
@@ -211,16 +226,12 @@ CODE_BLOCKS = """() => {
   };
   const blocks = [];
   for (const code of document.querySelectorAll("article pre > code")) {
-    const tab = code.closest(".tabbed-block");
-    if (tab) {
-      const set = tab.closest(".tabbed-set");
-      const index = [...tab.parentElement.children].indexOf(tab);
-      set.querySelectorAll(".tabbed-labels > label")[index].click();
-    }
+    showItsTab(code);
     blocks.push(measure(code));
   }
   return blocks;
 }"""
+)
 
 
 @pytest.mark.parametrize("shown", _views(View("light", DESKTOP)), indirect=True)
